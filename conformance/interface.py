@@ -1,0 +1,204 @@
+"""The one contract every implementation meets: the only file a framework author has to read.
+
+An implementation subclasses :class:`Implementation`, states what it is (name, framework,
+dtypes, devices) and which operations it supports (:class:`Capability`), and overrides those
+operations.  Operations receive the reference's canonical float64 numpy data and return numpy
+results in the requested dtype; framework tensors never leave the implementation.
+
+Data conventions (the reference's, :mod:`gatespec.reference`):
+
+- ``Xb`` (N, d): inputs *with* the bias column; ``w`` (d,): weights with the bias last.
+- ``X`` (N, n): MLP inputs *without* a bias column.
+- ``y`` (N,): labels in {0, 1}.
+- ``params``: the canonical MLP layout ``(W₁, b₁, …, W_L, b_L)``, W_l (in, out), b_l (out,),
+  last layer one unit.  Convert with :func:`gatespec.reference.mlp.to_torch` and friends.
+- ``optimizer``: :class:`gatespec.reference.mlp.SGD` or :class:`~gatespec.reference.mlp.Adam`,
+  whose docstrings define the update exactly.
+- Losses are sums over rows (never means); a loss is returned as a 0-d array of the dtype.
+
+An operation that is not in :attr:`Implementation.capabilities` is skipped by the suite with
+a reason; one that is declared and raises :class:`NotSupported` fails.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from gatespec.reference.mlp import SGD, Adam, Params
+
+DTYPES = ("float32", "float64")
+
+
+class Capability(enum.Enum):
+    """Operations an implementation may declare; values are the names used in reports."""
+
+    TLU_PREDICT = "tlu-predict"
+    PERCEPTRON_STEP = "perceptron-step"
+    PERCEPTRON_ONLINE = "perceptron-online"
+    LOGISTIC_LOSS_GRAD = "logistic-loss-grad"
+    SINGLE_EXAMPLE_LOSS_GRAD = "single-example-loss-grad"
+    LOGISTIC_TRAIN = "logistic-train"
+    MLP_FORWARD = "mlp-forward"
+    MLP_LOSS_GRADS = "mlp-loss-grads"
+    MLP_TRAIN_SGD = "mlp-train-sgd"
+    MLP_TRAIN_ADAM = "mlp-train-adam"
+    NATIVE = "native"
+
+
+class NotSupported(NotImplementedError):
+    """Raised by an operation the implementation does not provide."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and in what precision an operation runs: ``dtype`` in :data:`DTYPES`, ``device`` "cpu" or "cuda"."""
+
+    dtype: str = "float64"
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        if self.dtype not in DTYPES:
+            raise ValueError(f"dtype: expected one of {DTYPES}, got {self.dtype!r}")
+
+    @property
+    def np_dtype(self) -> np.dtype:
+        return np.dtype(self.dtype)
+
+    @property
+    def id(self) -> str:
+        return self.dtype if self.device == "cpu" else f"{self.dtype}-{self.device}"
+
+
+@dataclass(frozen=True, eq=False)
+class Trajectory:
+    """``weights[t]`` after t steps (t = 0 … k), ``losses[t]`` the loss at ``weights[t]`` (t < k)."""
+
+    weights: np.ndarray
+    losses: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class MLPTrajectory:
+    """``params[j][t]``: parameter j (canonical layout) after t steps; ``losses[t]`` at step t's start."""
+
+    params: Params
+    losses: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class NativeOp:
+    """An operation bound to data already on the framework's device, for benchmarks.
+
+    ``run()`` computes the result from the prepared tensors with no conversion and blocks
+    until it is really computed (``block_until_ready``, ``.numpy()`` of a scalar, a CUDA
+    synchronise); it must not depend on earlier calls, so every call does the same work.
+    ``to_numpy`` turns what ``run`` returned into the numpy result of the matching operation,
+    for checking outside the timed region.
+    """
+
+    run: Callable[[], Any]
+    to_numpy: Callable[[Any], Any]
+
+
+# The operations a native path can prepare, with the numpy operation whose result it matches.
+NATIVE_OPS = ("mlp_forward", "mlp_loss_and_grads", "mlp_train")
+
+
+class Implementation:
+    """Base class for an implementation under test.
+
+    Subclasses set the class attributes and override the operations they declare in
+    ``capabilities``.  ``framework_version()`` should return the installed version string.
+    """
+
+    name: ClassVar[str] = ""
+    framework: ClassVar[str] = ""
+    dtypes: ClassVar[tuple[str, ...]] = DTYPES
+    devices: ClassVar[tuple[str, ...]] = ("cpu",)
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    # Why a capability is absent, for the skip message: {Capability: reason}.
+    unsupported_reasons: ClassVar[dict[Capability, str]] = {}
+
+    def framework_version(self) -> str:
+        raise NotImplementedError
+
+    def numerics(self) -> dict[str, str]:
+        """Switches that change the numbers (threads, x64, matmul precision, TF32), for the run header."""
+        return {}
+
+    # --- threshold logic unit -------------------------------------------------------------
+
+    def tlu_predict(self, Xb: np.ndarray, w: np.ndarray, target: Target) -> np.ndarray:
+        """ŷ = g(X′w) with the Heaviside g(0) = 0; (N,) of 0.0/1.0 in ``target.dtype``."""
+        raise NotSupported(Capability.TLU_PREDICT.value)
+
+    def perceptron_step(self, Xb: np.ndarray, y: np.ndarray, w: np.ndarray, eta: float, target: Target) -> np.ndarray:
+        """One full-batch update w + η (y − g(X′w))ᵀ X′; (d,)."""
+        raise NotSupported(Capability.PERCEPTRON_STEP.value)
+
+    def perceptron_online(
+        self, Xb: np.ndarray, y: np.ndarray, w0: np.ndarray, eta: float, order: np.ndarray, target: Target
+    ) -> np.ndarray:
+        """Rosenblatt updates w + η (y_i − g(w·x′_i)) x′_i for i in ``order``; (len(order) + 1, d), row 0 = w0."""
+        raise NotSupported(Capability.PERCEPTRON_ONLINE.value)
+
+    # --- logistic regression --------------------------------------------------------------
+
+    def logistic_loss_and_grad(
+        self, Xb: np.ndarray, y: np.ndarray, w: np.ndarray, target: Target
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(Σ softplus(z) − y·z, X′ᵀ(σ(z) − y)) at z = X′w."""
+        raise NotSupported(Capability.LOGISTIC_LOSS_GRAD.value)
+
+    def single_example_loss_and_grad(self, x: np.ndarray, w: np.ndarray, target: Target) -> tuple[np.ndarray, np.ndarray]:
+        """The notebook's l_x(w) = −log σ(w·x) and its gradient, written as the framework's users write it."""
+        raise NotSupported(Capability.SINGLE_EXAMPLE_LOSS_GRAD.value)
+
+    def logistic_train(
+        self, Xb: np.ndarray, y: np.ndarray, w0: np.ndarray, eta: float, steps: int, target: Target
+    ) -> Trajectory:
+        """``steps`` gradient-descent steps w ← w − η∇l(w) from ``w0``."""
+        raise NotSupported(Capability.LOGISTIC_TRAIN.value)
+
+    # --- multi-layer perceptron -----------------------------------------------------------
+
+    def mlp_forward(self, params: Params, X: np.ndarray, target: Target) -> tuple[np.ndarray, np.ndarray]:
+        """(logits z, probabilities σ(z)), each (N,)."""
+        raise NotSupported(Capability.MLP_FORWARD.value)
+
+    def mlp_loss_and_grads(
+        self, params: Params, X: np.ndarray, y: np.ndarray, target: Target
+    ) -> tuple[np.ndarray, Params]:
+        """(summed BCE-with-logits loss, gradients in the canonical layout)."""
+        raise NotSupported(Capability.MLP_LOSS_GRADS.value)
+
+    def mlp_train(
+        self, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
+    ) -> MLPTrajectory:
+        """``steps`` full-batch steps of ``optimizer`` from ``params``, the loss computed every step."""
+        cap = Capability.MLP_TRAIN_SGD if isinstance(optimizer, SGD) else Capability.MLP_TRAIN_ADAM
+        raise NotSupported(cap.value)
+
+    # --- native path (benchmarks) ---------------------------------------------------------
+
+    def native(self, op: str, target: Target, **inputs: Any) -> NativeOp:
+        """Prepare ``op`` (one of :data:`NATIVE_OPS`, same keyword arguments as the numpy operation,
+        without ``target``) on the framework's own tensors and return a :class:`NativeOp`."""
+        raise NotSupported(Capability.NATIVE.value)
+
+    def supports(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def check_native_op(op: str) -> None:
+    """Raise ValueError for an op name the native path does not know."""
+    if op not in NATIVE_OPS:
+        raise ValueError(f"op: expected one of {NATIVE_OPS}, got {op!r}")

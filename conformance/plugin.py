@@ -1,0 +1,1 @@
+"""gatespec's pytest plugin (entry point ``pytest11``): options, selection, run header."""

@@ -1,0 +1,148 @@
+"""Where implementations come from: the built-ins listed here, entry points, and ``module:attr``.
+
+Nothing here imports a framework until asked, and an import failure becomes an
+:class:`Entry` with the reason instead of crashing the suite.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+from dataclasses import dataclass
+
+from .interface import Implementation
+
+ENTRY_POINT_GROUP = "gatespec.implementations"
+
+_ADAPTERS = "gatespec.conformance.adapters"
+
+# name → (framework, "module:attr").  The one place built-ins are registered.
+BUILTINS: dict[str, tuple[str, str]] = {
+    "numpy": ("numpy", f"{_ADAPTERS}.numpy_impl:NumpyImplementation"),
+    "autograd": ("autograd", f"{_ADAPTERS}.autograd_impl:AutogradImplementation"),
+    "torch-autograd": ("torch", f"{_ADAPTERS}.torch_impl:TorchAutograd"),
+    "torch-nn": ("torch", f"{_ADAPTERS}.torch_impl:TorchNN"),
+    "torch-optim": ("torch", f"{_ADAPTERS}.torch_impl:TorchOptim"),
+    "torch-module": ("torch", f"{_ADAPTERS}.torch_impl:TorchModule"),
+    "tf-tape": ("tensorflow", f"{_ADAPTERS}.tensorflow_impl:TFTape"),
+    "tf-function": ("tensorflow", f"{_ADAPTERS}.tensorflow_impl:TFFunction"),
+    "tf-xla": ("tensorflow", f"{_ADAPTERS}.tensorflow_impl:TFXLA"),
+    "tf-keras": ("tensorflow", f"{_ADAPTERS}.tensorflow_impl:TFKeras"),
+    "jax-grad": ("jax", f"{_ADAPTERS}.jax_impl:JaxGrad"),
+    "jax-jit": ("jax", f"{_ADAPTERS}.jax_impl:JaxJit"),
+    "jax-scan": ("jax", f"{_ADAPTERS}.jax_impl:JaxScan"),
+}
+
+FRAMEWORKS = ("numpy", "autograd", "torch", "tensorflow", "jax")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One implementation as discovered: loaded (``impl``) or unavailable (``reason``)."""
+
+    name: str
+    framework: str
+    source: str  # "builtin", "entry-point" or "module:attr"
+    impl: Implementation | None = None
+    reason: str | None = None
+
+    @property
+    def available(self) -> bool:
+        return self.impl is not None
+
+
+class UsageError(ValueError):
+    """A selection that names nothing loadable; the message lists what is available."""
+
+
+def load_object(spec: str) -> Implementation:
+    """Import ``package.module:attr`` and return an Implementation instance.
+
+    ``attr`` may be an Implementation subclass (instantiated with no arguments) or an instance.
+    Raises ImportError when the module does not import and UsageError when the attribute is
+    missing or is not an implementation.
+    """
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise UsageError(f"{spec!r}: expected 'package.module:attr'")
+    module = importlib.import_module(module_name)
+    try:
+        obj = getattr(module, attr)
+    except AttributeError:
+        raise UsageError(f"{spec!r}: module {module_name!r} has no attribute {attr!r}") from None
+    return _as_implementation(spec, obj)
+
+
+def _as_implementation(spec: str, obj: object) -> Implementation:
+    if isinstance(obj, type) and issubclass(obj, Implementation):
+        obj = obj()
+    if not isinstance(obj, Implementation):
+        raise UsageError(
+            f"{spec!r}: expected a gatespec.conformance.interface.Implementation subclass or instance, "
+            f"got {type(obj).__name__}"
+        )
+    if not obj.name or not obj.framework:
+        raise UsageError(f"{spec!r}: an implementation must set both 'name' and 'framework'")
+    return obj
+
+
+def _load(name: str, framework: str, source: str, loader) -> Entry:
+    try:
+        impl = loader()
+    except ImportError as exc:
+        return Entry(name, framework, source, reason=f"{type(exc).__name__}: {exc}")
+    return Entry(impl.name, impl.framework, source, impl=impl)
+
+
+def builtin(name: str) -> Entry:
+    framework, spec = BUILTINS[name]
+    return _load(name, framework, "builtin", lambda: load_object(spec))
+
+
+def entry_points() -> list[Entry]:
+    """Implementations registered by installed distributions under :data:`ENTRY_POINT_GROUP`."""
+    found = []
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        found.append(_load(ep.name, "?", "entry-point", lambda ep=ep: _as_implementation(ep.value, ep.load())))
+    return found
+
+
+def from_spec(spec: str) -> Entry:
+    """An implementation named by ``module:attr`` (``--impl``); import errors become usage errors."""
+    try:
+        impl = load_object(spec)
+    except ImportError as exc:
+        raise UsageError(f"{spec!r}: cannot import: {exc}") from exc
+    return Entry(impl.name, impl.framework, "module:attr", impl=impl)
+
+
+def discover() -> list[Entry]:
+    """Every built-in and entry-point implementation, available or not, in a stable order."""
+    return [builtin(name) for name in BUILTINS] + entry_points()
+
+
+def select(selectors: list[str] | None) -> list[Entry]:
+    """Resolve ``--impl`` values: a registered name, a framework name (all its styles), or module:attr.
+
+    ``None`` or an empty list selects everything :func:`discover` finds.
+    """
+    known = discover()
+    if not selectors:
+        return known
+    chosen: dict[str, Entry] = {}
+    for sel in selectors:
+        if ":" in sel:
+            entry = from_spec(sel)
+            chosen[entry.name] = entry
+            continue
+        matches = [e for e in known if e.name == sel] or [e for e in known if e.framework == sel]
+        if not matches:
+            names = ", ".join(e.name for e in known)
+            frameworks = ", ".join(sorted({e.framework for e in known}))
+            raise UsageError(
+                f"--impl {sel!r}: no such implementation or framework. "
+                f"Implementations: {names}. Frameworks: {frameworks}. Or give package.module:attr."
+            )
+        for e in matches:
+            chosen[e.name] = e
+    return list(chosen.values())

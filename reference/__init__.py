@@ -1,0 +1,16 @@
+"""gatespec's numpy reference: the specification every framework implementation is held to.
+
+float64 throughout, pure functions, the formula first in each docstring.  Modules:
+
+- :mod:`.gates` — truth tables as data (:func:`gates.gate`), the bias column, separability
+- :mod:`.activations` — Heaviside, stable σ, log σ, softplus, BCE with logits
+- :mod:`.perceptron` — the threshold unit and Rosenblatt's rule, Novikoff's bound
+- :mod:`.logistic` — logistic regression: loss, gradient, gradient descent
+- :mod:`.mlp` — sigmoid MLPs: forward, backprop, SGD, Adam, parameter layouts
+- :mod:`.init` — initial-parameter distributions
+- :mod:`.golden` — the numbers the original notebook printed
+"""
+
+from . import activations, gates, golden, init, logistic, mlp, perceptron, separability
+
+__all__ = ["activations", "gates", "golden", "init", "logistic", "mlp", "perceptron", "separability"]
