@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-
 from gatespec.reference.mlp import SGD, Adam, Params
 
 DTYPES = ("float32", "float64")
@@ -155,7 +154,9 @@ class Implementation:
         """(Σ softplus(z) − y·z, X′ᵀ(σ(z) − y)) at z = X′w."""
         raise NotSupported(Capability.LOGISTIC_LOSS_GRAD.value)
 
-    def single_example_loss_and_grad(self, x: np.ndarray, w: np.ndarray, target: Target) -> tuple[np.ndarray, np.ndarray]:
+    def single_example_loss_and_grad(
+        self, x: np.ndarray, w: np.ndarray, target: Target
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The notebook's l_x(w) = −log σ(w·x) and its gradient, written as the framework's users write it."""
         raise NotSupported(Capability.SINGLE_EXAMPLE_LOSS_GRAD.value)
 

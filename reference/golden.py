@@ -102,7 +102,9 @@ LOGISTIC_TRACE = Printed(
     ),
     8,
 )
-LOGISTIC_FINAL_W = Printed("Stochastic gradient descent (SGD) with mini-batch, w", (-5.59504346, -5.59504346, 8.57206068), 8)
+LOGISTIC_FINAL_W = Printed(
+    "Stochastic gradient descent (SGD) with mini-batch, w", (-5.59504346, -5.59504346, 8.57206068), 8
+)
 LOGISTIC_FINAL_P = Printed(
     "Stochastic gradient descent (SGD) with mini-batch, sigmoid(np.dot(x, w))",
     (0.99981071, 0.95152498, 0.95152498, 0.06798725),

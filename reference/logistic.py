@@ -78,4 +78,3 @@ def gradient_descent(Xb: np.ndarray, y: np.ndarray, w0: np.ndarray, eta: float, 
         losses[t] = np.sum(bce_with_logits(z, y))
         weights[t + 1] = weights[t] - eta * (Xb.T @ (sigmoid(z) - y))
     return LogisticRun(weights, losses)
-

@@ -276,11 +276,11 @@ def _check(params: Params, X: np.ndarray) -> tuple[Params, np.ndarray]:
 
 
 __all__ = [
+    "SGD",
     "Adam",
     "AdamState",
     "MLPRun",
     "Params",
-    "SGD",
     "adam_init",
     "adam_update",
     "check_params",

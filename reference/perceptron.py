@@ -124,7 +124,6 @@ def novikoff_bound(Xb: np.ndarray, y: np.ndarray, w_separating: np.ndarray) -> f
     return (R / gamma) ** 2
 
 
-
 def _check_order(order: np.ndarray, n_rows: int) -> np.ndarray:
     if not isinstance(order, np.ndarray) or order.ndim != 1 or not np.issubdtype(order.dtype, np.integer):
         raise ValueError(f"order: expected a 1-D integer numpy array of instance indices, got {order!r}")
