@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
+
 from gatespec.reference.mlp import SGD, Adam, Params
 
 DTYPES = ("float32", "float64")

@@ -90,6 +90,8 @@ def _load(name: str, framework: str, source: str, loader) -> Entry:
     try:
         impl = loader()
     except ImportError as exc:
+        if (getattr(exc, "name", None) or "").startswith("gatespec"):
+            raise  # our own module is missing: a packaging bug, never an "unavailable framework"
         return Entry(name, framework, source, reason=f"{type(exc).__name__}: {exc}")
     return Entry(impl.name, impl.framework, source, impl=impl)
 

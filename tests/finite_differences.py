@@ -3,6 +3,7 @@
 from collections.abc import Callable
 
 import numpy as np
+
 from gatespec.conformance.tolerances import finite_difference_step
 
 

@@ -4,8 +4,9 @@ import warnings
 
 import numpy as np
 import pytest
-from gatespec.reference import activations as act
 from numpy.testing import assert_allclose, assert_array_equal
+
+from gatespec.reference import activations as act
 
 EPS = np.finfo(np.float64).eps
 Z = np.array([-1000.0, -745.0, -40.0, -3.0, -1e-8, 0.0, 1e-8, 3.0, 40.0, 745.0, 1000.0])

@@ -4,9 +4,10 @@ from itertools import product
 
 import numpy as np
 import pytest
+from numpy.testing import assert_array_equal
+
 from gatespec.reference import gates
 from gatespec.reference.separability import separability
-from numpy.testing import assert_array_equal
 
 # The notebook's opening table (rows (0,0), (0,1), (1,0), (1,1)).
 NOTEBOOK_TABLE = {"and": (0, 0, 0, 1), "or": (0, 1, 1, 1), "nand": (1, 1, 1, 0), "xor": (0, 1, 1, 0)}

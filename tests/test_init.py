@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from gatespec.reference import init
 
 SIZES = (3, 5, 1)

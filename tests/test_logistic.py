@@ -2,13 +2,13 @@
 
 import numpy as np
 import pytest
-from gatespec.conformance.tolerances import FINITE_DIFFERENCE, FLOAT32_TRACE, printed
-from gatespec.reference import gates, golden, logistic
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose
 
+from gatespec.conformance.tolerances import FINITE_DIFFERENCE, FLOAT32_TRACE, printed
+from gatespec.reference import gates, golden, logistic
 from tests.finite_differences import central_gradient
 
 

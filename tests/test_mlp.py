@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
-from gatespec.conformance.tolerances import FINITE_DIFFERENCE
-from gatespec.reference import activations, gates, golden, init, mlp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
+from gatespec.conformance.tolerances import FINITE_DIFFERENCE
+from gatespec.reference import activations, gates, golden, init, mlp
 from tests.finite_differences import central_gradient
 
 SIZES = [(2, 1), (2, 2, 1), (3, 4, 1), (2, 8, 8, 1), (4, 3, 2, 1)]

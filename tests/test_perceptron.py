@@ -2,8 +2,9 @@
 
 import numpy as np
 import pytest
-from gatespec.reference import gates, golden, perceptron
 from numpy.testing import assert_array_equal
+
+from gatespec.reference import gates, golden, perceptron
 
 
 def test_tlu_predicts_with_g_of_zero_equal_zero():

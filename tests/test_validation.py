@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+
 from gatespec.reference import gates, init, logistic, mlp, perceptron
 
 NAND = gates.gate("nand")

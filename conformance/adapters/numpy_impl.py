@@ -1,0 +1,212 @@
+"""The notebook's plain numpy: vectorised ``np.dot``, ``np.heaviside`` and gradients derived by hand.
+
+Written independently of :mod:`gatespec.reference` (only its optimiser and layout types are
+shared).  Inputs are cast once to the target dtype and everything after stays in it: scalars
+enter as Python floats, which numpy ≥ 2 (NEP 50) keeps in the array's dtype, and results are
+collected with ``np.stack`` rather than stored into preallocated arrays, so an accidental
+upcast would show in the returned dtype instead of being rounded away.  (Under numpy 1.x's
+value-based promotion the notebook's ``1.0 / (1 + np.exp(...))`` of a float32 *scalar* is
+float64, so there the float32 single-example loss comes back float64.)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from gatespec.reference.mlp import SGD, Adam, Params
+
+from ..interface import (
+    Capability,
+    Implementation,
+    MLPTrajectory,
+    NativeOp,
+    Target,
+    Trajectory,
+    check_native_op,
+)
+
+
+def _dtype(target: Target) -> np.dtype:
+    if target.device != "cpu":
+        raise ValueError(f"numpy runs on the cpu only, got device {target.device!r}")
+    return target.np_dtype
+
+
+def _cast(value: Any, dt: np.dtype) -> Any:
+    """Arrays and parameter tuples as fresh ``dt`` copies (the caller's arrays are never touched); others as is."""
+    if isinstance(value, np.ndarray):
+        return value.astype(dt)
+    if isinstance(value, tuple):
+        return tuple(p.astype(dt) for p in value)
+    return value
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    # σ(z) = exp(−softplus(−z)): the notebook's 1.0 / (1 + np.exp(-v)) overflows (and warns) in
+    # exp for z ≪ 0; this form never exponentiates a positive number.
+    return np.exp(-np.logaddexp(0, -z))
+
+
+# ------------------------------------------------------------------ perceptron and logistic regression
+
+
+def _perceptron_online(Xb: np.ndarray, y: np.ndarray, w: np.ndarray, eta: float, order: np.ndarray) -> np.ndarray:
+    history = [w]
+    for i in order:
+        y_pred = np.heaviside(np.dot(Xb[i], w), 0)
+        w = w + (y[i] - y_pred) * eta * Xb[i]  # a new array: earlier rows of the history stay as they were
+        history.append(w)
+    return np.stack(history)
+
+
+def _logistic_loss_and_grad(Xb: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    z = np.dot(Xb, w)
+    return np.sum(np.logaddexp(0, z) - y * z), np.dot(_sigmoid(z) - y, Xb)
+
+
+def _single_example(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # Kept naive on purpose (the suite reports where it saturates): inf/nan instead of warnings.
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        loss = -np.log(1.0 / (1 + np.exp(-np.dot(x, w))))
+        y_pred = 1.0 / (1 + np.exp(-np.dot(x, w)))
+        return np.asarray(loss), -(1 - y_pred) * x  # d/dw −log σ(w·x) = −(1 − σ(w·x)) x
+
+
+# ------------------------------------------------------------------ multi-layer perceptron
+
+
+def _forward(params: Params, X: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """([X, h₁, …, h_{L−1}], logits z of shape (N,))."""
+    hs = [X]
+    for W, b in zip(params[0:-2:2], params[1:-2:2], strict=True):
+        hs.append(_sigmoid(np.dot(hs[-1], W) + b))
+    return hs, (np.dot(hs[-1], params[-2]) + params[-1])[:, 0]
+
+
+def _mlp_forward(params: Params, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    z = _forward(params, X)[1]
+    return z, _sigmoid(z)
+
+
+def _mlp_loss_and_grads(params: Params, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, Params]:
+    hs, z = _forward(params, X)
+    loss = np.sum(np.logaddexp(0, z) - y * z)
+    delta = (_sigmoid(z) - y)[:, None]  # ∂l/∂(pre-activation) of the output layer, (N, 1)
+    grads: list[np.ndarray] = []
+    for layer in range(len(params) // 2 - 1, -1, -1):
+        h = hs[layer]
+        grads = [np.dot(h.T, delta), np.sum(delta, axis=0), *grads]
+        if layer:
+            delta = np.dot(delta, params[2 * layer].T) * h * (1 - h)  # σ' = σ(1 − σ)
+    return np.asarray(loss), tuple(grads)
+
+
+def _adam_update(
+    opt: Adam, t: int, params: Params, grads: Params, m: Params, v: Params
+) -> tuple[Params, Params, Params]:
+    """Step t ≥ 1 of torch.optim.Adam: ε is added after √v is bias-corrected."""
+    b1, b2 = float(opt.beta1), float(opt.beta2)
+    m = tuple(b1 * mi + (1 - b1) * g for mi, g in zip(m, grads, strict=True))
+    v = tuple(b2 * vi + (1 - b2) * g * g for vi, g in zip(v, grads, strict=True))
+    step_size, bc2_sqrt, eps = float(opt.lr) / (1 - b1**t), math.sqrt(1 - b2**t), float(opt.eps)
+    params = tuple(p - step_size * mi / (np.sqrt(vi) / bc2_sqrt + eps) for p, mi, vi in zip(params, m, v, strict=True))
+    return params, m, v
+
+
+def _mlp_train(params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int) -> MLPTrajectory:
+    history, losses = [params], []
+    m = v = tuple(np.zeros_like(p) for p in params)
+    for t in range(1, steps + 1):
+        loss, grads = _mlp_loss_and_grads(params, X, y)
+        losses.append(loss)
+        if isinstance(optimizer, SGD):
+            params = tuple(p - float(optimizer.lr) * g for p, g in zip(params, grads, strict=True))
+        else:
+            params, m, v = _adam_update(optimizer, t, params, grads, m, v)
+        history.append(params)
+    return MLPTrajectory(tuple(np.stack(p) for p in zip(*history, strict=True)), np.stack(losses))
+
+
+_NATIVE = {"mlp_forward": _mlp_forward, "mlp_loss_and_grads": _mlp_loss_and_grads, "mlp_train": _mlp_train}
+
+
+class NumpyImplementation(Implementation):
+    """Plain numpy as the notebook writes it; the MLP backward pass derived by hand."""
+
+    name = "numpy"
+    framework = "numpy"
+    dtypes = ("float32", "float64")
+    devices = ("cpu",)
+    capabilities = frozenset(Capability)
+
+    def framework_version(self) -> str:
+        return np.__version__
+
+    def numerics(self) -> dict[str, str]:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        return {"blas": f"{blas.get('name', '?')} {blas.get('version', '?')}"}
+
+    def tlu_predict(self, Xb: np.ndarray, w: np.ndarray, target: Target) -> np.ndarray:
+        Xb, w = _cast(Xb, _dtype(target)), _cast(w, _dtype(target))
+        return np.heaviside(np.dot(Xb, w), 0)
+
+    def perceptron_step(self, Xb: np.ndarray, y: np.ndarray, w: np.ndarray, eta: float, target: Target) -> np.ndarray:
+        Xb, y, w = (_cast(a, _dtype(target)) for a in (Xb, y, w))
+        y_pred = np.heaviside(np.dot(Xb, w), 0)
+        return w + float(eta) * np.dot(y - y_pred, Xb)
+
+    def perceptron_online(
+        self, Xb: np.ndarray, y: np.ndarray, w0: np.ndarray, eta: float, order: np.ndarray, target: Target
+    ) -> np.ndarray:
+        Xb, y, w0 = (_cast(a, _dtype(target)) for a in (Xb, y, w0))
+        return _perceptron_online(Xb, y, w0, float(eta), order)
+
+    def logistic_loss_and_grad(
+        self, Xb: np.ndarray, y: np.ndarray, w: np.ndarray, target: Target
+    ) -> tuple[np.ndarray, np.ndarray]:
+        Xb, y, w = (_cast(a, _dtype(target)) for a in (Xb, y, w))
+        loss, grad = _logistic_loss_and_grad(Xb, y, w)
+        return np.asarray(loss), grad
+
+    def single_example_loss_and_grad(
+        self, x: np.ndarray, w: np.ndarray, target: Target
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return _single_example(_cast(x, _dtype(target)), _cast(w, _dtype(target)))
+
+    def logistic_train(
+        self, Xb: np.ndarray, y: np.ndarray, w0: np.ndarray, eta: float, steps: int, target: Target
+    ) -> Trajectory:
+        Xb, y, w = (_cast(a, _dtype(target)) for a in (Xb, y, w0))
+        weights, losses = [w], []
+        for _ in range(steps):
+            loss, grad = _logistic_loss_and_grad(Xb, y, w)
+            w = w - float(eta) * grad
+            weights.append(w)
+            losses.append(loss)
+        return Trajectory(np.stack(weights), np.stack(losses))
+
+    def mlp_forward(self, params: Params, X: np.ndarray, target: Target) -> tuple[np.ndarray, np.ndarray]:
+        return _mlp_forward(_cast(tuple(params), _dtype(target)), _cast(X, _dtype(target)))
+
+    def mlp_loss_and_grads(
+        self, params: Params, X: np.ndarray, y: np.ndarray, target: Target
+    ) -> tuple[np.ndarray, Params]:
+        dt = _dtype(target)
+        return _mlp_loss_and_grads(_cast(tuple(params), dt), _cast(X, dt), _cast(y, dt))
+
+    def mlp_train(
+        self, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
+    ) -> MLPTrajectory:
+        dt = _dtype(target)
+        return _mlp_train(_cast(tuple(params), dt), _cast(X, dt), _cast(y, dt), optimizer, steps)
+
+    def native(self, op: str, target: Target, **inputs: Any) -> NativeOp:
+        # numpy arrays are numpy's own tensors: preparing is the one cast, and every op is pure.
+        check_native_op(op)
+        dt = _dtype(target)
+        prepared = {k: _cast(tuple(v) if k == "params" else v, dt) for k, v in inputs.items()}
+        fn = _NATIVE[op]
+        return NativeOp(run=lambda: fn(**prepared), to_numpy=lambda result: result)

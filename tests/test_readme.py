@@ -1,0 +1,23 @@
+"""The README's commands are the ones the project actually runs."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _commands():
+    return re.findall(r"```sh\n(.+?)\n```", (ROOT / "README.md").read_text(), flags=re.S)
+
+
+def test_ci_runs_the_readme_test_command():
+    test_command = _commands()[0]
+    assert "tox run -m test" in test_command
+    ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert test_command.strip() in ci_lines
+
+
+def test_readme_main_job_names_a_tox_env_that_exists():
+    main_job = _commands()[1]
+    env = re.search(r"tox run -e (\S+)", main_job).group(1)
+    assert f"[testenv:{env}]" in (ROOT / "tox.ini").read_text()
