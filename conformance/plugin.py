@@ -6,6 +6,10 @@ Options (group "gatespec"):
                       (``torch``: all its styles) or ``package.module:attr``.  Default: all.
 ``--require FW,...``  frameworks that must be importable; a missing one is a usage error, never a skip.
 ``--device DEV``      ``cpu`` (default) or ``cuda``; implementations without that device are skipped.
+``--known-deviations FILE``  lines ``TEST-ID-PREFIX | reason``: matching tests become strict xfails;
+                      an entry that matches no collected test is reported at the end of the run.
+``--gatespec-report DIR``    write the conformance matrix (implementation × check) as
+                      ``conformance.md`` and ``conformance.json``; works under pytest-xdist.
 
 Tests ask for the ``impl`` and ``target`` fixtures; the plugin parametrizes them, so one test
 serves every implementation and dtype, with ids like ``test_x[torch-module-float32]``.
@@ -15,12 +19,20 @@ they are combined into one parametrization, ``test_x[torch-module-xor-2-2-1-floa
 
 from __future__ import annotations
 
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
 import pytest
 
 from . import registry
 from .interface import DTYPES, Target
 
 _ENTRIES = pytest.StashKey[list]()
+_DEVIATIONS = pytest.StashKey[list]()
+_RESULTS = pytest.StashKey[list]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -41,6 +53,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="frameworks that must be available: a missing one is an error, not a skip",
     )
     group.addoption("--device", default="cpu", choices=("cpu", "cuda"), help="device to run on (default: cpu)")
+    group.addoption(
+        "--known-deviations",
+        metavar="FILE",
+        default=None,
+        help="file of 'TEST-ID-PREFIX | reason' lines: matching tests are strict xfails",
+    )
+    group.addoption("--gatespec-report", metavar="DIR", default=None, help="write the conformance matrix to DIR")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -61,6 +80,176 @@ def pytest_configure(config: pytest.Config) -> None:
             reasons = "; ".join(f"{e.name}: {e.reason}" for e in of_fw) or "no implementation registered"
             raise pytest.UsageError(f"--require {fw}: framework {fw!r} is required but not available ({reasons})")
     config.stash[_ENTRIES] = entries
+    path = config.getoption("--known-deviations")
+    config.stash[_DEVIATIONS] = read_deviations(Path(path)) if path else []
+    config.stash[_RESULTS] = []
+    config.pluginmanager.register(_Collector(config.stash[_RESULTS]), "gatespec-collector")
+
+
+@dataclass
+class Deviation:
+    prefix: str
+    reason: str
+    line: int
+    matched: int = 0
+
+
+def read_deviations(path: Path) -> list[Deviation]:
+    """Parse ``TEST-ID-PREFIX | reason`` lines; ``#`` starts a comment.  A malformed line is a usage error."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise pytest.UsageError(f"--known-deviations {path}: {exc.strerror}") from None
+    found = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        prefix, sep, reason = (part.strip() for part in line.partition("|"))
+        if not sep or not prefix or not reason or not re.fullmatch(r"[\w\[\]\-.:/]+", prefix):
+            raise pytest.UsageError(
+                f"--known-deviations {path}:{number}: expected 'TEST-ID-PREFIX | reason', got {raw!r}"
+            )
+        found.append(Deviation(prefix, reason, number))
+    return found
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    deviations = config.stash[_DEVIATIONS]
+    for item in items:
+        test_id = item.nodeid.split("::", 1)[-1]
+        for dev in deviations:
+            if test_id.startswith(dev.prefix):
+                dev.matched += 1
+                item.add_marker(pytest.mark.xfail(reason=f"known deviation: {dev.reason}", strict=True))
+                break
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "impl" in callspec.params:
+            impl = callspec.params["impl"]
+            target = callspec.params.get("target")
+            case = callspec.params.get("case")
+            item.user_properties.append(
+                (
+                    "gatespec",
+                    {
+                        "impl": impl.name,
+                        "check": item.originalname.removeprefix("test_"),
+                        "case": getattr(case, "id", None),
+                        "dtype": getattr(target, "dtype", None),
+                    },
+                )
+            )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """Let the checks record each comparison's error/tolerance ratio on the test's report."""
+    from . import checks
+
+    checks.RECORDER = lambda record: item.user_properties.append(("gatespec-error", record))
+    try:
+        return (yield)
+    finally:
+        checks.RECORDER = None
+
+
+@dataclass(frozen=True)
+class _Missing:
+    """Stands in for an implementation that could not be loaded; its tests are skipped."""
+
+    name: str
+
+
+class _Collector:
+    """Outcomes per test, from reports: on an xdist controller these include every worker's."""
+
+    def __init__(self, results: list[dict]) -> None:
+        self.results = results
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        meta = dict(report.user_properties).get("gatespec")
+        if meta is None or not (report.when == "call" or report.outcome != "passed"):
+            return
+        if hasattr(report, "wasxfail"):
+            outcome = "xfail" if report.skipped else "xpass"
+        else:
+            outcome = {"passed": "pass", "failed": "fail", "skipped": "skip"}[report.outcome]
+        ratios = [v["ratio"] for k, v in report.user_properties if k == "gatespec-error"]
+        self.results.append(
+            {**meta, "outcome": outcome, "worst_ratio": max(ratios, default=None), "nodeid": report.nodeid}
+        )
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    for dev in config.stash.get(_DEVIATIONS, []):
+        if not dev.matched:
+            terminalreporter.write_line(
+                f"gatespec: known deviation on line {dev.line} matches no collected test: {dev.prefix}", yellow=True
+            )
+    out = config.getoption("--gatespec-report")
+    if out and not hasattr(config, "workerinput"):
+        write_report(Path(out), config.stash[_RESULTS], config.stash.get(_ENTRIES, []))
+        terminalreporter.write_line(f"gatespec: conformance report written to {out}/conformance.md and .json")
+
+
+_RANK = {"fail": 4, "xpass": 3, "xfail": 2, "pass": 1, "skip": 0}
+
+
+def write_report(out: Path, results: list[dict], entries: list) -> None:
+    """Matrix implementation × check: the worst outcome over cases and dtypes, and the worst headroom.
+
+    Headroom is the largest measured error divided by what its tolerance allowed (1.0 = at the limit).
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    cells: dict[tuple[str, str], dict] = defaultdict(
+        lambda: {"outcome": "skip", "counts": defaultdict(int), "ratio": None}
+    )
+    for r in sorted(results, key=lambda r: r["nodeid"]):
+        cell = cells[(r["impl"], r["check"])]
+        cell["counts"][r["outcome"]] += 1
+        if _RANK[r["outcome"]] > _RANK[cell["outcome"]]:
+            cell["outcome"] = r["outcome"]
+        if r["worst_ratio"] is not None:
+            cell["ratio"] = max(cell["ratio"] or 0.0, r["worst_ratio"])
+    impls = [e.name for e in entries if any(k[0] == e.name for k in cells)]
+    checks = sorted({k[1] for k in cells})
+    versions = {e.name: (e.impl.framework_version() if e.available else f"unavailable: {e.reason}") for e in entries}
+    payload = {
+        "implementations": {name: {"version": versions.get(name)} for name in impls},
+        "checks": checks,
+        "matrix": {
+            f"{i}::{c}": {
+                "outcome": v["outcome"],
+                "counts": dict(v["counts"]),
+                "worst_error_over_tolerance": v["ratio"],
+            }
+            for (i, c), v in sorted(cells.items())
+        },
+        "results": sorted(results, key=lambda r: r["nodeid"]),
+    }
+    (out / "conformance.json").write_text(json.dumps(payload, indent=1, sort_keys=True) + "\n")
+    lines = [
+        "# gatespec conformance matrix",
+        "",
+        "Each cell: the worst outcome over the check's cases and dtypes (pass, FAIL, xfail = known deviation, "
+        "skip = not declared or unavailable), then the largest error as a fraction of its tolerance.",
+        "",
+        "| implementation | " + " | ".join(checks) + " |",
+        "|---|" + "---|" * len(checks),
+    ]
+    for i in impls:
+        row = []
+        for c in checks:
+            v = cells.get((i, c))
+            if v is None:
+                row.append("")
+                continue
+            text = {"fail": "**FAIL**", "xpass": "**XPASS**"}.get(v["outcome"], v["outcome"])
+            if v["ratio"] is not None:
+                text += f" ({v['ratio']:.2g})"
+            row.append(text)
+        lines.append(f"| {i} ({versions.get(i)}) | " + " | ".join(row) + " |")
+    (out / "conformance.md").write_text("\n".join(lines) + "\n")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -98,7 +287,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def _param(entry: registry.Entry, case, dtype: str | None, device: str, argnames: list[str]):
-    values = [entry.impl]
+    # An unavailable implementation is still parametrized (and skipped), under its own name.
+    values = [entry.impl if entry.available else _Missing(entry.name)]
     ids = [entry.name]
     marks = []
     if case is not None:
