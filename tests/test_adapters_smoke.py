@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
+from gatespec.conformance.checks import require
 from gatespec.conformance.interface import Capability, MLPTrajectory, NotSupported, Trajectory
 from gatespec.reference import gates, init, mlp
 
@@ -110,15 +111,9 @@ OPS = [
 ]
 
 
-def _require(impl, capability: Capability) -> None:
-    if not impl.supports(capability):
-        reason = impl.unsupported_reasons.get(capability, "no reason given")
-        pytest.skip(f"{impl.name} does not declare {capability.value}: {reason}")
-
-
 @pytest.mark.gatespec_cases(OPS)
 def test_declared_operation_returns_the_contracts_shapes_and_dtype(impl, case, target):
-    _require(impl, case.capability)
+    require(impl, case.capability)
     inputs_before = [a.copy() for a in (NAND.Xb, XOR.X, *P221, *P3881)]
     try:
         result = case.call(impl, target)
@@ -150,7 +145,7 @@ class NativeCase:
 
 @pytest.mark.gatespec_cases([NativeCase(op.replace("_", "-"), op, inputs) for op, inputs, _ in NATIVE])
 def test_native_path_runs_repeatably_and_matches_the_numpy_path(impl, case, target):
-    _require(impl, Capability.NATIVE)
+    require(impl, Capability.NATIVE)
     native = impl.native(case.op, target, **case.inputs)
     first = _arrays(native.to_numpy(native.run()))
     second = _arrays(native.to_numpy(native.run()))

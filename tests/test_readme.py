@@ -21,3 +21,8 @@ def test_readme_main_job_names_a_tox_env_that_exists():
     main_job = _commands()[1]
     env = re.search(r"tox run -e (\S+)", main_job).group(1)
     assert f"[testenv:{env}]" in (ROOT / "tox.ini").read_text()
+
+
+def test_readme_example_is_the_tested_example_implementation():
+    blocks = re.findall(r"```python\n(.+?)```", (ROOT / "README.md").read_text(), flags=re.S)
+    assert (ROOT / "tests" / "example_impl.py").read_text() in blocks

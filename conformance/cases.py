@@ -1,0 +1,290 @@
+"""The conformance suite's inputs, as data: gates, MLP parameter sets and logistic starting points.
+
+Every case is a frozen dataclass with an ``id`` (used in test ids, e.g.
+``test_x[torch-module-xor-2-2-1-float32]``).  Arrays are float64 in the reference's
+canonical layout; they are built once at import and never written (tests pass copies).
+
+Trajectory cases are chosen to be well conditioned: the reference's own trajectory is
+perturbed by a relative 1e-9 at its start and the largest factor by which the perturbation
+grows anywhere along the run is recorded as ``amplification`` (it enters the trajectory
+tolerance).  A chaotic run (3-8-8-1 parity-3 under SGD(0.5) for 1000 steps, where a 1-ulp
+change moves the end by 2e-2) would make any implementation "fail" on rounding alone, so
+there is none here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gatespec.reference import gates, init, mlp
+from gatespec.reference.gates import Gate
+from gatespec.reference.mlp import SGD, Adam, Params
+
+
+def _frozen(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    for a in arrays:
+        a.setflags(write=False)
+    return tuple(arrays)
+
+
+# ----------------------------------------------------------------------------- gates
+
+
+@dataclass(frozen=True)
+class GateCase:
+    """A truth table and a weight vector on the dyadic grid (multiples of 1/8 in [−2, 2]).
+
+    Dyadic weights times {0, 1} inputs sum exactly in float32 and float64 alike, so X′w and
+    hence every threshold prediction is exact in both dtypes — including the ties z = 0 that
+    test g(0) = 0 — and a perceptron run with η = 1/2 stays on the grid: its trajectory is
+    exact too and must match bit for bit.
+    """
+
+    gate_name: str
+    w: np.ndarray = field(compare=False)
+    order: np.ndarray = field(compare=False)
+
+    @property
+    def id(self) -> str:
+        return self.gate_name
+
+    @property
+    def gate(self) -> Gate:
+        return gates.gate(self.gate_name)
+
+
+GATE_SEED = 20240601
+PERCEPTRON_ETA = 0.5
+PERCEPTRON_STEPS = 40
+
+
+def _gate_case(name: str, rng: np.random.Generator) -> GateCase:
+    d = gates.gate(name).n_inputs + 1
+    w = rng.integers(-16, 17, size=d) / 8.0
+    order = rng.integers(0, 2 ** (d - 1), size=PERCEPTRON_STEPS)
+    return GateCase(name, *_frozen(w, order))
+
+
+def _gate_cases() -> tuple[GateCase, ...]:
+    rng = np.random.default_rng(GATE_SEED)
+    names = (*gates.two_input_gate_names(), "not", "parity-3", "parity-4", "majority-3", "majority-4")
+    return tuple(_gate_case(n, rng) for n in names)
+
+
+GATES = _gate_cases()
+# The linearly separable ones that logistic regression must learn (all but xor, xnor, parity).
+# (A subset of the separable gates, to keep the per-style cost of the learning check small.)
+SEPARABLE = ("and", "or", "nand", "not", "majority-3")
+
+
+# ----------------------------------------------------------------------------- MLP
+
+
+@dataclass(frozen=True)
+class MLPCase:
+    """A gate and fixed initial parameters; ``steps`` SGD(``lr``) steps define the trajectory check.
+
+    ``amplification`` is the measured conditioning of that reference trajectory (see the
+    module docstring); ``learns`` says whether its end classifies the gate correctly.
+    """
+
+    name: str
+    gate_name: str
+    params: Params = field(compare=False)
+    note: str = ""
+    steps: int = 1000
+    lr: float = 0.5
+    amplification: float = 1.0
+    learns: bool = False
+    # How many steps a style in EAGER_STYLES runs instead of ``steps`` (a prefix of the same run).
+    eager_steps: int = 50
+
+    @property
+    def id(self) -> str:
+        return self.name
+
+    def steps_for(self, impl_name: str) -> int:
+        """``steps``, or ``eager_steps`` for a style named in :data:`EAGER_STYLES` (whose reason says why)."""
+        return min(self.steps, self.eager_steps) if impl_name in EAGER_STYLES else self.steps
+
+    @property
+    def gate(self) -> Gate:
+        return gates.gate(self.gate_name)
+
+    @property
+    def sgd(self) -> SGD:
+        return SGD(self.lr)
+
+
+# SEED 0: standard_normal((2, 2, 1)) then 1000 SGD(0.5) steps solves XOR in the reference
+# (final loss 0.0254, every row on the right side).  Seeds 6, 8, 10, 11 stall at loss ≈ 1.40
+# (a local minimum), so the seed matters and is fixed here.
+XOR_SEED = 0
+# Trajectory conditioning, measured: a relative 1e-9 change of W₁[0, 0] grows at most 34×
+# (around step 225, where the run leaves its plateau) and ends 1.1× its start size.
+XOR_221 = MLPCase(
+    "xor-2-2-1",
+    "xor",
+    _frozen(*init.standard_normal((2, 2, 1), np.random.default_rng(XOR_SEED))),
+    note="the notebook's XOR net from standard-normal init, seed 0: learns XOR in 1000 SGD(0.5) steps",
+    amplification=34.0,
+    learns=True,
+)
+# majority-3 rather than parity-3: under SGD(0.5) the majority run barely amplifies (largest
+# factor 1.34 over 200 steps, 1.55 over 1000), while the parity-3 runs tried amplify a 1e-7
+# perturbation into 1e-6…2e-2.  200 steps suffice to learn it (smallest |z| 5.3 at the end).
+MAJ_381 = MLPCase(
+    "majority-3-3-8-1",
+    "majority-3",
+    _frozen(*init.standard_normal((3, 8, 1), np.random.default_rng(0))),
+    note="3-8-1 on majority-3, standard-normal seed 0: learns in 200 SGD(0.5) steps, well conditioned",
+    steps=200,
+    amplification=1.4,
+    learns=True,
+)
+
+
+def _saturating() -> Params:
+    """The XOR net scaled ×40: hidden units saturate and |logits| reach ≫ 30."""
+    return _frozen(*(40.0 * p for p in init.standard_normal((2, 2, 1), np.random.default_rng(XOR_SEED))))
+
+
+SATURATING_221 = MLPCase(
+    "xor-2-2-1-saturating",
+    "xor",
+    _saturating(),
+    note="seed-0 XOR parameters × 40: |z| ≫ 30, σ(z) rounds to 0 or 1 in both dtypes; no trajectory check",
+    steps=0,
+)
+
+MLP_CASES = (XOR_221, MAJ_381, SATURATING_221)
+
+# Styles that dispatch every operation of every step from Python (no compiled loop): measured
+# on 2 CPU cores, 1000 XOR steps take 3–5 s (autograd), 17–35 s (torch styles), ~40 s (tf-tape),
+# ~85 s (tf-keras, a fit() call per step), ~100 s (jax-grad, op-by-op dispatch) and ~25 s
+# (jax-jit: a compiled step, but a Python loop dispatching it and copying out every step).  They run
+# the first ``eager_steps`` of each MLP trajectory (same tolerance model, fewer steps), and
+# cannot show the learned truth table, which needs the whole run; the compiled styles and
+# numpy run it all.  The update rule itself is the same code at step 50 as at step 1000.
+EAGER_STYLES: dict[str, str] = {
+    name: "per-step Python dispatch: a 1000-step run takes 5–100 s, so it runs a 50-step prefix"
+    for name in (
+        "autograd",
+        "torch-autograd",
+        "torch-nn",
+        "torch-optim",
+        "torch-module",
+        "tf-tape",
+        "tf-keras",
+        "jax-grad",
+        "jax-jit",
+    )
+}
+MLP_TRAJECTORIES = tuple(c for c in MLP_CASES if c.steps)
+
+# Adam: one step is checked for every case (the update rule); a 200-step Adam(0.1) XOR run
+# has amplification 6.6 but Adam divides by √v, which near v ≈ 0 turns rounding into O(1)
+# step changes, so only the single step is a conformance check.
+ADAM = Adam(0.1)
+
+
+# ----------------------------------------------------------------------------- logistic regression
+
+
+@dataclass(frozen=True)
+class LogisticCase:
+    """A gate and a starting weight vector w (bias last) for logistic regression with step η."""
+
+    name: str
+    gate_name: str
+    w: np.ndarray = field(compare=False)
+    eta: float = 1.0
+    steps: int = 100
+    amplification: float = 1.0
+    note: str = ""
+
+    @property
+    def id(self) -> str:
+        return self.name
+
+    @property
+    def gate(self) -> Gate:
+        return gates.gate(self.gate_name)
+
+
+# Trajectory conditioning, measured for both NAND runs: a 1e-9 change of w[0] never grows
+# (largest factor 1.0, at the start) and shrinks to 0.02–0.03 of itself after 100 steps.
+LOGISTIC_CASES = (
+    LogisticCase(
+        "nand-notebook",
+        "nand",
+        *_frozen(np.zeros(3)),
+        note="the notebook's cell 58: NAND from w = 0, η = 1 (its eta = 0.5 is never used), 100 steps",
+    ),
+    LogisticCase("nand-zeros", "nand", *_frozen(np.zeros(3)), steps=1, note="w = 0: every z = 0, σ = ½ exactly"),
+    LogisticCase(
+        "nand-random",
+        "nand",
+        *_frozen(np.random.default_rng(0).standard_normal(3)),
+        steps=1,
+        note="standard-normal w, seed 0; single-step checks only (the notebook run is the trajectory check)",
+    ),
+    LogisticCase(
+        "majority-3-random",
+        "majority-3",
+        *_frozen(np.random.default_rng(1).standard_normal(4)),
+        steps=1,
+        note="a wider input (d = 4, 8 rows), seed 1; single-step checks only",
+    ),
+    LogisticCase(
+        "nand-saturating",
+        "nand",
+        *_frozen(np.array([-400.0, -400.0, 600.0])),
+        steps=1,
+        note="a NAND solution scaled so |z| ∈ {200, 600}: σ rounds to 0/1 in both dtypes; loss ≈ 0, gradient ≈ 0",
+    ),
+    LogisticCase(
+        "nand-saturating-wrong",
+        "nand",
+        *_frozen(np.array([400.0, 400.0, -600.0])),
+        steps=1,
+        note="the opposite sign: every row confidently wrong, loss = Σ|z| = 1200, gradient = Σ ±x′ (integers)",
+    ),
+)
+LOGISTIC_TRAJECTORIES = tuple(c for c in LOGISTIC_CASES if c.steps > 1)
+LOGISTIC_SATURATING = tuple(c for c in LOGISTIC_CASES if "saturating" in c.name)
+
+# Learned truth tables: logistic regression from w = 0, η = 1, this many steps.  In the
+# reference every one of these gates is classified correctly after 10 steps with margin
+# min|z| ≥ 0.62, and the margin only grows: 20 steps leave no row near z = 0.
+LEARN_STEPS = 20
+
+
+@dataclass(frozen=True)
+class SingleExampleCase:
+    """The notebook's single-example loss −log σ(w·x) at one x and w."""
+
+    name: str
+    x: np.ndarray = field(compare=False)
+    w: np.ndarray = field(compare=False)
+
+    @property
+    def id(self) -> str:
+        return self.name
+
+
+SINGLE_EXAMPLE = (
+    SingleExampleCase("notebook", *_frozen(np.ones(3), np.array([1.0, 1.0, -1.5]))),
+    # w·x = ±1000: e^{1000} overflows in both dtypes, so the notebook's −log(1/(1+e^{−w·x}))
+    # returns inf (and a NaN gradient) where the true loss is 1000 — the known deviation.
+    SingleExampleCase("saturating-right", *_frozen(np.ones(3), np.array([400.0, 400.0, 200.0]))),
+    SingleExampleCase("saturating-wrong", *_frozen(np.ones(3), np.array([-400.0, -400.0, -200.0]))),
+)
+
+
+def reference_adam_step(params: Params, X: np.ndarray, y: np.ndarray, opt: Adam) -> Params:
+    """The reference's first Adam update from ``params``."""
+    _, grads = mlp.loss_and_grads(params, X, y)
+    return mlp.adam_update(params, grads, mlp.adam_init(params), opt)[0]

@@ -1,0 +1,131 @@
+"""Comparisons for the conformance suite, with failure messages that say what, where and by how much.
+
+:func:`assert_close` applies numpy's rule |actual − desired| ≤ atol + rtol·|desired|
+elementwise; :func:`assert_equal_exact` demands identity (threshold predictions, perceptron
+trajectories on a dyadic grid).  A failure names the implementation, the case and the
+quantity, then the tolerance, how many elements are off, the largest absolute and relative
+error with the index where each occurs, and the actual and desired arrays.
+
+Headroom: every comparison that runs to the end calls ``RECORDER`` (when set) with one dict
+``{impl, case, quantity, dtype, max_abs, max_rel, rtol, atol, ratio, passed}``, where
+``ratio = max_i |a_i − d_i| / (atol + rtol·|d_i|)`` (≤ 1 passes; 0.01 means a hundredfold
+headroom).  Set it from a conftest or a report script, e.g. ``checks.RECORDER = rows.append``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from .interface import Capability, Implementation
+from .tolerances import Tolerance, finite_difference_step
+
+# Called with one dict per comparison; None records nothing.
+RECORDER: Callable[[dict[str, Any]], None] | None = None
+
+
+def require(impl: Implementation, capability: Capability) -> None:
+    """Skip the test, with the implementation's reason, when it does not declare ``capability``."""
+    if not impl.supports(capability):
+        reason = impl.unsupported_reasons.get(capability, "no reason given")
+        pytest.skip(f"{impl.name} does not declare {capability.value}: {reason}")
+
+
+def assert_close(actual, desired, *, tol: Tolerance, impl: Any, case: Any, quantity: str) -> None:
+    """|actual − desired| ≤ tol.atol + tol.rtol·|desired| elementwise, NaN never close."""
+    a, d = _pair(actual, desired, impl, case, quantity)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        err = np.abs(a.astype(np.float64) - d)
+        bound = tol.atol + tol.rtol * np.abs(d)
+        ratio = err / bound
+        rel = np.where(d != 0, err / np.abs(d), np.where(err == 0, 0.0, np.inf))
+    bad = ~(err <= bound)  # NaN in either compares False, so counts as a mismatch
+    _record(impl, case, quantity, a, err, rel, ratio, tol, not bad.any())
+    if bad.any():
+        header = f"{tol} ({tol.why})"
+        raise AssertionError(_message(impl, case, quantity, header, a, d, bad, err, rel))
+
+
+def assert_equal_exact(actual, desired, *, impl: Any, case: Any, quantity: str) -> None:
+    """actual == desired elementwise, bit for bit in value (dtype aside)."""
+    a, d = _pair(actual, desired, impl, case, quantity)
+    with np.errstate(invalid="ignore", over="ignore"):
+        err = np.abs(a.astype(np.float64) - d)
+        rel = np.where(d != 0, err / np.abs(d), np.where(err == 0, 0.0, np.inf))
+    bad = ~(a.astype(np.float64) == d)
+    _record(impl, case, quantity, a, err, rel, np.where(bad, np.inf, 0.0), Tolerance(0.0, 0.0, "exact"), not bad.any())
+    if bad.any():
+        raise AssertionError(_message(impl, case, quantity, "exact equality", a, d, bad, err, rel))
+
+
+def central_gradient(f: Callable[[np.ndarray], float], theta: np.ndarray) -> np.ndarray:
+    """∂f/∂θ_i ≈ (f(θ + h_i e_i) − f(θ − h_i e_i)) / 2h_i in float64, error O(h²) + O(ε/h)."""
+    h = finite_difference_step(theta)
+    grad = np.empty_like(theta)
+    for i in np.ndindex(theta.shape):
+        up, down = theta.copy(), theta.copy()
+        up[i] += h[i]
+        down[i] -= h[i]
+        # The step actually taken, not the one asked for: θ + h is rounded.
+        grad[i] = (f(up) - f(down)) / (up[i] - down[i])
+    return grad
+
+
+def _name(x: Any) -> str:
+    return getattr(x, "name", None) or getattr(x, "id", None) or str(x)
+
+
+def _pair(actual, desired, impl, case, quantity) -> tuple[np.ndarray, np.ndarray]:
+    a = np.asarray(actual)
+    d = np.asarray(desired, dtype=np.float64)
+    if a.shape != d.shape:
+        raise AssertionError(
+            f"{_name(impl)} / {_name(case)} / {quantity}: shape {a.shape}, expected {d.shape}"
+        )
+    return a, d
+
+
+def _record(impl, case, quantity, a, err, rel, ratio, tol: Tolerance, passed: bool) -> None:
+    if RECORDER is None:
+        return
+    finite = lambda x: float(np.max(np.where(np.isnan(x), np.inf, x))) if x.size else 0.0  # noqa: E731
+    RECORDER(
+        dict(
+            impl=_name(impl),
+            case=_name(case),
+            quantity=quantity,
+            dtype=str(a.dtype),
+            max_abs=finite(err),
+            max_rel=finite(rel),
+            rtol=tol.rtol,
+            atol=tol.atol,
+            ratio=finite(ratio),
+            passed=passed,
+        )
+    )
+
+
+def _where(x: np.ndarray, shape: tuple[int, ...]) -> str:
+    if x.size == 0:
+        return "-"
+    flat = np.where(np.isnan(x), np.inf, x)
+    i = int(np.argmax(flat))
+    index = tuple(int(k) for k in np.unravel_index(i, shape)) if shape else ()
+    return f"{flat.flat[i]:.3g} at index {index}"
+
+
+def _message(impl, case, quantity, header, a, d, bad, err, rel) -> str:
+    with np.printoptions(precision=17, threshold=200, linewidth=120):
+        return "\n".join(
+            [
+                f"{_name(impl)} / {_name(case)} / {quantity}: not within {header}",
+                f"mismatched elements: {int(bad.sum())} / {bad.size}",
+                f"largest absolute error: {_where(err, a.shape)}",
+                f"largest relative error: {_where(rel, a.shape)}",
+                f"ACTUAL ({a.dtype}):\n{a!r}",
+                f"DESIRED (float64 reference):\n{d!r}",
+            ]
+        )

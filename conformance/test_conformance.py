@@ -1,0 +1,320 @@
+"""The conformance suite: every implementation against the numpy reference, one test per check.
+
+Each test serves every implementation and dtype through the plugin's ``impl`` and ``target``
+fixtures, crossed with the cases of :mod:`gatespec.conformance.cases`; an operation an
+implementation does not declare is skipped with its reason.  Tolerances come from
+:mod:`gatespec.conformance.tolerances` (derived, never fitted); threshold predictions and
+perceptron runs on the dyadic grid must match exactly.
+
+Run: ``pytest conformance/test_conformance.py [--impl NAME …]``.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+
+from gatespec.conformance import cases as C
+from gatespec.conformance import tolerances as T
+from gatespec.conformance.checks import assert_close, assert_equal_exact, central_gradient, require
+from gatespec.conformance.interface import Capability, Target
+from gatespec.reference import logistic, mlp, perceptron
+
+Cap = Capability
+
+
+def _tol(impl, quantity: str, target: Target) -> T.Tolerance:
+    return T.tolerance(impl.name, quantity, target.dtype)
+
+
+def _trajectory_tol(impl, target: Target, steps: int, amplification: float) -> T.Tolerance:
+    override = T.OVERRIDES.get((impl.name, "trajectory", target.dtype))
+    return override or T.trajectory_tolerance(target.dtype, steps, amplification)
+
+
+def _close_params(actual, desired, *, tol, impl, case, quantity: str) -> None:
+    for k, (a, d) in enumerate(zip(actual, desired)):
+        name = ("W", "b")[k % 2] + str(k // 2 + 1)
+        assert_close(a, d, tol=tol, impl=impl, case=case, quantity=f"{quantity} {name}")
+
+
+# ----------------------------------------------------------------------------- threshold logic unit
+
+
+@pytest.mark.gatespec_cases(C.GATES)
+def test_threshold_predictions_are_exact(impl, case, target):
+    require(impl, Cap.TLU_PREDICT)
+    g = case.gate
+    actual = impl.tlu_predict(g.Xb, case.w, target)
+    assert_equal_exact(actual, perceptron.predict(g.Xb, case.w), impl=impl, case=case, quantity="predictions g(X′w)")
+
+
+@pytest.mark.gatespec_cases(C.GATES)
+def test_perceptron_batch_step_is_exact(impl, case, target):
+    require(impl, Cap.PERCEPTRON_STEP)
+    g = case.gate
+    actual = impl.perceptron_step(g.Xb, g.y, case.w, C.PERCEPTRON_ETA, target)
+    desired = perceptron.batch_step(g.Xb, g.y, case.w, C.PERCEPTRON_ETA)
+    assert_equal_exact(actual, desired, impl=impl, case=case, quantity="perceptron batch step")
+
+
+@pytest.mark.gatespec_cases(C.GATES)
+def test_perceptron_online_trajectory_is_exact(impl, case, target):
+    require(impl, Cap.PERCEPTRON_ONLINE)
+    g = case.gate
+    actual = impl.perceptron_online(g.Xb, g.y, case.w, C.PERCEPTRON_ETA, case.order, target)
+    desired = perceptron.train_online(g.Xb, g.y, case.w, C.PERCEPTRON_ETA, case.order).weights
+    assert_equal_exact(actual, desired, impl=impl, case=case, quantity="online perceptron weights")
+
+
+# ----------------------------------------------------------------------------- forward values
+
+
+@pytest.mark.gatespec_cases(C.MLP_CASES)
+def test_mlp_forward_matches_reference(impl, case, target):
+    require(impl, Cap.MLP_FORWARD)
+    z, p = impl.mlp_forward(case.params, case.gate.X, target)
+    z_ref, p_ref = mlp.forward(case.params, case.gate.X)
+    tol = _tol(impl, "value", target)
+    assert_close(z, z_ref, tol=tol, impl=impl, case=case, quantity="logits")
+    assert_close(p, p_ref, tol=tol, impl=impl, case=case, quantity="probabilities")
+
+
+@pytest.mark.gatespec_cases(C.MLP_CASES)
+def test_mlp_loss_and_gradients_match_reference(impl, case, target):
+    require(impl, Cap.MLP_LOSS_GRADS)
+    g = case.gate
+    loss, grads = impl.mlp_loss_and_grads(case.params, g.X, g.y, target)
+    loss_ref, grads_ref = mlp.loss_and_grads(case.params, g.X, g.y)
+    assert_close(loss, loss_ref, tol=_tol(impl, "value", target), impl=impl, case=case, quantity="loss")
+    _close_params(grads, grads_ref, tol=_tol(impl, "gradient", target), impl=impl, case=case, quantity="gradient")
+
+
+@pytest.mark.gatespec_cases(C.LOGISTIC_CASES)
+def test_logistic_loss_and_gradient_match_reference(impl, case, target):
+    require(impl, Cap.LOGISTIC_LOSS_GRAD)
+    g = case.gate
+    loss, grad = impl.logistic_loss_and_grad(g.Xb, g.y, case.w, target)
+    loss_ref, grad_ref = logistic.loss_and_grad(g.Xb, g.y, case.w)
+    assert_close(loss, loss_ref, tol=_tol(impl, "value", target), impl=impl, case=case, quantity="loss")
+    assert_close(grad, grad_ref, tol=_tol(impl, "gradient", target), impl=impl, case=case, quantity="gradient")
+
+
+# ----------------------------------------------------------------------------- gradients, three ways
+#
+# (1) the implementation's autodiff against (2) the reference's hand-written backprop is the
+# test above; (2) against (3) central differences checks the reference itself, and (1)
+# against (3) checks the implementation without trusting the reference.  Finite differences
+# run in float64 only (in float32 their rounding error ε₃₂/h ≈ 2e-2 would swamp the check)
+# and skip the saturating cases, where the loss is piecewise linear to within e^{−|z|} and
+# the FD error analysis of FINITE_DIFFERENCE (|θ| ≤ 4) does not hold.
+
+FD_MLP = tuple(c for c in C.MLP_CASES if c.steps)
+FD_LOGISTIC = tuple(c for c in C.LOGISTIC_CASES if "saturating" not in c.name)
+
+
+def _mlp_fd(loss_of, params):
+    """Central differences of ``loss_of(params)`` for every parameter array, in the canonical layout."""
+    out = []
+    for k, p in enumerate(params):
+
+        def f(theta, k=k):
+            return float(loss_of(tuple(theta if j == k else q for j, q in enumerate(params))))
+
+        out.append(central_gradient(f, np.array(p)))
+    return tuple(out)
+
+
+@pytest.mark.parametrize("case", FD_MLP + FD_LOGISTIC, ids=lambda c: c.id)
+def test_reference_gradients_match_finite_differences(case):
+    g = case.gate
+    if isinstance(case, C.MLPCase):
+        desired = _mlp_fd(lambda p: mlp.loss(p, g.X, g.y), case.params)
+        actual = mlp.loss_and_grads(case.params, g.X, g.y)[1]
+        _close_params(actual, desired, tol=T.FINITE_DIFFERENCE, impl="reference", case=case, quantity="gradient vs FD")
+    else:
+        desired = central_gradient(lambda w: logistic.loss(g.Xb, g.y, w), np.array(case.w))
+        actual = logistic.loss_and_grad(g.Xb, g.y, case.w)[1]
+        assert_close(actual, desired, tol=T.FINITE_DIFFERENCE, impl="reference", case=case, quantity="gradient vs FD")
+
+
+def _float64_only(target: Target) -> None:
+    if target.dtype != "float64":
+        pytest.skip("central differences need float64: in float32 their rounding error ε/h ≈ 2e-2 swamps the check")
+
+
+@pytest.mark.gatespec_cases(FD_MLP)
+def test_mlp_autodiff_matches_finite_differences_of_its_own_loss(impl, case, target):
+    require(impl, Cap.MLP_LOSS_GRADS)
+    _float64_only(target)
+    g = case.gate
+    desired = _mlp_fd(lambda p: impl.mlp_loss_and_grads(p, g.X, g.y, target)[0], case.params)
+    actual = impl.mlp_loss_and_grads(case.params, g.X, g.y, target)[1]
+    _close_params(actual, desired, tol=T.FINITE_DIFFERENCE, impl=impl, case=case, quantity="gradient vs FD")
+
+
+@pytest.mark.gatespec_cases(FD_LOGISTIC)
+def test_logistic_autodiff_matches_finite_differences_of_its_own_loss(impl, case, target):
+    require(impl, Cap.LOGISTIC_LOSS_GRAD)
+    _float64_only(target)
+    g = case.gate
+    desired = central_gradient(lambda w: float(impl.logistic_loss_and_grad(g.Xb, g.y, w, target)[0]), np.array(case.w))
+    actual = impl.logistic_loss_and_grad(g.Xb, g.y, case.w, target)[1]
+    assert_close(actual, desired, tol=T.FINITE_DIFFERENCE, impl=impl, case=case, quantity="gradient vs FD")
+
+
+# ----------------------------------------------------------------------------- one training step
+
+
+@pytest.mark.gatespec_cases(C.LOGISTIC_CASES)
+def test_logistic_one_gradient_descent_step(impl, case, target):
+    require(impl, Cap.LOGISTIC_TRAIN)
+    g = case.gate
+    run = impl.logistic_train(g.Xb, g.y, case.w, case.eta, 1, target)
+    ref = logistic.gradient_descent(g.Xb, g.y, case.w, case.eta, 1)
+    assert_close(run.losses, ref.losses, tol=_tol(impl, "value", target), impl=impl, case=case, quantity="loss at w₀")
+    assert_close(run.weights, ref.weights, tol=_tol(impl, "step", target), impl=impl, case=case, quantity="w₀, w₁")
+
+
+@pytest.mark.gatespec_cases(C.MLP_CASES)
+def test_mlp_one_sgd_step(impl, case, target):
+    require(impl, Cap.MLP_TRAIN_SGD)
+    g = case.gate
+    run = impl.mlp_train(case.params, g.X, g.y, case.sgd, 1, target)
+    ref = mlp.train(case.params, g.X, g.y, case.sgd, 1)
+    assert_close(run.losses, ref.losses, tol=_tol(impl, "value", target), impl=impl, case=case, quantity="loss at θ₀")
+    _close_params(run.params, ref.params, tol=_tol(impl, "step", target), impl=impl, case=case, quantity="SGD θ₀, θ₁")
+
+
+@pytest.mark.gatespec_cases(C.MLP_CASES)
+def test_mlp_one_adam_step(impl, case, target):
+    require(impl, Cap.MLP_TRAIN_ADAM)
+    g = case.gate
+    run = impl.mlp_train(case.params, g.X, g.y, C.ADAM, 1, target)
+    desired = C.reference_adam_step(case.params, g.X, g.y, C.ADAM)
+    actual = tuple(p[1] for p in run.params)
+    _close_params(actual, desired, tol=_tol(impl, "step", target), impl=impl, case=case, quantity="Adam θ₁")
+
+
+# ----------------------------------------------------------------------------- whole trajectories
+
+
+# Runs are cached so that the trajectory and the learned-table checks share one run, and the
+# reference runs once per case rather than once per implementation and dtype.
+
+
+@functools.lru_cache(maxsize=64)
+def _mlp_run(impl, case: C.MLPCase, target: Target):
+    g = case.gate
+    return impl.mlp_train(case.params, g.X, g.y, case.sgd, case.steps_for(impl.name), target)
+
+
+@functools.lru_cache(maxsize=16)
+def _mlp_reference(case: C.MLPCase) -> mlp.MLPRun:
+    return mlp.train(case.params, case.gate.X, case.gate.y, case.sgd, case.steps)
+
+
+@pytest.mark.gatespec_cases(C.LOGISTIC_TRAJECTORIES)
+def test_logistic_gradient_descent_trajectory(impl, case, target):
+    require(impl, Cap.LOGISTIC_TRAIN)
+    g = case.gate
+    run = impl.logistic_train(g.Xb, g.y, case.w, case.eta, case.steps, target)
+    ref = logistic.gradient_descent(g.Xb, g.y, case.w, case.eta, case.steps)
+    tol = _trajectory_tol(impl, target, case.steps, case.amplification)
+    assert_close(run.weights, ref.weights, tol=tol, impl=impl, case=case, quantity=f"weights over {case.steps} steps")
+    assert_close(run.losses, ref.losses, tol=tol, impl=impl, case=case, quantity=f"losses over {case.steps} steps")
+
+
+@pytest.mark.gatespec_cases(C.MLP_TRAJECTORIES)
+def test_mlp_sgd_trajectory(impl, case, target):
+    require(impl, Cap.MLP_TRAIN_SGD)
+    run = _mlp_run(impl, case, target)
+    steps = case.steps_for(impl.name)
+    ref = _mlp_reference(case)
+    tol = _trajectory_tol(impl, target, steps, case.amplification)
+    quantity = f"SGD({case.lr:g}) over {steps} steps"
+    if steps < case.steps:
+        quantity += f" (of {case.steps}: {C.EAGER_STYLES[impl.name]})"
+    prefix = tuple(p[: steps + 1] for p in ref.params)
+    _close_params(run.params, prefix, tol=tol, impl=impl, case=case, quantity=quantity)
+    assert_close(run.losses, ref.losses[:steps], tol=tol, impl=impl, case=case, quantity=f"losses, {quantity}")
+
+
+# ----------------------------------------------------------------------------- learned truth tables
+
+
+@pytest.mark.gatespec_cases([c for c in C.GATES if c.gate_name in C.SEPARABLE])
+def test_logistic_regression_learns_separable_gates(impl, case, target):
+    require(impl, Cap.LOGISTIC_TRAIN)
+    g = case.gate
+    run = impl.logistic_train(g.Xb, g.y, np.zeros(g.Xb.shape[1]), 1.0, C.LEARN_STEPS, target)
+    # The reference's final margins are ≥ 3.3, so no rounding can move a row across z = 0.
+    learned = gates_predict(g.Xb, run.weights[-1])
+    assert_equal_exact(learned, g.y, impl=impl, case=case, quantity=f"truth table after {C.LEARN_STEPS} GD steps")
+
+
+@pytest.mark.gatespec_cases([c for c in C.MLP_TRAJECTORIES if c.learns])
+def test_mlp_learns_its_gate(impl, case, target):
+    require(impl, Cap.MLP_TRAIN_SGD)
+    if case.steps_for(impl.name) < case.steps:
+        pytest.skip(f"{impl.name} runs {case.steps_for(impl.name)} of {case.steps} steps: {C.EAGER_STYLES[impl.name]}")
+    g = case.gate
+    final = tuple(p[-1] for p in _mlp_run(impl, case, target).params)
+    learned = (mlp.forward(tuple(np.asarray(p, dtype=np.float64) for p in final), g.X)[0] > 0).astype(np.float64)
+    assert_equal_exact(learned, g.y, impl=impl, case=case, quantity=f"truth table after {case.steps} SGD steps")
+
+
+def gates_predict(Xb: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The class a logistic unit predicts, p > ½ ⇔ X′w > 0, in float64."""
+    return (Xb @ np.asarray(w, dtype=np.float64) > 0).astype(np.float64)
+
+
+# ----------------------------------------------------------------------------- saturation
+
+
+def _finite(x, impl, case, quantity: str) -> None:
+    x = np.asarray(x)
+    if not np.all(np.isfinite(x)):
+        raise AssertionError(f"{impl.name} / {case.id} / {quantity}: non-finite values at |z| ≫ 30:\n{x!r}")
+
+
+@pytest.mark.gatespec_cases(C.LOGISTIC_SATURATING)
+def test_logistic_loss_and_gradient_survive_saturation(impl, case, target):
+    require(impl, Cap.LOGISTIC_LOSS_GRAD)
+    g = case.gate
+    loss, grad = impl.logistic_loss_and_grad(g.Xb, g.y, case.w, target)
+    _finite(loss, impl, case, "loss")
+    _finite(grad, impl, case, "gradient")
+    loss_ref, grad_ref = logistic.loss_and_grad(g.Xb, g.y, case.w)
+    assert_close(loss, loss_ref, tol=_tol(impl, "value", target), impl=impl, case=case, quantity="saturated loss")
+    assert_close(grad, grad_ref, tol=_tol(impl, "gradient", target), impl=impl, case=case, quantity="saturated grad")
+
+
+@pytest.mark.gatespec_cases([C.SATURATING_221])
+def test_mlp_loss_and_gradients_survive_saturation(impl, case, target):
+    require(impl, Cap.MLP_LOSS_GRADS)
+    g = case.gate
+    loss, grads = impl.mlp_loss_and_grads(case.params, g.X, g.y, target)
+    _finite(loss, impl, case, "loss")
+    for k, gr in enumerate(grads):
+        _finite(gr, impl, case, f"gradient {k}")
+    loss_ref, grads_ref = mlp.loss_and_grads(case.params, g.X, g.y)
+    assert_close(loss, loss_ref, tol=_tol(impl, "value", target), impl=impl, case=case, quantity="saturated loss")
+    _close_params(grads, grads_ref, tol=_tol(impl, "gradient", target), impl=impl, case=case, quantity="saturated grad")
+
+
+@pytest.mark.gatespec_cases(C.SINGLE_EXAMPLE)
+def test_single_example_loss_matches_reference(impl, case, target):
+    """The notebook's naive −log σ(w·x): expected to FAIL at saturation wherever written as the notebook does.
+
+    That failure is the point (a known deviation the report lists), so it is not xfailed.
+    """
+    require(impl, Cap.SINGLE_EXAMPLE_LOSS_GRAD)
+    loss, grad = impl.single_example_loss_and_grad(case.x, case.w, target)
+    loss_ref, grad_ref = logistic.single_example_loss_and_grad(case.x, case.w)
+    _finite(loss, impl, case, "single-example loss")
+    _finite(grad, impl, case, "single-example gradient")
+    assert_close(loss, loss_ref, tol=_tol(impl, "value", target), impl=impl, case=case, quantity="single-example loss")
+    assert_close(grad, grad_ref, tol=_tol(impl, "gradient", target), impl=impl, case=case, quantity="single-ex. grad")
