@@ -104,6 +104,10 @@ class NativeOp:
     run: Callable[[], Any]
     to_numpy: Callable[[Any], Any]
 
+    def once(self) -> Any:
+        """Run once and convert: what the numpy operation returns."""
+        return self.to_numpy(self.run())
+
 
 # The operations a native path can prepare, with the numpy operation whose result it matches.
 NATIVE_OPS = ("mlp_forward", "mlp_loss_and_grads", "mlp_train")
@@ -198,6 +202,28 @@ class Implementation:
 
     def __str__(self) -> str:
         return self.name
+
+
+class NativeBackedMLP(Implementation):
+    """Implementation whose MLP operations are one run of its native path.
+
+    For an implementation that writes each MLP operation once, for :meth:`native`, and lets
+    the numpy-facing operations prepare, run and convert it: the benchmarked code and the
+    conformance-tested code are then the same code.
+    """
+
+    def mlp_forward(self, params: Params, X: np.ndarray, target: Target) -> tuple[np.ndarray, np.ndarray]:
+        return self.native("mlp_forward", target, params=params, X=X).once()
+
+    def mlp_loss_and_grads(
+        self, params: Params, X: np.ndarray, y: np.ndarray, target: Target
+    ) -> tuple[np.ndarray, Params]:
+        return self.native("mlp_loss_and_grads", target, params=params, X=X, y=y).once()
+
+    def mlp_train(
+        self, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
+    ) -> MLPTrajectory:
+        return self.native("mlp_train", target, params=params, X=X, y=y, optimizer=optimizer, steps=steps).once()
 
 
 def check_native_op(op: str) -> None:

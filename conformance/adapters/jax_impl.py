@@ -26,8 +26,8 @@ from gatespec.reference.mlp import SGD, Adam, Params
 
 from ..interface import (
     Capability,
-    Implementation,
     MLPTrajectory,
+    NativeBackedMLP,
     NativeOp,
     Target,
     Trajectory,
@@ -241,7 +241,7 @@ def _mlp_scan(
 # ----------------------------------------------------------------------------- implementations
 
 
-class _JaxImplementation(Implementation):
+class _JaxImplementation(NativeBackedMLP):
     """Conversion, scoping and the numpy-facing operations; subclasses pick how steps are run."""
 
     framework: ClassVar[str] = "jax"
@@ -355,20 +355,6 @@ class _JaxImplementation(Implementation):
             weights, losses = self._logistic_train(Xb_, y_, w0_, eta, steps)
             return Trajectory(weights=_stacked(weights, target), losses=_stacked(losses, target))
 
-    def mlp_forward(self, params: Params, X: np.ndarray, target: Target) -> tuple[np.ndarray, np.ndarray]:
-        return _run_native(self.native("mlp_forward", target, params=params, X=X))
-
-    def mlp_loss_and_grads(
-        self, params: Params, X: np.ndarray, y: np.ndarray, target: Target
-    ) -> tuple[np.ndarray, Params]:
-        return _run_native(self.native("mlp_loss_and_grads", target, params=params, X=X, y=y))
-
-    def mlp_train(
-        self, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
-    ) -> MLPTrajectory:
-        op = self.native("mlp_train", target, params=params, X=X, y=y, optimizer=optimizer, steps=steps)
-        return _run_native(op)
-
     def native(self, op: str, target: Target, **inputs: Any) -> NativeOp:
         check_native_op(op)
         if set(inputs) != _NATIVE_INPUTS[op]:
@@ -402,10 +388,6 @@ class _JaxImplementation(Implementation):
 def _x64_inside(dtype: str) -> str:
     with _scope(Target(dtype)):
         return "on" if jax.config.jax_enable_x64 else "off"
-
-
-def _run_native(op: NativeOp) -> Any:
-    return op.to_numpy(op.run())
 
 
 def _mlp_trajectory(out: tuple[tuple[Any, ...], Any], target: Target) -> MLPTrajectory:

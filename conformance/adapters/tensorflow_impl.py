@@ -28,8 +28,8 @@ from gatespec.reference.mlp import SGD, Adam, Params
 from ..interface import (
     DTYPES,
     Capability,
-    Implementation,
     MLPTrajectory,
+    NativeBackedMLP,
     NativeOp,
     Target,
     Trajectory,
@@ -188,14 +188,10 @@ def _pair_to_numpy(target: Target) -> Callable[[Any], Any]:
     return lambda pair: tuple(_numpy(t, target) for t in pair)
 
 
-def _once(op: NativeOp) -> Any:
-    return op.to_numpy(op.run())
-
-
 # ----------------------------------------------------------------------------- shared base
 
 
-class _TensorFlow(Implementation):
+class _TensorFlow(NativeBackedMLP):
     """Shared plumbing: version, numerics, and numpy operations built from the native ones."""
 
     framework: ClassVar[str] = "tensorflow"
@@ -244,30 +240,17 @@ class _TensorFlow(Implementation):
             return self._prepare_loss_grads(model, params, X, inputs.pop("y"), target, **inputs)
         return self._prepare_train(model, params, X, target=target, **inputs)
 
-    def mlp_forward(self, params: Params, X: np.ndarray, target: Target) -> tuple[np.ndarray, np.ndarray]:
-        return _once(self.native("mlp_forward", target, params=params, X=X))
-
-    def mlp_loss_and_grads(
-        self, params: Params, X: np.ndarray, y: np.ndarray, target: Target
-    ) -> tuple[np.ndarray, Params]:
-        return _once(self.native("mlp_loss_and_grads", target, params=params, X=X, y=y))
-
-    def mlp_train(
-        self, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
-    ) -> MLPTrajectory:
-        return _once(self.native("mlp_train", target, params=params, X=X, y=y, optimizer=optimizer, steps=steps))
-
     def logistic_loss_and_grad(
         self, Xb: np.ndarray, y: np.ndarray, w: np.ndarray, target: Target
     ) -> tuple[np.ndarray, np.ndarray]:
         model, params, X = _logistic_as_model(Xb, w)
-        return _once(self._prepare_loss_grads(model, params, X, y, target))
+        return self._prepare_loss_grads(model, params, X, y, target).once()
 
     def logistic_train(
         self, Xb: np.ndarray, y: np.ndarray, w0: np.ndarray, eta: float, steps: int, target: Target
     ) -> Trajectory:
         model, params, X = _logistic_as_model(Xb, w0)
-        return _once(self._prepare_train(model, params, X, y, SGD(eta), steps, target))
+        return self._prepare_train(model, params, X, y, SGD(eta), steps, target).once()
 
 
 _GRADIENT_OPS = frozenset(

@@ -28,8 +28,8 @@ from gatespec.reference.mlp import SGD, Adam, Params
 
 from ..interface import (
     Capability,
-    Implementation,
     MLPTrajectory,
+    NativeBackedMLP,
     NativeOp,
     NotSupported,
     Target,
@@ -117,7 +117,7 @@ def _mlp_as_logistic(params: Params) -> np.ndarray:
 # ----------------------------------------------------------------------------- base
 
 
-class _TorchBase(Implementation):
+class _TorchBase(NativeBackedMLP):
     """What every torch style shares: identity, numerics, conversions, and ops built on :meth:`native`."""
 
     framework = "torch"
@@ -137,20 +137,7 @@ class _TorchBase(Implementation):
             "deterministic_algorithms": str(torch.are_deterministic_algorithms_enabled()),
         }
 
-    # --- MLP ops: prepare once, run once, convert ------------------------------------------
-
-    def mlp_forward(self, params: Params, X: np.ndarray, target: Target) -> tuple[np.ndarray, np.ndarray]:
-        return self._once("mlp_forward", target, params=params, X=X)
-
-    def mlp_loss_and_grads(
-        self, params: Params, X: np.ndarray, y: np.ndarray, target: Target
-    ) -> tuple[np.ndarray, Params]:
-        return self._once("mlp_loss_and_grads", target, params=params, X=X, y=y)
-
-    def mlp_train(
-        self, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
-    ) -> MLPTrajectory:
-        return self._once("mlp_train", target, params=params, X=X, y=y, optimizer=optimizer, steps=steps)
+    # --- MLP ops: NativeBackedMLP prepares, runs once and converts what native() builds ----
 
     def native(self, op: str, target: Target, **inputs: Any) -> NativeOp:
         check_native_op(op)
@@ -160,10 +147,6 @@ class _TorchBase(Implementation):
             "mlp_train": self._prepare_train,
         }[op]
         return prepare(target=target, **inputs)
-
-    def _once(self, op: str, target: Target, **inputs: Any) -> Any:
-        prepared = self.native(op, target, **inputs)
-        return prepared.to_numpy(prepared.run())
 
     def _check_optimizer(self, optimizer: SGD | Adam) -> None:
         if not isinstance(optimizer, (SGD, Adam)):
