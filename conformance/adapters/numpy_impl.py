@@ -11,7 +11,9 @@ float64, so there the float32 single-example loss comes back float64.)
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -20,8 +22,8 @@ from gatespec.reference.mlp import SGD, Adam, Params
 
 from ..interface import (
     Capability,
-    Implementation,
     MLPTrajectory,
+    NativeBackedMLP,
     NativeOp,
     Target,
     Trajectory,
@@ -31,7 +33,7 @@ from ..interface import (
 
 def _dtype(target: Target) -> np.dtype:
     if target.device != "cpu":
-        raise ValueError(f"numpy runs on the cpu only, got device {target.device!r}")
+        raise ValueError(f"numpy arrays live on the cpu only, got device {target.device!r}")
     return target.np_dtype
 
 
@@ -116,11 +118,18 @@ def _adam_update(
     return params, m, v
 
 
-def _mlp_train(params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int) -> MLPTrajectory:
+def _mlp_train(
+    params: Params,
+    X: np.ndarray,
+    y: np.ndarray,
+    optimizer: SGD | Adam,
+    steps: int,
+    loss_and_grads: Callable[[Params, np.ndarray, np.ndarray], tuple[np.ndarray, Params]] = _mlp_loss_and_grads,
+) -> MLPTrajectory:
     history, losses = [params], []
     m = v = tuple(np.zeros_like(p) for p in params)
     for t in range(1, steps + 1):
-        loss, grads = _mlp_loss_and_grads(params, X, y)
+        loss, grads = loss_and_grads(params, X, y)
         losses.append(loss)
         if isinstance(optimizer, SGD):
             params = tuple(p - float(optimizer.lr) * g for p, g in zip(params, grads, strict=True))
@@ -130,11 +139,18 @@ def _mlp_train(params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Ad
     return MLPTrajectory(tuple(np.stack(p) for p in zip(*history, strict=True)), np.stack(losses))
 
 
-_NATIVE = {"mlp_forward": _mlp_forward, "mlp_loss_and_grads": _mlp_loss_and_grads, "mlp_train": _mlp_train}
+class NumpyImplementation(NativeBackedMLP):
+    """Plain numpy as the notebook writes it; the MLP backward pass derived by hand.
 
+    The gradients are the four hooks below; autograd's adapter, whose arrays are numpy's,
+    inherits everything else and swaps in autodiff for them.
+    """
 
-class NumpyImplementation(Implementation):
-    """Plain numpy as the notebook writes it; the MLP backward pass derived by hand."""
+    # (Xb, y, w) -> (loss, grad); (x, w) -> (loss, grad); (params, X) -> (z, σ(z)); (params, X, y) -> (loss, grads)
+    _logistic_loss_and_grad = staticmethod(_logistic_loss_and_grad)
+    _single_example = staticmethod(_single_example)
+    _mlp_forward = staticmethod(_mlp_forward)
+    _mlp_loss_and_grads = staticmethod(_mlp_loss_and_grads)
 
     name = "numpy"
     framework = "numpy"
@@ -168,13 +184,13 @@ class NumpyImplementation(Implementation):
         self, Xb: np.ndarray, y: np.ndarray, w: np.ndarray, target: Target
     ) -> tuple[np.ndarray, np.ndarray]:
         Xb, y, w = (_cast(a, _dtype(target)) for a in (Xb, y, w))
-        loss, grad = _logistic_loss_and_grad(Xb, y, w)
+        loss, grad = self._logistic_loss_and_grad(Xb, y, w)
         return np.asarray(loss), grad
 
     def single_example_loss_and_grad(
         self, x: np.ndarray, w: np.ndarray, target: Target
     ) -> tuple[np.ndarray, np.ndarray]:
-        return _single_example(_cast(x, _dtype(target)), _cast(w, _dtype(target)))
+        return self._single_example(_cast(x, _dtype(target)), _cast(w, _dtype(target)))
 
     def logistic_train(
         self, Xb: np.ndarray, y: np.ndarray, w0: np.ndarray, eta: float, steps: int, target: Target
@@ -182,31 +198,20 @@ class NumpyImplementation(Implementation):
         Xb, y, w = (_cast(a, _dtype(target)) for a in (Xb, y, w0))
         weights, losses = [w], []
         for _ in range(steps):
-            loss, grad = _logistic_loss_and_grad(Xb, y, w)
+            loss, grad = self._logistic_loss_and_grad(Xb, y, w)
             w = w - float(eta) * grad
             weights.append(w)
             losses.append(loss)
         return Trajectory(np.stack(weights), np.stack(losses))
-
-    def mlp_forward(self, params: Params, X: np.ndarray, target: Target) -> tuple[np.ndarray, np.ndarray]:
-        return _mlp_forward(_cast(tuple(params), _dtype(target)), _cast(X, _dtype(target)))
-
-    def mlp_loss_and_grads(
-        self, params: Params, X: np.ndarray, y: np.ndarray, target: Target
-    ) -> tuple[np.ndarray, Params]:
-        dt = _dtype(target)
-        return _mlp_loss_and_grads(_cast(tuple(params), dt), _cast(X, dt), _cast(y, dt))
-
-    def mlp_train(
-        self, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
-    ) -> MLPTrajectory:
-        dt = _dtype(target)
-        return _mlp_train(_cast(tuple(params), dt), _cast(X, dt), _cast(y, dt), optimizer, steps)
 
     def native(self, op: str, target: Target, **inputs: Any) -> NativeOp:
         # numpy arrays are numpy's own tensors: preparing is the one cast, and every op is pure.
         check_native_op(op)
         dt = _dtype(target)
         prepared = {k: _cast(tuple(v) if k == "params" else v, dt) for k, v in inputs.items()}
-        fn = _NATIVE[op]
+        fn = {
+            "mlp_forward": self._mlp_forward,
+            "mlp_loss_and_grads": self._mlp_loss_and_grads,
+            "mlp_train": functools.partial(_mlp_train, loss_and_grads=self._mlp_loss_and_grads),
+        }[op]
         return NativeOp(run=lambda: fn(**prepared), to_numpy=lambda result: result)
