@@ -184,6 +184,19 @@ def _loss_grads_to_numpy(model: str, target: Target) -> Callable[[Any], Any]:
     return convert
 
 
+def _native_op(target: Target, compute: Callable[[], Any], to_numpy: Callable[[Any], Any]) -> NativeOp:
+    """A NativeOp whose run computes on the target's device and blocks until the result exists."""
+    device, block = _device(target), _blocker(target)
+
+    def run() -> Any:
+        with tf.device(device):
+            result = compute()
+        block()
+        return result
+
+    return NativeOp(run, to_numpy)
+
+
 def _pair_to_numpy(target: Target) -> Callable[[Any], Any]:
     return lambda pair: tuple(_numpy(t, target) for t in pair)
 
@@ -318,32 +331,26 @@ class TFTape(_TensorFlow):
             return _pair_to_numpy(target)(_single_example(x_t, w_v))
 
     def _prepare_forward(self, model: str, params: Params, X: np.ndarray, target: Target) -> NativeOp:
-        device, block, logits = _device(target), _blocker(target), _LOGITS[model]
+        device, logits = _device(target), _LOGITS[model]
         with tf.device(device):
             params_t, X_t = tuple(_tensor(p, target) for p in params), _tensor(X, target)
 
-        def run() -> tuple[tf.Tensor, tf.Tensor]:
-            with tf.device(device):
-                z = logits(params_t, X_t)
-                result = z, tf.sigmoid(z)
-            block()
-            return result
+        def compute() -> tuple[tf.Tensor, tf.Tensor]:
+            z = logits(params_t, X_t)
+            return z, tf.sigmoid(z)
 
-        return NativeOp(run, _pair_to_numpy(target))
+        return _native_op(target, compute, _pair_to_numpy(target))
 
     def _prepare_loss_grads(self, model: str, params: Params, X: np.ndarray, y: np.ndarray, target: Target) -> NativeOp:
-        device, block, logits = _device(target), _blocker(target), _LOGITS[model]
+        device, logits = _device(target), _LOGITS[model]
         with tf.device(device):
             variables = tuple(tf.Variable(_tensor(p, target)) for p in params)
             X_t, y_t = _tensor(X, target), _tensor(y, target)
 
-        def run() -> tuple[tf.Tensor, list]:
-            with tf.device(device):
-                result = _loss_and_grads(logits, variables, X_t, y_t)
-            block()
-            return result
+        def compute() -> tuple[tf.Tensor, list]:
+            return _loss_and_grads(logits, variables, X_t, y_t)
 
-        return NativeOp(run, _loss_grads_to_numpy(model, target))
+        return _native_op(target, compute, _loss_grads_to_numpy(model, target))
 
     def _prepare_train(
         self,
@@ -355,22 +362,19 @@ class TFTape(_TensorFlow):
         steps: int,
         target: Target,
     ) -> NativeOp:
-        device, block, logits = _device(target), _blocker(target), _LOGITS[model]
+        device, logits = _device(target), _LOGITS[model]
         with tf.device(device):
             start = tuple(_tensor(p, target) for p in params)
             variables = tuple(tf.Variable(p) for p in start)
             X_t, y_t, hyper = _tensor(X, target), _tensor(y, target), _hyper(optimizer, target)
         adam = isinstance(optimizer, Adam)
 
-        def run() -> tuple[tuple, tf.Tensor]:
-            with tf.device(device):
-                for v, p in zip(variables, start):  # every run starts from the same point
-                    v.assign(p)
-                result = _eager_train(logits, variables, X_t, y_t, hyper, adam, steps)
-            block()
-            return result
+        def compute() -> tuple[tuple, tf.Tensor]:
+            for v, p in zip(variables, start):  # every run starts from the same point
+                v.assign(p)
+            return _eager_train(logits, variables, X_t, y_t, hyper, adam, steps)
 
-        return NativeOp(run, _trajectory_to_numpy(model, target))
+        return _native_op(target, compute, _trajectory_to_numpy(model, target))
 
 
 def _eager_train(
@@ -516,33 +520,27 @@ class TFFunction(_TensorFlow):
             return _pair_to_numpy(target)(fn(_tensor(x, target), _tensor(w, target)))
 
     def _prepare_forward(self, model: str, params: Params, X: np.ndarray, target: Target) -> NativeOp:
-        device, block = _device(target), _blocker(target)
+        device = _device(target)
         fn = _compiled_forward(*self._key(model, params, target), device, self.jit_compile)
         with tf.device(device):
             params_t, X_t = tuple(_tensor(p, target) for p in params), _tensor(X, target)
 
-        def run() -> tuple[tf.Tensor, tf.Tensor]:
-            with tf.device(device):
-                result = fn(params_t, X_t)
-            block()
-            return result
+        def compute() -> tuple[tf.Tensor, tf.Tensor]:
+            return fn(params_t, X_t)
 
-        return NativeOp(run, _pair_to_numpy(target))
+        return _native_op(target, compute, _pair_to_numpy(target))
 
     def _prepare_loss_grads(self, model: str, params: Params, X: np.ndarray, y: np.ndarray, target: Target) -> NativeOp:
-        device, block = _device(target), _blocker(target)
+        device = _device(target)
         fn = _compiled_loss_grads(*self._key(model, params, target), device, self.jit_compile)
         with tf.device(device):
             params_t = tuple(_tensor(p, target) for p in params)
             X_t, y_t = _tensor(X, target), _tensor(y, target)
 
-        def run() -> tuple[tf.Tensor, list]:
-            with tf.device(device):
-                result = fn(params_t, X_t, y_t)
-            block()
-            return result
+        def compute() -> tuple[tf.Tensor, list]:
+            return fn(params_t, X_t, y_t)
 
-        return NativeOp(run, _loss_grads_to_numpy(model, target))
+        return _native_op(target, compute, _loss_grads_to_numpy(model, target))
 
     def _prepare_train(
         self,
@@ -554,7 +552,7 @@ class TFFunction(_TensorFlow):
         steps: int,
         target: Target,
     ) -> NativeOp:
-        device, block = _device(target), _blocker(target)
+        device = _device(target)
         adam = isinstance(optimizer, Adam)
         fn = _compiled_train(*self._key(model, params, target), adam, device, self.jit_compile)
         with tf.device(device):
@@ -562,13 +560,10 @@ class TFFunction(_TensorFlow):
             X_t, y_t, hyper = _tensor(X, target), _tensor(y, target), _hyper(optimizer, target)
             steps_t = tf.constant(steps, tf.int32)
 
-        def run() -> tuple[tuple, tf.Tensor]:
-            with tf.device(device):
-                result = fn(params_t, X_t, y_t, hyper, steps_t)  # pure: no state to reset
-            block()
-            return result
+        def compute() -> tuple[tuple, tf.Tensor]:
+            return fn(params_t, X_t, y_t, hyper, steps_t)  # pure: no state to reset
 
-        return NativeOp(run, _trajectory_to_numpy(model, target))
+        return _native_op(target, compute, _trajectory_to_numpy(model, target))
 
 
 class TFXLA(TFFunction):
@@ -677,36 +672,30 @@ class TFKeras(_TensorFlow):
             return _numpy(net(_tensor(X, target))[:, 0], target)
 
     def _prepare_forward(self, model: str, params: Params, X: np.ndarray, target: Target) -> NativeOp:
-        device, block = _device(target), _blocker(target)
+        device = _device(target)
         sizes, weights, X = _keras_layers(model, params, X)
         with tf.device(device):
             net, X_t = _keras_sequential(sizes, weights, target), _tensor(X, target)
 
-        def run() -> tuple[tf.Tensor, tf.Tensor]:
-            with tf.device(device):
-                z = net(X_t)[:, 0]
-                result = z, keras.ops.sigmoid(z)
-            block()
-            return result
+        def compute() -> tuple[tf.Tensor, tf.Tensor]:
+            z = net(X_t)[:, 0]
+            return z, keras.ops.sigmoid(z)
 
-        return NativeOp(run, _pair_to_numpy(target))
+        return _native_op(target, compute, _pair_to_numpy(target))
 
     def _prepare_loss_grads(self, model: str, params: Params, X: np.ndarray, y: np.ndarray, target: Target) -> NativeOp:
-        device, block = _device(target), _blocker(target)
+        device = _device(target)
         sizes, weights, X = _keras_layers(model, params, X)
         with tf.device(device):
             net, loss_fn = _keras_sequential(sizes, weights, target), _keras_loss(target)
             X_t, y_t = _tensor(X, target), _tensor(y[:, None], target)
 
-        def run() -> tuple[tf.Tensor, tuple]:
-            with tf.device(device):
-                with tf.GradientTape() as tape:
-                    loss = loss_fn(y_t, net(X_t, training=True))
-                result = loss, _keras_grads(model, tape.gradient(loss, net.trainable_variables))
-            block()
-            return result
+        def compute() -> tuple[tf.Tensor, tuple]:
+            with tf.GradientTape() as tape:
+                loss = loss_fn(y_t, net(X_t, training=True))
+            return loss, _keras_grads(model, tape.gradient(loss, net.trainable_variables))
 
-        return NativeOp(run, _loss_grads_to_numpy(model, target))
+        return _native_op(target, compute, _loss_grads_to_numpy(model, target))
 
     def _prepare_train(
         self,
@@ -718,7 +707,7 @@ class TFKeras(_TensorFlow):
         steps: int,
         target: Target,
     ) -> NativeOp:
-        device, block = _device(target), _blocker(target)
+        device = _device(target)
         sizes, weights, X = _keras_layers(model, params, X)
         with tf.device(device):
             net, loss_fn = _keras_sequential(sizes, weights, target), _keras_loss(target)
@@ -730,13 +719,10 @@ class TFKeras(_TensorFlow):
             state = [*net.trainable_variables, *opt.variables]
             start = [tf.convert_to_tensor(v) for v in state]
 
-        def run() -> tuple[tuple, tf.Tensor]:
-            with tf.device(device):
-                for v, s in zip(state, start):
-                    v.assign(s)
-                result = _keras_train(step, net.trainable_variables, X_t, y_t, steps)
-            block()
-            return result
+        def compute() -> tuple[tuple, tf.Tensor]:
+            for v, s in zip(state, start):
+                v.assign(s)
+            return _keras_train(step, net.trainable_variables, X_t, y_t, steps)
 
         def to_numpy(result: tuple[tuple, tf.Tensor]) -> Any:
             history, losses = result
@@ -744,7 +730,7 @@ class TFKeras(_TensorFlow):
                 history = (tf.concat([history[0][:, :, 0], history[1]], axis=1),)
             return _trajectory_to_numpy(model, target)((history, losses))
 
-        return NativeOp(run, to_numpy)
+        return _native_op(target, compute, to_numpy)
 
 
 def _keras_train_step(net: keras.Sequential, loss_fn: keras.losses.Loss, opt: keras.optimizers.Optimizer) -> Any:
