@@ -161,26 +161,16 @@ SATURATING_221 = MLPCase(
 
 MLP_CASES = (XOR_221, MAJ_381, SATURATING_221)
 
-# Styles that dispatch every operation of every step from Python (no compiled loop): measured
-# on 2 CPU cores, 1000 XOR steps take 3–5 s (autograd), 17–35 s (torch styles), ~40 s (tf-tape),
-# ~85 s (tf-keras, a fit() call per step), ~100 s (jax-grad, op-by-op dispatch) and ~25 s
-# (jax-jit: a compiled step, but a Python loop dispatching it and copying out every step).  They run
-# the first ``eager_steps`` of each MLP trajectory (same tolerance model, fewer steps), and
-# cannot show the learned truth table, which needs the whole run; the compiled styles and
-# numpy run it all.  The update rule itself is the same code at step 50 as at step 1000.
+# Styles whose 1000-step run costs seconds, not a second: measured on this 2-core machine with
+# one thread (OMP_NUM_THREADS=1, as tox pins it), float32 XOR SGD, best of two: tf-tape 10.9 s
+# (eager ops and a tape per step), jax-grad 13–34 s (op-by-op dispatch of eager jax.grad); every
+# other style takes 0.3–1.1 s (torch styles 0.4–0.7 s, autograd 1.1 s, tf-keras 1.1 s, jax-jit
+# 0.3 s) and runs the whole trajectory.  These two run the first ``eager_steps`` of each MLP
+# trajectory (same tolerance model, fewer steps) and cannot show the learned truth table,
+# which needs the whole run; the update rule is the same code at step 50 as at step 1000.
 EAGER_STYLES: dict[str, str] = {
-    name: "per-step Python dispatch: a 1000-step run takes 5–100 s, so it runs a 50-step prefix"
-    for name in (
-        "autograd",
-        "torch-autograd",
-        "torch-nn",
-        "torch-optim",
-        "torch-module",
-        "tf-tape",
-        "tf-keras",
-        "jax-grad",
-        "jax-jit",
-    )
+    "tf-tape": "eager TensorFlow with a tape per step: 1000 steps take ~11 s, so it runs a 50-step prefix",
+    "jax-grad": "eager jax.grad dispatches op by op: 1000 steps take 13–34 s, so it runs a 50-step prefix",
 }
 MLP_TRAJECTORIES = tuple(c for c in MLP_CASES if c.steps)
 
