@@ -52,7 +52,8 @@ def assert_close(actual, desired, *, tol: Tolerance, impl: Any, case: Any, quant
 def assert_equal_exact(actual, desired, *, impl: Any, case: Any, quantity: str) -> None:
     """actual == desired elementwise, bit for bit in value (dtype aside)."""
     a, d = _pair(actual, desired, impl, case, quantity)
-    with np.errstate(invalid="ignore", over="ignore"):
+    # divide: the relative error at an expected exact 0 is inf (or 0 where equal), never a warning.
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         err = np.abs(a.astype(np.float64) - d)
         rel = np.where(d != 0, err / np.abs(d), np.where(err == 0, 0.0, np.inf))
     bad = ~(a.astype(np.float64) == d)
@@ -82,9 +83,7 @@ def _pair(actual, desired, impl, case, quantity) -> tuple[np.ndarray, np.ndarray
     a = np.asarray(actual)
     d = np.asarray(desired, dtype=np.float64)
     if a.shape != d.shape:
-        raise AssertionError(
-            f"{_name(impl)} / {_name(case)} / {quantity}: shape {a.shape}, expected {d.shape}"
-        )
+        raise AssertionError(f"{_name(impl)} / {_name(case)} / {quantity}: shape {a.shape}, expected {d.shape}")
     return a, d
 
 

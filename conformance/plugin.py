@@ -6,7 +6,7 @@ Options (group "gatespec"):
                       (``torch``: all its styles) or ``package.module:attr``.  Default: all.
 ``--require FW,...``  frameworks that must be importable; a missing one is a usage error, never a skip.
 ``--device DEV``      ``cpu`` (default) or ``cuda``; implementations without that device are skipped.
-``--known-deviations FILE``  lines ``TEST-ID-PREFIX | reason``: matching tests become strict xfails;
+``--known-deviations FILE``  repeatable; lines ``TEST-ID-PREFIX | reason``: matching tests become strict xfails;
                       an entry that matches no collected test is reported at the end of the run.
 ``--gatespec-report DIR``    write the conformance matrix (implementation × check) as
                       ``conformance.md`` and ``conformance.json``; works under pytest-xdist.
@@ -56,8 +56,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--known-deviations",
         metavar="FILE",
-        default=None,
-        help="file of 'TEST-ID-PREFIX | reason' lines: matching tests are strict xfails",
+        action="append",
+        default=[],
+        help="file of 'TEST-ID-PREFIX | reason' lines: matching tests are strict xfails; repeatable",
     )
     group.addoption("--gatespec-report", metavar="DIR", default=None, help="write the conformance matrix to DIR")
 
@@ -80,8 +81,8 @@ def pytest_configure(config: pytest.Config) -> None:
             reasons = "; ".join(f"{e.name}: {e.reason}" for e in of_fw) or "no implementation registered"
             raise pytest.UsageError(f"--require {fw}: framework {fw!r} is required but not available ({reasons})")
     config.stash[_ENTRIES] = entries
-    path = config.getoption("--known-deviations")
-    config.stash[_DEVIATIONS] = read_deviations(Path(path)) if path else []
+    paths = config.getoption("--known-deviations")
+    config.stash[_DEVIATIONS] = [dev for path in paths for dev in read_deviations(Path(path))]
     config.stash[_RESULTS] = []
     config.pluginmanager.register(_Collector(config.stash[_RESULTS]), "gatespec-collector")
 
@@ -90,7 +91,7 @@ def pytest_configure(config: pytest.Config) -> None:
 class Deviation:
     prefix: str
     reason: str
-    line: int
+    where: str  # FILE:LINE
     matched: int = 0
 
 
@@ -110,7 +111,7 @@ def read_deviations(path: Path) -> list[Deviation]:
             raise pytest.UsageError(
                 f"--known-deviations {path}:{number}: expected 'TEST-ID-PREFIX | reason', got {raw!r}"
             )
-        found.append(Deviation(prefix, reason, number))
+        found.append(Deviation(prefix, reason, f"{path}:{number}"))
     return found
 
 
@@ -184,7 +185,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     for dev in config.stash.get(_DEVIATIONS, []):
         if not dev.matched:
             terminalreporter.write_line(
-                f"gatespec: known deviation on line {dev.line} matches no collected test: {dev.prefix}", yellow=True
+                f"gatespec: known deviation {dev.where} matches no collected test: {dev.prefix}", yellow=True
             )
     out = config.getoption("--gatespec-report")
     if out and not hasattr(config, "workerinput"):
