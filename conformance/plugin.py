@@ -20,6 +20,7 @@ they are combined into one parametrization, ``test_x[torch-module-xor-2-2-1-floa
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -197,60 +198,64 @@ _RANK = {"fail": 4, "xpass": 3, "xfail": 2, "pass": 1, "skip": 0}
 
 
 def write_report(out: Path, results: list[dict], entries: list) -> None:
-    """Matrix implementation × check: the worst outcome over cases and dtypes, and the worst headroom.
+    """The matrix check × implementation: each cell the worst outcome over its cases and dtypes.
 
-    Headroom is the largest measured error divided by what its tolerance allowed (1.0 = at the limit).
+    Beside the outcome stands the worst measured error as a fraction of its tolerance among the
+    results with that outcome (so a pass shows its headroom, 1.0 = at the limit; a failure how
+    far off it was; none where the check compares exactly or failed before comparing).
     """
     out.mkdir(parents=True, exist_ok=True)
-    cells: dict[tuple[str, str], dict] = defaultdict(
-        lambda: {"outcome": "skip", "counts": defaultdict(int), "ratio": None}
-    )
+    cells: dict[tuple[str, str], dict] = {}
     for r in sorted(results, key=lambda r: r["nodeid"]):
-        cell = cells[(r["impl"], r["check"])]
+        cell = cells.setdefault((r["check"], r["impl"]), {"outcome": "skip", "counts": defaultdict(int), "ratio": None})
         cell["counts"][r["outcome"]] += 1
         if _RANK[r["outcome"]] > _RANK[cell["outcome"]]:
-            cell["outcome"] = r["outcome"]
-        if r["worst_ratio"] is not None:
+            cell["outcome"], cell["ratio"] = r["outcome"], None
+        if r["outcome"] == cell["outcome"] and r["worst_ratio"] is not None:
             cell["ratio"] = max(cell["ratio"] or 0.0, r["worst_ratio"])
-    impls = [e.name for e in entries if any(k[0] == e.name for k in cells)]
-    checks = sorted({k[1] for k in cells})
+    impls = [e.name for e in entries if any(k[1] == e.name for k in cells)]
+    checks = sorted({k[0] for k in cells})
     versions = {e.name: (e.impl.framework_version() if e.available else f"unavailable: {e.reason}") for e in entries}
     payload = {
         "implementations": {name: {"version": versions.get(name)} for name in impls},
         "checks": checks,
         "matrix": {
-            f"{i}::{c}": {
+            f"{c}::{i}": {
                 "outcome": v["outcome"],
                 "counts": dict(v["counts"]),
-                "worst_error_over_tolerance": v["ratio"],
+                "error_over_tolerance": _json(v["ratio"]),
             }
-            for (i, c), v in sorted(cells.items())
+            for (c, i), v in sorted(cells.items())
         },
-        "results": sorted(results, key=lambda r: r["nodeid"]),
+        "results": [{**r, "worst_ratio": _json(r["worst_ratio"])} for r in sorted(results, key=lambda r: r["nodeid"])],
     }
-    (out / "conformance.json").write_text(json.dumps(payload, indent=1, sort_keys=True) + "\n")
+    (out / "conformance.json").write_text(json.dumps(payload, indent=1, sort_keys=True, allow_nan=False) + "\n")
     lines = [
         "# gatespec conformance matrix",
         "",
-        "Each cell: the worst outcome over the check's cases and dtypes (pass, FAIL, xfail = known deviation, "
-        "skip = not declared or unavailable), then the largest error as a fraction of its tolerance.",
+        "Each cell: the worst outcome over the check's cases and dtypes — pass, **FAIL**, xfail (a known "
+        "deviation), skip (not declared, or unavailable) — and, in brackets, the worst error as a fraction "
+        "of its tolerance among those results (a pass's headroom: 1 is at the limit).",
         "",
-        "| implementation | " + " | ".join(checks) + " |",
-        "|---|" + "---|" * len(checks),
+        "| check | " + " | ".join(impls) + " |",
+        "|---|" + "---|" * len(impls),
     ]
-    for i in impls:
+    for c in checks:
         row = []
-        for c in checks:
-            v = cells.get((i, c))
-            if v is None:
-                row.append("")
-                continue
-            text = {"fail": "**FAIL**", "xpass": "**XPASS**"}.get(v["outcome"], v["outcome"])
-            if v["ratio"] is not None:
+        for i in impls:
+            v = cells.get((c, i))
+            text = "" if v is None else {"fail": "**FAIL**", "xpass": "**XPASS**"}.get(v["outcome"], v["outcome"])
+            if v is not None and v["ratio"] is not None:
                 text += f" ({v['ratio']:.2g})"
             row.append(text)
-        lines.append(f"| {i} ({versions.get(i)}) | " + " | ".join(row) + " |")
+        lines.append(f"| {c.replace('_', ' ')} | " + " | ".join(row) + " |")
+    lines += ["", "Versions: " + ", ".join(f"{i} {versions.get(i)}" for i in impls) + "."]
     (out / "conformance.md").write_text("\n".join(lines) + "\n")
+
+
+def _json(x: float | None) -> float | str | None:
+    """Strict JSON has no inf or nan: write them as strings."""
+    return x if x is None or math.isfinite(x) else str(x)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -128,15 +128,16 @@ def select(selectors: list[str] | None) -> list[Entry]:
 
     ``None`` or an empty list selects everything :func:`discover` finds.
     """
-    known = discover()
     if not selectors:
-        return known
+        return discover()
     chosen: dict[str, Entry] = {}
+    known: list[Entry] | None = None  # discovered only if a name needs it: importing every framework takes seconds
     for sel in selectors:
         if ":" in sel:
             entry = from_spec(sel)
             chosen[entry.name] = entry
             continue
+        known = discover() if known is None else known
         matches = [e for e in known if e.name == sel] or [e for e in known if e.framework == sel]
         if not matches:
             names = ", ".join(e.name for e in known)

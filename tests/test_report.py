@@ -1,0 +1,73 @@
+"""The conformance report and the known-deviations file, run through pytester."""
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = "tests.example_impl:TinyNumpyMLP"
+# The two checks the example implements, over its float64 (float32 is skipped: not declared).
+CHECKS = "mlp_forward_matches_reference or mlp_loss_and_gradients_match_reference"
+
+FORWARD = textwrap.dedent(
+    """
+    import numpy as np
+    from gatespec.reference import gates, init
+
+    def test_forward(impl, target):
+        z, p = impl.mlp_forward(init.standard_normal((2, 2, 1), np.random.default_rng(0)), gates.gate("xor").X, target)
+        assert p.shape == (4,)
+    """
+)
+
+
+def _report(pytester, *args) -> dict:
+    out = pytester.path / "report"
+    result = pytester.runpytest_subprocess(
+        "--pyargs", "gatespec.conformance", "--impl", TINY, "-k", CHECKS, "--gatespec-report", str(out), *args
+    )
+    assert result.ret == 0, result.stdout.str()
+    assert (out / "conformance.md").is_file()
+    return json.loads((out / "conformance.json").read_text())
+
+
+def test_report_is_the_same_with_and_without_xdist(pytester, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the subprocess imports tests.example_impl
+    serial = _report(pytester, "-p", "no:xdist")
+    parallel = _report(pytester, "-n", "2")
+    assert serial["matrix"] == parallel["matrix"]
+    cell = serial["matrix"]["mlp_forward_matches_reference::tiny-mlp"]
+    assert cell["outcome"] == "pass" and cell["counts"]["pass"] >= 1 and cell["counts"]["skip"] >= 1
+    # Headroom is measured, not assumed: a real fraction of the tolerance, bit-identical across runs.
+    assert 0 < cell["error_over_tolerance"] < 1
+    assert [r["worst_ratio"] for r in serial["results"]] == [r["worst_ratio"] for r in parallel["results"]]
+
+
+def test_known_deviation_is_a_strict_xfail(pytester):
+    pytester.makepyfile(FORWARD)
+    pytester.path.joinpath("dev.txt").write_text("# comment\ntest_forward[tiny-mlp-float64] | planted for the test\n")
+    result = pytester.runpytest("--impl", TINY, "--known-deviations", "dev.txt")
+    # The test passes, so the strict xfail fails it: a deviation that went away must be removed.
+    result.assert_outcomes(failed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*XPASS(strict)*known deviation: planted for the test*"])
+
+
+def test_unmatched_known_deviation_is_reported(pytester):
+    pytester.makepyfile(FORWARD)
+    pytester.path.joinpath("dev.txt").write_text("test_no_such_check[tiny-mlp | stale entry\n")
+    result = pytester.runpytest("--impl", TINY, "--known-deviations", "dev.txt")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*known deviation *dev.txt:1 matches no collected test: test_no_such_check[tiny-mlp*"])
+
+
+@pytest.mark.parametrize("line", ["test_forward[tiny-mlp-float64]", "| reason only", "test x y | spaces in the id"])
+def test_malformed_known_deviation_is_a_usage_error_naming_the_line(pytester, line):
+    pytester.makepyfile(FORWARD)
+    pytester.path.joinpath("dev.txt").write_text(f"# first line\n{line}\n")
+    result = pytester.runpytest("--impl", TINY, "--known-deviations", "dev.txt")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--known-deviations dev.txt:2: expected 'TEST-ID-PREFIX | reason'*"])
