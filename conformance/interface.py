@@ -47,6 +47,8 @@ class Capability(enum.Enum):
     MLP_LOSS_GRADS = "mlp-loss-grads"
     MLP_TRAIN_SGD = "mlp-train-sgd"
     MLP_TRAIN_ADAM = "mlp-train-adam"
+    MLP_INIT = "mlp-init"
+    MLP_TRAIN_BATCHED = "mlp-train-batched"
     NATIVE = "native"
 
 
@@ -91,6 +93,19 @@ class MLPTrajectory:
 
 
 @dataclass(frozen=True, eq=False)
+class BatchedRun:
+    """B independent nets trained side by side on the same data.
+
+    ``params[j]``: parameter j (canonical layout) of every net after the last step, the net
+    as leading axis, e.g. W₁ (B, in, out) and b₁ (B, out); ``losses[t, b]``: net b's loss at
+    the start of step t, (steps, B).
+    """
+
+    params: Params
+    losses: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
 class NativeOp:
     """An operation bound to data already on the framework's device, for benchmarks.
 
@@ -110,7 +125,7 @@ class NativeOp:
 
 
 # The operations a native path can prepare, with the numpy operation whose result it matches.
-NATIVE_OPS = ("mlp_forward", "mlp_loss_and_grads", "mlp_train")
+NATIVE_OPS = ("mlp_forward", "mlp_loss_and_grads", "mlp_train", "mlp_train_batched")
 
 
 class Implementation:
@@ -127,6 +142,9 @@ class Implementation:
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     # Why a capability is absent, for the skip message: {Capability: reason}.
     unsupported_reasons: ClassVar[dict[Capability, str]] = {}
+    # Initialisers (names from gatespec.reference.init.INITIALISERS) that mlp_init draws with
+    # the framework's own generator, as its users get them (e.g. torch.nn.Linear's default).
+    initialisers: ClassVar[tuple[str, ...]] = ()
 
     def framework_version(self) -> str:
         raise NotImplementedError
@@ -190,12 +208,38 @@ class Implementation:
         cap = Capability.MLP_TRAIN_SGD if isinstance(optimizer, SGD) else Capability.MLP_TRAIN_ADAM
         raise NotSupported(cap.value)
 
+    # --- many nets at once (convergence statistics, scaling benchmarks) --------------------
+
+    def mlp_init(self, initialiser: str, sizes: tuple[int, ...], n: int, seed: int, target: Target) -> Params:
+        """``n`` nets' initial parameters drawn by the framework's own generator seeded with ``seed``.
+
+        Canonical layout with the net as leading axis (W₁ (n, in, out), b₁ (n, out), …);
+        ``initialiser`` is one of :attr:`initialisers`.  Deterministic in ``seed``, and leaves
+        the framework's global generator state as it found it.
+        """
+        raise NotSupported(Capability.MLP_INIT.value)
+
+    def mlp_train_batched(
+        self, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
+    ) -> BatchedRun:
+        """Train every net of ``params`` (net as leading axis) on the same (X, y), full batch,
+        vectorised the framework's own way (einsum, batched matmul, vmap): each net's numbers
+        are those :meth:`mlp_train` would give it alone."""
+        raise NotSupported(Capability.MLP_TRAIN_BATCHED.value)
+
     # --- native path (benchmarks) ---------------------------------------------------------
 
     def native(self, op: str, target: Target, **inputs: Any) -> NativeOp:
         """Prepare ``op`` (one of :data:`NATIVE_OPS`, same keyword arguments as the numpy operation,
         without ``target``) on the framework's own tensors and return a :class:`NativeOp`."""
         raise NotSupported(Capability.NATIVE.value)
+
+    def clear_caches(self) -> None:
+        """Forget every traced or compiled function, so the next native op compiles from cold.
+
+        The compile-time benchmarks call it before each measured first call; implementations
+        that compile nothing keep this no-op.
+        """
 
     def supports(self, capability: Capability) -> bool:
         return capability in self.capabilities
@@ -224,6 +268,12 @@ class NativeBackedMLP(Implementation):
         self, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
     ) -> MLPTrajectory:
         return self.native("mlp_train", target, params=params, X=X, y=y, optimizer=optimizer, steps=steps).once()
+
+    def mlp_train_batched(
+        self, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
+    ) -> BatchedRun:
+        op = self.native("mlp_train_batched", target, params=params, X=X, y=y, optimizer=optimizer, steps=steps)
+        return op.once()
 
 
 def check_native_op(op: str) -> None:
