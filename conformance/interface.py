@@ -145,6 +145,9 @@ class Implementation:
     # Initialisers (names from gatespec.reference.init.INITIALISERS) that mlp_init draws with
     # the framework's own generator, as its users get them (e.g. torch.nn.Linear's default).
     initialisers: ClassVar[tuple[str, ...]] = ()
+    # True where native ops trace or compile on their first call (jit, tf.function, XLA): the
+    # benchmarks then time that first call on its own, after clear_caches().
+    compiled: ClassVar[bool] = False
 
     def framework_version(self) -> str:
         raise NotImplementedError

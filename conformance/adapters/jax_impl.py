@@ -419,6 +419,10 @@ class JaxJit(_JaxImplementation):
 
     name: ClassVar[str] = "jax-jit"
     execution: ClassVar[str] = "jit"
+    compiled: ClassVar[bool] = True
+
+    def clear_caches(self) -> None:
+        jax.clear_caches()  # every jit's trace and executable caches, process-wide
 
     _tlu = staticmethod(_tlu_jit)
     _perceptron_step = staticmethod(_perceptron_step_jit)

@@ -497,6 +497,7 @@ class TFFunction(_TensorFlow):
     """
 
     name: ClassVar[str] = "tf-function"
+    compiled: ClassVar[bool] = True
     capabilities: ClassVar[frozenset[Capability]] = _GRADIENT_OPS
     unsupported_reasons: ClassVar[dict[Capability, str]] = {
         Capability.TLU_PREDICT: "a single thresholded matvec has nothing to compile; tf-tape runs it eagerly",
@@ -507,6 +508,11 @@ class TFFunction(_TensorFlow):
 
     def numerics(self) -> dict[str, str]:
         return super().numerics() | {"jit_compile": str(self.jit_compile)}
+
+    def clear_caches(self) -> None:
+        # A new tf.function object traces (and, under jit_compile, XLA-compiles) on its first call.
+        for cache in (_compiled_forward, _compiled_loss_grads, _compiled_train, _compiled_single_example):
+            cache.cache_clear()
 
     def _key(self, model: str, params: Params, target: Target) -> tuple:
         return model, tuple(p.shape for p in params), target.dtype
@@ -649,6 +655,7 @@ class TFKeras(_TensorFlow):
     """
 
     name: ClassVar[str] = "tf-keras"
+    compiled: ClassVar[bool] = True  # the training step is a tf.function traced per prepared model
     capabilities: ClassVar[frozenset[Capability]] = (_GRADIENT_OPS - {Capability.SINGLE_EXAMPLE_LOSS_GRAD}) | {
         Capability.TLU_PREDICT
     }
