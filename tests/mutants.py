@@ -13,15 +13,21 @@ mutant-perceptron-no-eta      test_perceptron_batch_step_is_exact
 mutant-online-skips-last      test_perceptron_online_trajectory_is_exact
 mutant-perceptron-always      test_perceptron_learns_exactly_the_separable_gates
 mutant-sigmoid-tanh           test_mlp_forward_matches_reference
+mutant-weight-transposed      test_mlp_forward_matches_reference
 mutant-bias-grad-dropped      test_mlp_loss_and_gradients_match_reference
+mutant-float16-accumulation   test_mlp_loss_and_gradients_match_reference
 mutant-logistic-mean-loss     test_logistic_loss_and_gradient_match_reference
+mutant-label-flipped          test_logistic_loss_and_gradient_match_reference
 mutant-mlp-no-sigmoid-prime   test_mlp_autodiff_matches_finite_differences_of_its_own_loss
 mutant-logistic-grad-sign     test_logistic_autodiff_matches_finite_differences_of_its_own_loss
 mutant-gd-mean-step           test_logistic_one_gradient_descent_step
 mutant-sgd-mean-step          test_mlp_one_sgd_step
+mutant-history-initial        test_mlp_one_sgd_step
 mutant-adam-no-bias-corr      test_mlp_one_adam_step
 mutant-gd-hoisted-grad        test_logistic_gradient_descent_trajectory
+mutant-grad-not-zeroed        test_logistic_gradient_descent_trajectory
 mutant-sgd-momentum           test_mlp_sgd_trajectory
+mutant-stale-activations      test_mlp_sgd_trajectory
 mutant-gd-frozen-bias         test_logistic_regression_learns_separable_gates
 mutant-mlp-frozen-hidden      test_mlp_learns_its_gate
 mutant-logistic-naive-bce     test_logistic_loss_and_gradient_survive_saturation
@@ -126,6 +132,26 @@ class SigmoidTanh(Numpy):
         return z, _tanh_sigmoid(z)
 
 
+class WeightTransposed(Numpy):
+    """Written torch-style: ``nn.Linear`` keeps its weight (out, in) and computes x·weightᵀ + bias.
+
+    On xor-2-2-1's square hidden layer the reshape leaves W₁ as it is, so the forward pass uses
+    W₁ᵀ: visible because W₁ (standard normal, seed 0) is not symmetric.  On 3-8-1 it scrambles
+    W₁; on a one-unit output layer reshape and transpose agree, so W₂ is right.
+    """
+
+    name = "mutant-weight-transposed"
+
+    @staticmethod
+    def _mlp_forward(params, X):
+        torch_layout = tuple(p.reshape(p.shape[::-1]) if p.ndim == 2 else p for p in params)  # BUG: reshape, not .T
+        h = X
+        for W, b in zip(torch_layout[0:-2:2], torch_layout[1:-2:2]):
+            h = base._sigmoid(h @ W.T + b)
+        z = (h @ torch_layout[-2].T + torch_layout[-1])[:, 0]
+        return z, base._sigmoid(z)
+
+
 class BiasGradDropped(Numpy):
     name = "mutant-bias-grad-dropped"
 
@@ -135,6 +161,17 @@ class BiasGradDropped(Numpy):
         return loss, tuple(np.zeros_like(g) if k % 2 else g for k, g in enumerate(grads))  # BUG: db = 0
 
 
+class Float16Accumulation(Numpy):
+    name = "mutant-float16-accumulation"
+
+    @staticmethod
+    def _mlp_loss_and_grads(params, X, y):
+        z = base._forward(params, X)[1]
+        # BUG: the rows' losses summed in a half-precision accumulator (ε = 2⁻¹⁰), as under a float16 autocast
+        loss = np.sum(np.logaddexp(0, z) - y * z, dtype=np.float16).astype(z.dtype)
+        return np.asarray(loss), base._mlp_loss_and_grads(params, X, y)[1]
+
+
 class LogisticMeanLoss(Numpy):
     name = "mutant-logistic-mean-loss"
 
@@ -142,6 +179,15 @@ class LogisticMeanLoss(Numpy):
     def _logistic_loss_and_grad(Xb, y, w):
         loss, grad = base._logistic_loss_and_grad(Xb, y, w)
         return loss / len(y), grad / len(y)  # BUG: mean, the spec sums
+
+
+class LabelFlipped(Numpy):
+    name = "mutant-label-flipped"
+
+    @staticmethod
+    def _logistic_loss_and_grad(Xb, y, w):
+        y = np.concatenate([1 - y[:1], y[1:]])  # BUG: the first row's label inverted, as in a truth table typed by hand
+        return base._logistic_loss_and_grad(Xb, y, w)
 
 
 class MLPNoSigmoidPrime(Numpy):
@@ -186,6 +232,22 @@ class SGDMeanStep(Numpy):
         return super().mlp_train(params, X, y, optimizer, steps, target)
 
 
+class HistoryInitial(Numpy):
+    name = "mutant-history-initial"
+
+    def mlp_train(self, params, X, y, optimizer, steps, target):
+        if not isinstance(optimizer, SGD):
+            return super().mlp_train(params, X, y, optimizer, steps, target)
+        params, (X, y) = _cast(target, *params), _cast(target, X, y)
+        theta, history, losses = params, [params], []
+        for _ in range(steps):
+            loss, grads = self._mlp_loss_and_grads(theta, X, y)
+            theta = tuple(p - optimizer.lr * g for p, g in zip(theta, grads))
+            history.append(params)  # BUG: the argument, the initial parameters, not the updated theta
+            losses.append(loss)
+        return MLPTrajectory(tuple(np.stack(p) for p in zip(*history)), np.stack(losses))
+
+
 class AdamNoBiasCorrection(Numpy):
     name = "mutant-adam-no-bias-corr"
 
@@ -219,6 +281,24 @@ class GDHoistedGradient(Numpy):
         return Trajectory(np.stack(weights), np.stack(losses))
 
 
+class GradNotZeroed(Numpy):
+    """Written as a torch user writes it: ``loss.backward()`` adds into ``w.grad``, which must be zeroed each step."""
+
+    name = "mutant-grad-not-zeroed"
+
+    def logistic_train(self, Xb, y, w0, eta, steps, target):
+        Xb, y, w = _cast(target, Xb, y, w0)
+        w_grad = np.zeros_like(w)
+        weights, losses = [w], []
+        for _ in range(steps):
+            loss, grad = self._logistic_loss_and_grad(Xb, y, w)
+            w_grad = w_grad + grad  # BUG: backward() accumulates and no w.grad.zero_() follows the step
+            w = w - eta * w_grad
+            weights.append(w)
+            losses.append(loss)
+        return Trajectory(np.stack(weights), np.stack(losses))
+
+
 class SGDMomentum(Numpy):
     name = "mutant-sgd-momentum"
 
@@ -232,6 +312,36 @@ class SGDMomentum(Numpy):
             return tuple(p - optimizer.lr * v for p, v in zip(params, velocity)), velocity
 
         return _train(self, params, X, y, steps, target, update)
+
+
+def _backprop(params: Params, hs: list[np.ndarray], z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, Params]:
+    """The numpy backward pass from given activations ``hs`` = [X, h₁, …] and logits ``z``."""
+    delta = (base._sigmoid(z) - y)[:, None]
+    grads: list[np.ndarray] = []
+    for layer in range(len(params) // 2 - 1, -1, -1):
+        h = hs[layer]
+        grads = [h.T @ delta, delta.sum(axis=0), *grads]
+        if layer:
+            delta = (delta @ params[2 * layer].T) * h * (1 - h)
+    return np.asarray(np.sum(np.logaddexp(0, z) - y * z)), tuple(grads)
+
+
+class StaleActivations(Numpy):
+    """A net that caches its hidden activations on the object, and a loop that reads the cache too early."""
+
+    name = "mutant-stale-activations"
+
+    def mlp_train(self, params, X, y, optimizer, steps, target):
+        cache: list[list[np.ndarray]] = []
+
+        def loss_and_grads(params, X, y):
+            hs, z = base._forward(params, X)
+            stale = cache[-1] if cache else hs  # BUG: backprop reads the activations of the previous step's forward
+            cache.append(hs)
+            return _backprop(params, stale, z, y)
+
+        params, (X, y) = _cast(target, *params), _cast(target, X, y)
+        return base._mlp_train(params, X, y, optimizer, steps, loss_and_grads=loss_and_grads)
 
 
 class GDFrozenBias(Numpy):

@@ -23,8 +23,10 @@ from . import mutants
 
 pytest_plugins = ["pytester"]
 
-# The suite as installed (what ``--pyargs gatespec.conformance`` collects), for reading its check names.
+# The suite as installed, for reading its check names; the runs below collect this module alone
+# (``--pyargs gatespec.conformance`` would also collect the benchmarks beside it).
 SUITE = Path(gatespec.conformance.__file__).with_name("test_conformance.py")
+SUITE_MODULE = "gatespec.conformance.test_conformance"
 
 
 @dataclass(frozen=True)
@@ -62,13 +64,21 @@ ROWS = [
         "weights over * cyclic epochs",
     ),
     Row("sigmoid-tanh", "tests.mutants:SigmoidTanh", "test_mlp_forward_matches_reference", "probabilities"),
+    Row("weight-transposed", "tests.mutants:WeightTransposed", "test_mlp_forward_matches_reference", "logits"),
     Row(
         "bias-grad-dropped",
         "tests.mutants:BiasGradDropped",
         "test_mlp_loss_and_gradients_match_reference",
         "gradient b1",
     ),
+    Row(
+        "float16-accumulation",
+        "tests.mutants:Float16Accumulation",
+        "test_mlp_loss_and_gradients_match_reference",
+        "loss",
+    ),
     Row("mean-loss", "tests.mutants:LogisticMeanLoss", "test_logistic_loss_and_gradient_match_reference", "loss"),
+    Row("label-flipped", "tests.mutants:LabelFlipped", "test_logistic_loss_and_gradient_match_reference", "loss"),
     Row(
         "no-sigmoid-prime",
         "tests.mutants:MLPNoSigmoidPrime",
@@ -83,6 +93,7 @@ ROWS = [
     ),
     Row("gd-mean-step", "tests.mutants:GDMeanStep", "test_logistic_one_gradient_descent_step", "w₀, w₁"),
     Row("sgd-mean-step", "tests.mutants:SGDMeanStep", "test_mlp_one_sgd_step", "SGD θ₀, θ₁ W1"),
+    Row("history-initial", "tests.mutants:HistoryInitial", "test_mlp_one_sgd_step", "SGD θ₀, θ₁ W1"),
     Row("adam-no-bias-corr", "tests.mutants:AdamNoBiasCorrection", "test_mlp_one_adam_step", "Adam θ₁ W1"),
     Row(
         "gd-hoisted-grad",
@@ -90,7 +101,19 @@ ROWS = [
         "test_logistic_gradient_descent_trajectory",
         "weights over * steps",
     ),
+    Row(
+        "grad-not-zeroed",
+        "tests.mutants:GradNotZeroed",
+        "test_logistic_gradient_descent_trajectory",
+        "weights over * steps",
+    ),
     Row("sgd-momentum", "tests.mutants:SGDMomentum", "test_mlp_sgd_trajectory", "SGD(0.5) over * steps W1"),
+    Row(
+        "stale-activations",
+        "tests.mutants:StaleActivations",
+        "test_mlp_sgd_trajectory",
+        "SGD(0.5) over * steps W1",
+    ),
     Row(
         "gd-frozen-bias",
         "tests.mutants:GDFrozenBias",
@@ -135,7 +158,7 @@ def _run(pytester: pytest.Pytester, mutant: str, name: str, *args: str) -> pytes
     deviations = _known_deviations(pytester, name)
     return pytester.runpytest_inprocess(
         "--pyargs",
-        "gatespec.conformance",
+        SUITE_MODULE,
         "--impl",
         mutant,
         "--known-deviations",
