@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from . import registry
+from .benchmarks import report as bench_report
 
 
 def list_implementations(out=sys.stdout) -> int:
@@ -28,9 +29,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gatespec", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="every implementation: framework, version, availability, dtypes, devices, capabilities")
+    report_parser = sub.add_parser(
+        "report", help="benchmark JSON (pytest-benchmark) to ratio tables and plots; --max-ratio gates CI"
+    )
+    bench_report.add_arguments(report_parser)
     args = parser.parse_args(argv)
     if args.command == "list":
         return list_implementations()
+    if args.command == "report":
+        return bench_report.run(args)
     return 2  # pragma: no cover
 
 

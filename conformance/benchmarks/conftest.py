@@ -1,0 +1,94 @@
+"""Benchmark session set-up: one thread per framework, and what was not benchmarked, into the JSON.
+
+Threads: the benchmarks compare dispatch and arithmetic on one core, so each framework is
+pinned to one thread.  torch and numpy's BLAS read ``OMP_NUM_THREADS`` when they load, and
+XLA (JAX, TF's jit_compile) reads ``XLA_FLAGS``; tox's ``bench`` env sets both.  TensorFlow's
+own pools ignore the environment, so they are set here, before TF runs its first op.  What
+each framework then reports is written to the JSON (``gatespec.threads``) and to every
+benchmark's ``extra_info``; with benchmarks enabled, a framework left on more than one
+thread fails the run rather than publish timings of another machine shape.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+_EXCLUDED = pytest.StashKey[list]()
+
+XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "bench: a pytest-benchmark timing (run alone by `tox -e bench`)")
+    config.stash[_EXCLUDED] = []
+    if "tensorflow" in sys.modules:
+        tf = sys.modules["tensorflow"]
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(1)
+            tf.config.threading.set_inter_op_parallelism_threads(1)
+        except RuntimeError:  # TF already ran an op: thread_settings() reports what it has
+            pass
+
+
+def thread_settings() -> dict[str, str]:
+    """What each loaded framework will use, read back from the framework where it can tell."""
+    found = {
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "unset"),
+        "XLA_FLAGS": os.environ.get("XLA_FLAGS", "unset"),
+    }
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        found["torch"] = f"intra-op {torch.get_num_threads()}, inter-op {torch.get_num_interop_threads()}"
+    if "tensorflow" in sys.modules:
+        threading = sys.modules["tensorflow"].config.threading
+        intra, inter = threading.get_intra_op_parallelism_threads(), threading.get_inter_op_parallelism_threads()
+        found["tensorflow"] = f"intra-op {intra or 'default'}, inter-op {inter or 'default'}"
+    return found
+
+
+def unpinned(settings: dict[str, str]) -> list[str]:
+    """The settings that leave some framework computing on more than one thread.
+
+    (torch's inter-op pool only runs independent graph branches, which eager ops never have.)
+    """
+    bad = []
+    if settings["OMP_NUM_THREADS"] != "1":
+        bad.append(f"OMP_NUM_THREADS={settings['OMP_NUM_THREADS']} (want 1: torch, numpy's BLAS)")
+    if XLA_ONE_THREAD not in settings["XLA_FLAGS"]:
+        bad.append(f"XLA_FLAGS={settings['XLA_FLAGS']} (want {XLA_ONE_THREAD!r}: JAX, TF's XLA)")
+    if not settings.get("torch", "intra-op 1,").startswith("intra-op 1,"):
+        bad.append(f"torch: {settings['torch']}")
+    if settings.get("tensorflow", "intra-op 1, inter-op 1") != "intra-op 1, inter-op 1":
+        bad.append(f"tensorflow: {settings['tensorflow']}")
+    return bad
+
+
+@pytest.fixture
+def threads(benchmark) -> dict[str, str]:
+    """The thread settings, for extra_info; with timing on, a failure if any framework is unpinned."""
+    settings = thread_settings()
+    if not benchmark.disabled and (bad := unpinned(settings)):
+        pytest.fail(
+            "benchmarks need one thread per framework; not pinned: " + "; ".join(bad) + ". "
+            f"Run `tox -e bench`, or set OMP_NUM_THREADS=1 XLA_FLAGS='{XLA_ONE_THREAD}'.",
+            pytrace=False,
+        )
+    return settings
+
+
+@pytest.fixture
+def exclude(request: pytest.FixtureRequest):
+    """Record why this benchmark's timing must not be reported (the report lists it)."""
+
+    def record(reason: str) -> None:
+        request.config.stash[_EXCLUDED].append({"name": request.node.name, "reason": reason})
+
+    return record
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_benchmark_update_json(config: pytest.Config, benchmarks: list, output_json: dict) -> None:
+    output_json["gatespec"] = {"threads": thread_settings(), "excluded": config.stash.get(_EXCLUDED, [])}

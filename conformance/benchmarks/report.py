@@ -1,0 +1,423 @@
+"""``gatespec report BENCH.json``: pytest-benchmark's JSON as ratio tables, plots and a CI gate.
+
+Absolute timings on shared machines drift by 2× between runs, so what this report (and the
+gate) trusts are ratios measured within one run: each implementation's median against the
+baseline implementation's (numpy) on the same task, and against the task's arithmetic limit
+(:mod:`gatespec.conformance.benchmarks.tasks` counts the flops and states the model).
+
+Written to the output folder: ``bench.md`` (tables), ``bench-tasks.png``,
+``bench-parity.png`` and ``bench-batched.png`` (matplotlib; without it the tables say the
+plots were not made).  ``--max-ratio IMPL[:TASK]=VALUE`` fails (exit 1) when a measured
+ratio to the baseline exceeds VALUE; naming an implementation or task the JSON lacks is an
+error (exit 2), never a pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import tasks as K
+
+TASK_ORDER = tuple(t.id for t in K.TASKS)
+
+
+class ReportError(ValueError):
+    """The JSON, or a gate, cannot be read as asked."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One benchmark's median and what the report needs from its extra_info."""
+
+    name: str
+    kind: str
+    task: str
+    impl: str
+    median: float
+    iqr: float
+    rounds: int
+    extra: dict
+
+
+@dataclass
+class Bench:
+    rows: list[Row]
+    excluded: dict[str, str]
+    clock_hz: float
+    clock_source: str
+    machine: dict
+    threads: dict
+
+    def of(self, kind: str) -> dict[tuple[str, str], Row]:
+        """{(task, impl): row} for the included rows of one kind."""
+        return {(r.task, r.impl): r for r in self.rows if r.kind == kind and r.name not in self.excluded}
+
+    def impls(self, kind: str) -> list[str]:
+        return sorted({r.impl for r in self.rows if r.kind == kind}, key=_impl_key)
+
+
+def _impl_key(name: str) -> tuple:
+    order = ("numpy", "autograd", "torch", "tf", "jax")
+    prefix = next((i for i, p in enumerate(order) if name.startswith(p)), len(order))
+    return prefix, name
+
+
+def load(path: Path) -> Bench:
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ReportError(f"{path}: cannot read benchmark JSON ({exc})") from None
+    if "benchmarks" not in data:
+        raise ReportError(f"{path}: not pytest-benchmark JSON (no 'benchmarks' key)")
+    rows = []
+    for b in data["benchmarks"]:
+        extra = b.get("extra_info", {})
+        if "kind" not in extra:
+            continue  # someone else's benchmark in the same file
+        stats = b["stats"]
+        rows.append(
+            Row(
+                b["name"],
+                extra["kind"],
+                extra["task"],
+                extra["implementation"],
+                stats["median"],
+                stats["iqr"],
+                stats["rounds"],
+                extra,
+            )
+        )
+    if not rows:
+        raise ReportError(f"{path}: no gatespec benchmarks in it")
+    gs = data.get("gatespec", {})
+    clock, source = _clock(data.get("machine_info", {}))
+    return Bench(
+        rows=rows,
+        excluded={e["name"]: e["reason"] for e in gs.get("excluded", [])},
+        clock_hz=clock,
+        clock_source=source,
+        machine=data.get("machine_info", {}),
+        threads=gs.get("threads", {}),
+    )
+
+
+def _clock(machine: dict) -> tuple[float, str]:
+    hz = machine.get("cpu", {}).get("hz_actual") or machine.get("cpu", {}).get("hz_advertised")
+    if isinstance(hz, list) and hz and hz[0]:
+        return float(hz[0]), "the CPU clock pytest-benchmark recorded"
+    return K.FALLBACK_CLOCK_HZ, "no clock in the JSON: an assumed 3 GHz"
+
+
+# ----------------------------------------------------------------------------- numbers
+
+
+def ratios(bench: Bench, baseline: str = "numpy") -> dict[tuple[str, str], float]:
+    """{(task, impl): median / baseline's median} for the comparison tasks measured for both."""
+    rows = bench.of("task")
+    return {
+        (task, impl): r.median / rows[task, baseline].median
+        for (task, impl), r in rows.items()
+        if (task, baseline) in rows
+    }
+
+
+def limit(row: Row, clock_hz: float) -> float:
+    return K.limit_seconds(K.Work(row.extra["flops"], row.extra["transcendentals"]), clock_hz)
+
+
+def per_step(row: Row) -> float:
+    return row.median / max(row.extra.get("steps", 1), 1)
+
+
+def overtakes(series: dict[int, float], baseline: dict[int, float]) -> int | None:
+    """The smallest size from which the series is faster than the baseline at every larger size."""
+    sizes = sorted(set(series) & set(baseline))
+    found = None
+    for s in reversed(sizes):
+        if series[s] < baseline[s]:
+            found = s
+        else:
+            break
+    return found
+
+
+def compile_times(bench: Bench) -> dict[tuple[str, str], tuple[float, float]]:
+    """{(task, impl): (first call, first call − steady median)} for compiled styles."""
+    steady, first = bench.of("task"), bench.of("compile")
+    return {k: (r.median, r.median - steady[k].median) for k, r in first.items() if k in steady}
+
+
+# ----------------------------------------------------------------------------- text
+
+
+def _t(seconds: float) -> str:
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.3g} ms"
+    return f"{seconds * 1e6:.3g} µs"
+
+
+def _table(header: list[str], body: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(r) + " |" for r in body]
+
+
+def markdown(bench: Bench, baseline: str = "numpy", plots: list[str] | None = None) -> str:
+    lines = ["# gatespec benchmarks", ""]
+    cpu = bench.machine.get("cpu", {})
+    lines += [
+        f"Machine: {cpu.get('brand_raw', '?')}, {bench.clock_hz / 1e9:.3g} GHz ({bench.clock_source}); "
+        f"Python {bench.machine.get('python_version', '?')}.  Threads: "
+        + "; ".join(f"{k} {v}" for k, v in bench.threads.items())
+        + ".",
+        "",
+        f"Medians of pytest-benchmark rounds, float32.  *×{baseline}*: median over {baseline}'s median on the same "
+        "task in this run — the ratio CI gates on; absolute times drift between runs and machines.",
+        "",
+    ]
+    lines += _tasks_section(bench, baseline)
+    lines += _compile_section(bench)
+    lines += _scaling_section(bench, baseline)
+    if bench.excluded:
+        lines += ["## Not benchmarked", "", "Timings rejected because the result disagreed with the reference:", ""]
+        lines += [f"- `{name}`: {reason}" for name, reason in sorted(bench.excluded.items())]
+        lines += [""]
+    lines += ["## Plots", ""]
+    if plots is None:
+        lines += ["Not made: matplotlib is not installed (`pip install gatespec[bench]`).", ""]
+    else:
+        lines += [f"![{p}]({p})" for p in plots] + [""]
+    return "\n".join(lines)
+
+
+def _tasks_section(bench: Bench, baseline: str) -> list[str]:
+    rows, rat = bench.of("task"), ratios(bench, baseline)
+    tasks = [t for t in TASK_ORDER if any(k[0] == t for k in rows)]
+    if not tasks:
+        return []
+    impls = [i for i in bench.impls("task") if any((t, i) in rows for t in tasks)]
+    body = []
+    for i in impls:
+        cells = []
+        for t in tasks:
+            r = rows.get((t, i))
+            cells.append("—" if r is None else f"{_t(r.median)} (×{rat[t, i]:.3g})" if (t, i) in rat else _t(r.median))
+        body.append([i, *cells])
+    out = ["## Tasks: median (× " + baseline + ")", ""] + _table(["implementation", *tasks], body) + [""]
+    limits = {t: limit(next(r for (tt, _), r in rows.items() if tt == t), bench.clock_hz) for t in tasks}
+    body = [["arithmetic limit", *(_t(limits[t]) for t in tasks)]]
+    for i in impls:
+        body.append([i, *("—" if (t, i) not in rows else f"×{rows[t, i].median / limits[t]:.3g}" for t in tasks)])
+    out += [
+        "## Against the arithmetic limit",
+        "",
+        f"Limit = (flops + {K.CYCLES_PER_TRANSCENDENTAL}·transcendentals) / clock: one scalar flop per cycle, "
+        f"{K.CYCLES_PER_TRANSCENDENTAL} cycles per exp or log1p (counting rules: "
+        "`gatespec.conformance.benchmarks.tasks`).  A model of the work, not a measurement.",
+        "",
+        *_table(["implementation", *tasks], body),
+        "",
+    ]
+    return out
+
+
+def _compile_section(bench: Bench) -> list[str]:
+    times = compile_times(bench)
+    if not times:
+        return []
+    tasks = [t for t in TASK_ORDER if any(k[0] == t for k in times)]
+    impls = [i for i in bench.impls("compile") if any((t, i) in times for t in tasks)]
+    body = [
+        [i, *("—" if (t, i) not in times else f"{_t(times[t, i][1])} (first call {_t(times[t, i][0])})" for t in tasks)]
+        for i in impls
+    ]
+    return [
+        "## Compile time",
+        "",
+        "Median first call from cold caches (`clear_caches()`, 3 rounds) minus the steady-state median above.",
+        "",
+        *_table(["implementation", *tasks], body),
+        "",
+    ]
+
+
+def _scaling_section(bench: Bench, baseline: str) -> list[str]:
+    out = []
+    for kind, size_key, label, rate_label in (
+        ("parity", "rows", "rows (parity-n, n-n-1 net)", None),
+        ("batched", "nets", "nets (XOR 2-2-1, 100 SGD steps each)", "net-steps/s"),
+    ):
+        rows = bench.of(kind)
+        if not rows:
+            continue
+        sizes = sorted({r.extra[size_key] for r in rows.values()})
+        impls = [i for i in bench.impls(kind) if any(k[1] == i for k in rows)]
+        series = {i: {r.extra[size_key]: per_step(r) for (_, ii), r in rows.items() if ii == i} for i in impls}
+        body = []
+        for i in impls:
+            cells = []
+            for s in sizes:
+                if s not in series[i]:
+                    cells.append("—")
+                elif rate_label:
+                    cells.append(f"{_t(series[i][s])} ({s / series[i][s] / 1e6:.3g} M)")
+                else:
+                    cells.append(_t(series[i][s]))
+            base = series.get(baseline, {})
+            over = overtakes(series[i], base) if i != baseline and base else None
+            cells.append("—" if i == baseline or not base else ("never" if over is None else str(over)))
+            body.append([i, *cells])
+        what = "time per step" + (f" ({rate_label} in millions)" if rate_label else "")
+        out += [f"## Scaling: {what} against {label}", ""]
+        out += _table(["implementation", *map(str, sizes), f"faster than {baseline} from"], body) + [""]
+    return out
+
+
+# ----------------------------------------------------------------------------- plots
+
+
+def plot(bench: Bench, out: Path) -> list[str] | None:
+    """Write the PNGs; their file names, or None without matplotlib."""
+    try:
+        import matplotlib
+    except ImportError:
+        return None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    made = []
+    rows = bench.of("task")
+    tasks = [t for t in TASK_ORDER if any(k[0] == t for k in rows)]
+    if tasks:
+        fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 4.5), squeeze=False)
+        for ax, t in zip(axes[0], tasks):
+            impls = sorted((i for (tt, i) in rows if tt == t), key=lambda i: rows[t, i].median)
+            ax.barh(impls, [rows[t, i].median * 1e3 for i in impls], color="tab:blue")
+            ax.axvline(limit(rows[t, impls[0]], bench.clock_hz) * 1e3, color="tab:red", ls="--", label="limit")
+            ax.set_xscale("log")
+            ax.set_title(t)
+            ax.set_xlabel("median, ms (log)")
+            ax.invert_yaxis()
+        axes[0][0].legend(loc="lower right")
+        fig.suptitle("gatespec: the same work on every implementation (float32, one thread)")
+        fig.tight_layout()
+        fig.savefig(out / "bench-tasks.png", dpi=110)
+        plt.close(fig)
+        made.append("bench-tasks.png")
+    for kind, size_key, xlabel, fname in (
+        ("parity", "rows", "rows (2^n, parity-n, n-n-1 net)", "bench-parity.png"),
+        ("batched", "nets", "independent XOR nets trained at once", "bench-batched.png"),
+    ):
+        krows = bench.of(kind)
+        if not krows:
+            continue
+        fig, ax = plt.subplots(figsize=(7.5, 5))
+        for i in bench.impls(kind):
+            pts = sorted((r.extra[size_key], per_step(r)) for (_, ii), r in krows.items() if ii == i)
+            if not pts:
+                continue
+            xs, ys = zip(*pts)
+            if kind == "batched":
+                ys = [x / y for x, y in zip(xs, ys)]
+            ax.plot(xs, ys, marker="o", ms=3, label=i, lw=2.5 if i == "numpy" else 1.2)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("net-steps per second" if kind == "batched" else "time per SGD step, s")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7, ncol=2)
+        fig.tight_layout()
+        fig.savefig(out / fname, dpi=110)
+        plt.close(fig)
+        made.append(fname)
+    return made
+
+
+# ----------------------------------------------------------------------------- gate and rerun
+
+
+_GATE = re.compile(r"^(?P<impl>[\w.\-]+)(?::(?P<task>[\w\-]+))?=(?P<value>[0-9.eE+]+)$")
+
+
+def gate(bench: Bench, specs: list[str], baseline: str = "numpy") -> list[str]:
+    """Each ``IMPL[:TASK]=VALUE`` checked against this run's ratios to the baseline; the violations."""
+    rat = ratios(bench, baseline)
+    violations = []
+    for spec in specs:
+        m = _GATE.match(spec)
+        if not m:
+            raise ReportError(f"--max-ratio {spec!r}: expected IMPL[:TASK]=VALUE, e.g. jax-scan:xor-train-1000=0.1")
+        impl, task, value = m["impl"], m["task"], float(m["value"])
+        measured = {t: v for (t, i), v in rat.items() if i == impl and (task is None or t == task)}
+        if not measured:
+            known = sorted({i for _, i in rat})
+            raise ReportError(
+                f"--max-ratio {spec}: no ratio to {baseline} measured for {impl}"
+                + (f" on {task}" if task else "")
+                + f"; measured: {', '.join(known)} on {', '.join(TASK_ORDER)}"
+            )
+        violations += [
+            f"{impl} on {t}: ×{v:.3g} {baseline} > {value:g}" for t, v in sorted(measured.items()) if v > value
+        ]
+    return violations
+
+
+def rerun(first: Bench, second: Bench, baseline: str = "numpy") -> tuple[list[str], float]:
+    """Ratios of two runs side by side; the table and the largest relative change."""
+    a, b = ratios(first, baseline), ratios(second, baseline)
+    body, worst = [], 0.0
+    for k in sorted(set(a) & set(b), key=lambda k: (TASK_ORDER.index(k[0]), _impl_key(k[1]))):
+        if k[1] == baseline:
+            continue
+        change = b[k] / a[k] - 1
+        worst = max(worst, abs(change))
+        body.append([k[1], k[0], f"{a[k]:.3g}", f"{b[k]:.3g}", f"{change:+.0%}"])
+    table = _table(["implementation", "task", "run 1", "run 2", "change"], body)
+    return ["## Rerun: ratio to " + baseline + " in two runs", "", *table, ""], worst
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="gatespec report", description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("json", type=Path, help="pytest-benchmark JSON (--benchmark-json)")
+    parser.add_argument("--out", type=Path, default=None, help="folder for bench.md and plots (default: the JSON's)")
+    parser.add_argument("--baseline", default="numpy", help="implementation the ratios divide by (default: numpy)")
+    parser.add_argument(
+        "--max-ratio",
+        action="append",
+        default=[],
+        metavar="IMPL[:TASK]=VALUE",
+        help="fail when IMPL's median over the baseline's exceeds VALUE (on TASK, or every task); repeatable",
+    )
+    parser.add_argument("--rerun", type=Path, default=None, help="a second run's JSON: add its ratios and the spread")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        bench = load(args.json)
+        out = args.out or args.json.parent
+        out.mkdir(parents=True, exist_ok=True)
+        if not any(r.impl == args.baseline for r in bench.rows):
+            raise ReportError(f"--baseline {args.baseline}: not in {args.json}")
+        text = markdown(bench, args.baseline, plot(bench, out))
+        if args.rerun:
+            table, worst = rerun(bench, load(args.rerun), args.baseline)
+            text += "\n" + "\n".join(table) + f"\nLargest change of a ratio between the runs: {worst:.0%}.\n"
+        (out / "bench.md").write_text(text)
+        print(f"gatespec: benchmark report written to {out / 'bench.md'}")
+        violations = gate(bench, args.max_ratio, args.baseline)
+    except ReportError as exc:
+        print(f"gatespec report: error: {exc}", file=sys.stderr)
+        return 2
+    for v in violations:
+        print(f"gatespec report: ratio over its gate: {v}", file=sys.stderr)
+    return 1 if violations else 0

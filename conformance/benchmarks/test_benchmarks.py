@@ -1,0 +1,197 @@
+"""pytest-benchmark timings of every implementation's native path, on the same work.
+
+- ``test_task``: forward, loss + gradients, one SGD step and a 1000-step XOR run (groups
+  ``xor-*``: frameworks side by side);
+- ``test_compile``: the first call of a compiled style from cold caches (groups ``compile-*``);
+  the report subtracts the steady state to get the compile time;
+- ``test_parity_scaling``: 10 SGD steps on parity-n, 2^n rows, n = 2…16 (groups ``parity-NN``);
+- ``test_batched_scaling``: 1…4096 XOR nets trained at once (groups ``batched-NNNN``).
+
+Everything runs in float32 on ``--device``.  Inputs are prepared on the native path outside
+the timed region; ``NativeOp.run`` blocks until the result exists (``block_until_ready`` for
+JAX) and restarts from the same parameters every call.  Before timing, a first call warms up
+(compiles) and its result is checked against the reference, so calibration never swallows a
+compile and a wrong implementation is never timed; the timed result is checked again after.
+A rejected timing is listed, with the reason, in the JSON's ``gatespec.excluded`` and in the
+report.  With ``--benchmark-disable`` (the README's test run) each benchmark runs once, checked.
+
+Run: ``tox -e bench`` (JSON, report and plots in ``reports/bench``).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+import pytest
+
+from gatespec.conformance import tolerances as T
+from gatespec.conformance.checks import assert_close, require
+from gatespec.conformance.interface import BatchedRun, Capability, MLPTrajectory, Target
+from gatespec.reference import gates, mlp
+
+from . import tasks as K
+
+pytestmark = pytest.mark.bench
+
+
+@pytest.fixture(scope="session")
+def bench_target(pytestconfig: pytest.Config) -> Target:
+    return Target(K.DTYPE, pytestconfig.getoption("--device"))
+
+
+# ----------------------------------------------------------------------------- expected results
+
+
+@functools.cache
+def _reference(task: K.Task) -> Any:
+    inputs = task.inputs()
+    if task.op == "mlp_forward":
+        return mlp.forward(inputs["params"], inputs["X"])
+    if task.op == "mlp_loss_and_grads":
+        return mlp.loss_and_grads(inputs["params"], inputs["X"], inputs["y"])
+    return mlp.train(inputs["params"], inputs["X"], inputs["y"], task.optimizer, task.steps)
+
+
+@functools.cache
+def _amplification(task: K.Task) -> float:
+    g = task.gate
+    return K.amplification(task.params, g.X, g.y, task.optimizer, task.steps)
+
+
+def _task_tolerance(impl, task: K.Task) -> T.Tolerance:
+    """The conformance suite's own budgets for the XOR tasks, the row-widened one for parity."""
+    if task.name.startswith("parity"):
+        return K.sanity_tolerance(task, _amplification(task))
+    if task.op == "mlp_train" and task.steps > 1:
+        return T.trajectory_tolerance(K.DTYPE, task.steps, task.amplification)
+    quantity = {"mlp_forward": "value", "mlp_loss_and_grads": "gradient", "mlp_train": "step"}[task.op]
+    return T.tolerance(impl.name, quantity, K.DTYPE)
+
+
+def _check_task(impl, task: K.Task, result: Any) -> float | None:
+    """Compare with the reference; the final loss for extra_info where the op computes one."""
+    tol, desired = _task_tolerance(impl, task), _reference(task)
+    if task.op == "mlp_forward":
+        for name, a, d in zip(("logits", "probabilities"), result, desired):
+            assert_close(a, d, tol=tol, impl=impl, case=task, quantity=name)
+        return None
+    if task.op == "mlp_loss_and_grads":
+        loss, grads = result
+        assert_close(loss, desired[0], tol=tol, impl=impl, case=task, quantity="loss")
+        _close_params(grads, desired[1], tol, impl, task, "gradient")
+        return float(loss)
+    assert isinstance(result, MLPTrajectory), f"{impl.name}: mlp_train returned {type(result).__name__}"
+    _close_params(result.params, desired.params, tol, impl, task, "trajectory")
+    return float(result.losses[-1])
+
+
+def _close_params(actual, desired, tol, impl, case, quantity: str) -> None:
+    for k, (a, d) in enumerate(zip(actual, desired)):
+        assert_close(a, d, tol=tol, impl=impl, case=case, quantity=f"{quantity} {('W', 'b')[k % 2]}{k // 2 + 1}")
+
+
+@functools.cache
+def _reference_net(task: K.BatchedTask, b: int) -> tuple[mlp.MLPRun, float]:
+    g = gates.gate("xor")
+    params = task.per_net[b]
+    run = mlp.train(params, g.X, g.y, task.optimizer, task.steps)
+    return run, K.amplification(params, g.X, g.y, task.optimizer, task.steps)
+
+
+def _check_batched(impl, task: K.BatchedTask, result: Any) -> float:
+    assert isinstance(result, BatchedRun), f"{impl.name}: mlp_train_batched returned {type(result).__name__}"
+    for b in task.checked():
+        run, amp = _reference_net(task, b)
+        tol = K.sanity_tolerance(task, amp)
+        mine = tuple(p[b] for p in result.params)
+        _close_params(mine, run.final, tol, impl, task, f"net {b} final")
+        assert_close(result.losses[:, b], run.losses, tol=tol, impl=impl, case=task, quantity=f"net {b} losses")
+    return float(np.mean(result.losses[-1]))
+
+
+# ----------------------------------------------------------------------------- timing
+
+
+def _checked(check, exclude, what: str):
+    """Run ``check``; a failure records why the timing is rejected, then fails the test."""
+    try:
+        return check()
+    except AssertionError as exc:
+        exclude(f"{what} disagrees with the reference: {str(exc).splitlines()[0]}")
+        raise
+
+
+def _time(benchmark, op, check, exclude) -> Any:
+    """Warm up and check, time ``op.run`` in steady state, check what was timed."""
+    if not benchmark.disabled:
+        _checked(lambda: check(op.once()), exclude, "warm-up result")
+    result = benchmark(op.run)
+    return _checked(lambda: check(op.to_numpy(result)), exclude, "timed result")
+
+
+def _describe(benchmark, impl, target: Target, threads: dict, task, *, kind: str, **more: Any) -> None:
+    work = task.work()
+    benchmark.group = task.id if kind != "compile" else f"compile-{task.id}"
+    benchmark.extra_info.update(
+        {
+            "kind": kind,
+            "task": task.id,
+            "implementation": impl.name,
+            "framework": impl.framework,
+            "version": impl.framework_version(),
+            "dtype": target.dtype,
+            "device": target.device,
+            "threads": threads,
+            "steps": getattr(task, "steps", 0),
+            "net_steps": task.net_steps,
+            "flops": work.flops,
+            "transcendentals": work.transcendentals,
+            **more,
+        }
+    )
+
+
+@pytest.mark.gatespec_cases(K.TASKS)
+def test_task(benchmark, impl, case, bench_target, threads, exclude):
+    require(impl, Capability.NATIVE)
+    _describe(benchmark, impl, bench_target, threads, case, kind="task", rows=case.rows, sizes=list(case.sizes))
+    op = impl.native(case.op, bench_target, **case.inputs())
+    final_loss = _time(benchmark, op, lambda r: _check_task(impl, case, r), exclude)
+    benchmark.extra_info["final_loss"] = final_loss
+
+
+@pytest.mark.gatespec_cases(K.TASKS)
+def test_compile(benchmark, impl, case, bench_target, threads, exclude):
+    require(impl, Capability.NATIVE)
+    if not impl.compiled:
+        pytest.skip(f"{impl.name} compiles nothing: its first call is its steady state (test_task)")
+    _describe(benchmark, impl, bench_target, threads, case, kind="compile", rows=case.rows, sizes=list(case.sizes))
+    prepared = []
+
+    def cold() -> tuple[tuple, dict]:
+        impl.clear_caches()
+        prepared.append(impl.native(case.op, bench_target, **case.inputs()))  # untimed: data on the device
+        return (prepared[-1],), {}
+
+    # Each round: forget every compiled function, then time one call (trace + compile + run).
+    result = benchmark.pedantic(lambda op: op.run(), setup=cold, rounds=3, iterations=1)
+    _checked(lambda: _check_task(impl, case, prepared[-1].to_numpy(result)), exclude, "first-call result")
+
+
+@pytest.mark.gatespec_cases(K.PARITY)
+def test_parity_scaling(benchmark, impl, case, bench_target, threads, exclude):
+    require(impl, Capability.NATIVE)
+    _describe(benchmark, impl, bench_target, threads, case, kind="parity", rows=case.rows, sizes=list(case.sizes))
+    op = impl.native(case.op, bench_target, **case.inputs())
+    benchmark.extra_info["final_loss"] = _time(benchmark, op, lambda r: _check_task(impl, case, r), exclude)
+
+
+@pytest.mark.gatespec_cases(K.BATCHED)
+def test_batched_scaling(benchmark, impl, case, bench_target, threads, exclude):
+    require(impl, Capability.MLP_TRAIN_BATCHED)
+    require(impl, Capability.NATIVE)
+    _describe(benchmark, impl, bench_target, threads, case, kind="batched", nets=case.nets)
+    op = impl.native("mlp_train_batched", bench_target, **case.inputs())
+    benchmark.extra_info["mean_final_loss"] = _time(benchmark, op, lambda r: _check_batched(impl, case, r), exclude)
