@@ -227,15 +227,33 @@ def _logistic_scan(Xb: jax.Array, y: jax.Array, w0: jax.Array, eta: float, steps
 
 
 @functools.partial(jax.jit, static_argnames=("opt", "steps"))
-def _mlp_scan(
-    params: Tree, X: jax.Array, y: jax.Array, opt: SGD | Adam, steps: int, schedule: Tree
-) -> tuple[Tree, jax.Array]:
-    def body(carry: tuple[Tree, OptState], coef: Tree) -> tuple[tuple[Tree, OptState], tuple[Tree, jax.Array]]:
-        params, state, loss = _mlp_step(*carry, coef, X, y, opt)
-        return (params, state), (params, loss)
+def _mlp_scan(params: Tree, X: jax.Array, y: jax.Array, opt: SGD | Adam, steps: int, schedule: Tree) -> jax.Array:
+    """The run as (steps, P + 1) rows: after step t, every parameter raveled in canonical order, then
+    the loss at step t's start (:func:`_unpack_rows` takes them apart on the host).
 
-    _, (trajectory, losses) = jax.lax.scan(body, (params, _opt_init(opt, params)), schedule, length=steps)
-    return _prepend(params, trajectory), losses
+    One packed output rather than one per parameter: XLA's CPU loop writes each scan output
+    with its own dynamic-update-slice per step, and nine of them tripled the cost of the step
+    itself (1000 float32 XOR steps on one thread: 1.47 ms as nine outputs, 0.29 ms packed).
+    """
+
+    def body(carry: tuple[Tree, OptState], coef: Tree) -> tuple[tuple[Tree, OptState], jax.Array]:
+        params, state, loss = _mlp_step(*carry, coef, X, y, opt)
+        return (params, state), jnp.concatenate([p.ravel() for p in params] + [loss[None]])
+
+    _, rows = jax.lax.scan(body, (params, _opt_init(opt, params)), schedule, length=steps)
+    return rows
+
+
+def _unpack_rows(rows: jax.Array, start: Params, target: Target) -> MLPTrajectory:
+    """:func:`_mlp_scan`'s rows and the starting parameters as the (steps + 1, …) trajectory."""
+    rows = np.asarray(jax.device_get(rows), dtype=target.np_dtype)
+    params, offset = [], 0
+    for p0 in start:
+        size = int(np.prod(p0.shape))
+        after = rows[:, offset : offset + size].reshape(len(rows), *p0.shape)
+        params.append(np.concatenate([np.asarray(p0, dtype=target.np_dtype)[None], after]))
+        offset += size
+    return MLPTrajectory(params=tuple(params), losses=rows[:, offset].copy())
 
 
 # ----------------------------------------------------------------------------- implementations
@@ -355,6 +373,10 @@ class _JaxImplementation(NativeBackedMLP):
             weights, losses = self._logistic_train(Xb_, y_, w0_, eta, steps)
             return Trajectory(weights=_stacked(weights, target), losses=_stacked(losses, target))
 
+    def _trajectory_to_numpy(self, out: Any, start: Params, target: Target) -> MLPTrajectory:
+        """What :meth:`_mlp_train` returned, as the numpy trajectory; ``start`` the initial parameters."""
+        return _mlp_trajectory(out, target)
+
     def native(self, op: str, target: Target, **inputs: Any) -> NativeOp:
         check_native_op(op)
         if set(inputs) != _NATIVE_INPUTS[op]:
@@ -376,7 +398,7 @@ class _JaxImplementation(NativeBackedMLP):
             to_numpy = functools.partial(_to_numpy, target=target)
         else:
             compute = functools.partial(self._mlp_train, params, X, y, opt, steps, schedule)
-            to_numpy = functools.partial(_mlp_trajectory, target=target)
+            to_numpy = functools.partial(self._trajectory_to_numpy, start=inputs["params"], target=target)
 
         def run() -> Any:
             with _scope(target):
@@ -463,5 +485,8 @@ class JaxScan(JaxJit):
 
     def _mlp_train(
         self, params: Tree, X: jax.Array, y: jax.Array, opt: SGD | Adam, steps: int, schedule: Any
-    ) -> tuple[Tree, jax.Array]:
+    ) -> jax.Array:
         return _mlp_scan(params, X, y, opt, steps, schedule)
+
+    def _trajectory_to_numpy(self, out: jax.Array, start: Params, target: Target) -> MLPTrajectory:
+        return _unpack_rows(out, start, target)
