@@ -49,30 +49,30 @@ def thread_settings() -> dict[str, str]:
     return found
 
 
-def unpinned(settings: dict[str, str]) -> list[str]:
-    """The settings that leave some framework computing on more than one thread.
+def unpinned(settings: dict[str, str], framework: str) -> list[str]:
+    """The settings that leave ``framework`` computing on more than one thread.
 
     (torch's inter-op pool only runs independent graph branches, which eager ops never have.)
     """
     bad = []
-    if settings["OMP_NUM_THREADS"] != "1":
-        bad.append(f"OMP_NUM_THREADS={settings['OMP_NUM_THREADS']} (want 1: torch, numpy's BLAS)")
-    if XLA_ONE_THREAD not in settings["XLA_FLAGS"]:
+    if framework in ("numpy", "autograd", "torch") and settings["OMP_NUM_THREADS"] != "1":
+        bad.append(f"OMP_NUM_THREADS={settings['OMP_NUM_THREADS']} (want 1: numpy's BLAS, torch)")
+    if framework in ("jax", "tensorflow") and XLA_ONE_THREAD not in settings["XLA_FLAGS"]:
         bad.append(f"XLA_FLAGS={settings['XLA_FLAGS']} (want {XLA_ONE_THREAD!r}: JAX, TF's XLA)")
-    if not settings.get("torch", "intra-op 1,").startswith("intra-op 1,"):
+    if framework == "torch" and not settings.get("torch", "intra-op 1,").startswith("intra-op 1,"):
         bad.append(f"torch: {settings['torch']}")
-    if settings.get("tensorflow", "intra-op 1, inter-op 1") != "intra-op 1, inter-op 1":
+    if framework == "tensorflow" and settings.get("tensorflow", "intra-op 1, inter-op 1") != "intra-op 1, inter-op 1":
         bad.append(f"tensorflow: {settings['tensorflow']}")
     return bad
 
 
 @pytest.fixture
-def threads(benchmark) -> dict[str, str]:
-    """The thread settings, for extra_info; with timing on, a failure if any framework is unpinned."""
+def threads(benchmark, impl) -> dict[str, str]:
+    """The thread settings, for extra_info; with timing on, a failure if ``impl``'s framework is unpinned."""
     settings = thread_settings()
-    if not benchmark.disabled and (bad := unpinned(settings)):
+    if not benchmark.disabled and (bad := unpinned(settings, impl.framework)):
         pytest.fail(
-            "benchmarks need one thread per framework; not pinned: " + "; ".join(bad) + ". "
+            f"benchmarks need one thread per framework; {impl.framework} is not pinned: " + "; ".join(bad) + ". "
             f"Run `tox -e bench`, or set OMP_NUM_THREADS=1 XLA_FLAGS='{XLA_ONE_THREAD}'.",
             pytrace=False,
         )

@@ -1,0 +1,264 @@
+"""The benchmark harness and ``gatespec report``: flop counts, ratios, the gate, the plots, exclusions.
+
+Timings here are synthetic (written into pytest-benchmark-shaped JSON), so the report's
+arithmetic is checked exactly; the benchmarks themselves run, once each and checked, in the
+README's test run (``--benchmark-disable``) and timed by ``tox -e bench``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+from pathlib import Path
+
+import pytest
+
+from gatespec.conformance import cli
+from gatespec.conformance.benchmarks import report as R
+from gatespec.conformance.benchmarks import tasks as K
+
+pytest_plugins = ["pytester"]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# ----------------------------------------------------------------------------- flop counts
+
+
+def test_flop_count_of_the_xor_net_matches_the_hand_count():
+    """Counted by hand from the rules in tasks' docstring, for the 2-2-1 net on 4 rows.
+
+    forward: 2·4·2·2 + 8 + 2·8 (σ, 8 exp) + 2·4·2·1 + 4 + 2·4 (σ, 4 exp) = 84 flops, 12 exp;
+    loss + grads: forward to z 76 (8 exp) + loss 4·4 + 3 (4 exp + 4 log1p) + δ 3·4 (4 exp)
+    + ∂W₂, ∂b₂ 16 + 4 + δ₁ 16 + 3·8 + ∂W₁, ∂b₁ 32 + 8 = 207 flops, 20 transcendentals;
+    an SGD step adds 2 per parameter, 2·9 = 18: 225.
+    """
+    assert K.forward_work((2, 2, 1), 4) == K.Work(84, 12)
+    assert K.loss_and_grads_work((2, 2, 1), 4) == K.Work(207, 20)
+    assert K.step_work((2, 2, 1), 4) == K.Work(225, 20)
+    assert K.TASKS[-1].work() == K.Work(225_000, 20_000)
+
+
+def test_arithmetic_limit_of_1000_xor_steps_is_in_the_issue_range():
+    """(225 + 20·20) cycles per step at 2.5 GHz: 0.25 ms for 1000 steps (issue 5 estimates 0.2–0.45 ms)."""
+    assert K.limit_seconds(K.step_work((2, 2, 1), 4) * 1000, 2.5e9) == pytest.approx(625e3 / 2.5e9, rel=1e-12)
+
+
+def test_flop_count_grows_with_rows_and_width():
+    small, big = K.step_work((4, 4, 1), 16), K.step_work((4, 4, 1), 32)
+    # Every term but the update and the loss's N − 1 additions is linear in the rows.
+    assert big.transcendentals == 2 * small.transcendentals
+    params = K.n_parameters((4, 4, 1))
+    assert big.flops - 2 * params + 1 == 2 * (small.flops - 2 * params + 1)
+
+
+# ----------------------------------------------------------------------------- synthetic JSON
+
+
+def _bench(name, kind, task, impl, median, **extra):
+    work = extra.pop("work", K.Work(1, 0))
+    return {
+        "name": name,
+        "group": task,
+        "extra_info": {
+            "kind": kind,
+            "task": task,
+            "implementation": impl,
+            "flops": work.flops,
+            "transcendentals": work.transcendentals,
+            **extra,
+        },
+        "stats": {"median": median, "iqr": median / 10, "rounds": 5},
+    }
+
+
+def _write(path: Path, benchmarks, excluded=()) -> Path:
+    data = {
+        "machine_info": {"cpu": {"brand_raw": "Test CPU", "hz_actual": [2_000_000_000, 0]}, "python_version": "3.11"},
+        "benchmarks": benchmarks,
+        "gatespec": {"threads": {"OMP_NUM_THREADS": "1"}, "excluded": list(excluded)},
+    }
+    path.write_text(json.dumps(data))
+    return path
+
+
+def _sample(tmp_path: Path, *, fast_factor: float = 0.5, name="bench.json") -> Path:
+    step = K.TASKS[-1].work()
+    rows = []
+    for impl, scale in (("numpy", 1.0), ("torch-nn", 4.0), ("jax-scan", fast_factor)):
+        for t in K.TASKS:
+            rows.append(
+                _bench(f"test_task[{impl}-{t.id}]", "task", t.id, impl, 1e-3 * scale, work=t.work(), steps=t.steps)
+            )
+    rows.append(
+        _bench("test_compile[jax-scan-xor-train-1000]", "compile", "xor-train-1000", "jax-scan", 0.5, work=step)
+    )
+    for n, (t_np, t_jax) in {2: (1e-4, 5e-4), 4: (2e-4, 4e-4), 8: (8e-3, 2e-3), 16: (1.0, 0.1)}.items():
+        for impl, t in (("numpy", t_np), ("jax-scan", t_jax)):
+            rows.append(
+                _bench(
+                    f"test_parity_scaling[{impl}-parity-{n:02d}]",
+                    "parity",
+                    f"parity-{n:02d}",
+                    impl,
+                    t * 10,
+                    rows=2**n,
+                    steps=10,
+                )
+            )
+    for nets in (1, 1024):
+        rows.append(
+            _bench(
+                f"test_batched_scaling[numpy-batched-{nets:04d}]",
+                "batched",
+                f"batched-{nets:04d}",
+                "numpy",
+                nets * 1e-4,
+                nets=nets,
+                steps=100,
+            )
+        )
+    return _write(tmp_path / name, rows)
+
+
+def test_ratios_are_medians_over_the_baseline_on_the_same_task(tmp_path):
+    bench = R.load(_sample(tmp_path))
+    rat = R.ratios(bench)
+    assert rat["xor-forward", "numpy"] == 1.0
+    assert rat["xor-train-1000", "torch-nn"] == pytest.approx(4.0, rel=1e-12)
+    assert rat["xor-sgd-step", "jax-scan"] == pytest.approx(0.5, rel=1e-12)
+
+
+def test_compile_time_is_the_first_call_minus_the_steady_state(tmp_path):
+    times = R.compile_times(R.load(_sample(tmp_path)))
+    assert times["xor-train-1000", "jax-scan"] == pytest.approx((0.5, 0.5 - 0.5e-3), rel=1e-12)
+
+
+def test_overtakes_is_the_size_from_which_it_stays_faster():
+    base = {2: 1.0, 4: 1.0, 8: 1.0, 16: 1.0}
+    assert R.overtakes({2: 2.0, 4: 0.5, 8: 2.0, 16: 0.5}, base) == 16
+    assert R.overtakes({2: 2.0, 4: 0.5, 8: 0.5, 16: 0.5}, base) == 4
+    assert R.overtakes({2: 2.0, 4: 2.0, 8: 2.0, 16: 2.0}, base) is None
+
+
+def test_markdown_report_has_every_section(tmp_path):
+    path = _sample(tmp_path)
+    assert cli.main(["report", str(path), "--out", str(tmp_path / "out")]) == 0
+    text = (tmp_path / "out" / "bench.md").read_text()
+    assert "| torch-nn | 4 ms (×4) |" in text
+    assert "Against the arithmetic limit" in text and "| arithmetic limit |" in text
+    # 1000 steps of 625 cycles at the recorded 2 GHz.
+    assert "| arithmetic limit | " in text and "312 µs |" in text
+    assert "## Compile time" in text and "(first call 500 ms)" in text
+    # Per step: slower than numpy on 4 and 16 rows, faster from 2^8 = 256 rows on.
+    assert "| jax-scan | 500 µs | 400 µs | 2 ms | 100 ms | 256 |" in text
+    # 1024 nets × 100 steps in 0.1024 s: 1.024 ms a step, a million net-steps a second.
+    assert "net-steps/s" in text and "1.02 ms (1 M)" in text
+
+
+def test_plots_are_written_when_matplotlib_is_there(tmp_path):
+    pytest.importorskip("matplotlib", reason="the plots need matplotlib (the bench extra)")
+    path = _sample(tmp_path)
+    assert cli.main(["report", str(path)]) == 0
+    for name in ("bench-tasks.png", "bench-parity.png", "bench-batched.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_without_matplotlib_the_report_says_the_plots_were_not_made(tmp_path, monkeypatch):
+    real_import = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            raise ImportError("No module named 'matplotlib'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    path = _sample(tmp_path)
+    assert cli.main(["report", str(path)]) == 0
+    assert "Not made: matplotlib is not installed" in (tmp_path / "bench.md").read_text()
+    assert not (tmp_path / "bench-tasks.png").exists()
+
+
+def test_max_ratio_gate_fails_on_a_ratio_over_its_value(tmp_path, capsys):
+    path = _sample(tmp_path)
+    assert (
+        cli.main(["report", str(path), "--max-ratio", "torch-nn=4.5", "--max-ratio", "jax-scan:xor-train-1000=1"]) == 0
+    )
+    assert cli.main(["report", str(path), "--max-ratio", "torch-nn:xor-forward=3"]) == 1
+    err = capsys.readouterr().err
+    assert "ratio over its gate: torch-nn on xor-forward: ×4 numpy > 3" in err
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("tf-xla=2", "no ratio to numpy measured for tf-xla; measured: jax-scan, numpy, torch-nn"),
+        ("jax-scan:no-such-task=2", "no ratio to numpy measured for jax-scan on no-such-task"),
+        ("jax-scan", "expected IMPL[:TASK]=VALUE"),
+    ],
+)
+def test_a_gate_on_something_not_measured_is_an_error_not_a_pass(tmp_path, capsys, spec, message):
+    assert cli.main(["report", str(_sample(tmp_path)), "--max-ratio", spec]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_rerun_reports_the_spread_of_every_ratio(tmp_path):
+    first, second = _sample(tmp_path), _sample(tmp_path, fast_factor=0.6, name="second.json")
+    assert cli.main(["report", str(first), "--rerun", str(second)]) == 0
+    text = (tmp_path / "bench.md").read_text()
+    assert "| jax-scan | xor-train-1000 | 0.5 | 0.6 | +20% |" in text
+    assert "Largest change of a ratio between the runs: 20%." in text
+
+
+def test_unreadable_or_foreign_json_is_a_clear_error(tmp_path, capsys):
+    (tmp_path / "x.json").write_text('{"benchmarks": []}')
+    assert cli.main(["report", str(tmp_path / "x.json")]) == 2
+    assert "no gatespec benchmarks in it" in capsys.readouterr().err
+    assert cli.main(["report", str(tmp_path / "missing.json")]) == 2
+    assert "cannot read benchmark JSON" in capsys.readouterr().err
+
+
+def test_excluded_timings_are_listed_and_left_out(tmp_path):
+    rows = [
+        _bench("test_task[numpy-xor-forward]", "task", "xor-forward", "numpy", 1e-5),
+        _bench("test_task[bad-xor-forward]", "task", "xor-forward", "bad", 1e-6),
+    ]
+    path = _write(tmp_path / "b.json", rows, [{"name": "test_task[bad-xor-forward]", "reason": "logits disagree"}])
+    bench = R.load(path)
+    assert ("xor-forward", "bad") not in R.ratios(bench)
+    assert "- `test_task[bad-xor-forward]`: logits disagree" in R.markdown(bench, plots=[])
+
+
+# ----------------------------------------------------------------------------- the harness, run
+
+
+def test_a_wrong_implementation_is_not_benchmarked_and_the_json_says_why(pytester, monkeypatch):
+    """A σ(2z) forward pass: its warm-up result disagrees, so no timing; the JSON lists it."""
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    out = pytester.path / "b.json"
+    result = pytester.runpytest_subprocess(
+        "--pyargs", "gatespec.conformance.benchmarks", "--impl", "numpy", "--impl", "tests.mutants:SigmoidTanh",
+        "-k", "test_task and xor-forward", "-p", "no:xdist", "-p", "no:cacheprovider",
+        "--benchmark-json", str(out), "--benchmark-max-time", "0.01", "--benchmark-min-rounds", "2",
+    )  # fmt: skip
+    result.assert_outcomes(passed=1, failed=1)
+    data = json.loads(out.read_text())
+    assert [b["name"] for b in data["benchmarks"]] == ["test_task[numpy-xor-forward]"]
+    (excluded,) = data["gatespec"]["excluded"]
+    assert excluded["name"] == "test_task[mutant-sigmoid-tanh-xor-forward]"
+    assert "warm-up result disagrees with the reference" in excluded["reason"]
+    assert data["gatespec"]["threads"]["OMP_NUM_THREADS"] == "1"
+    extra = data["benchmarks"][0]["extra_info"]
+    assert (extra["dtype"], extra["flops"], extra["transcendentals"]) == ("float32", 84, 12)
+
+
+def test_timing_with_unpinned_threads_fails(pytester, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    result = pytester.runpytest_subprocess(
+        "--pyargs", "gatespec.conformance.benchmarks", "--impl", "numpy", "-k", "test_task and xor-forward",
+        "-p", "no:xdist", "-p", "no:cacheprovider", "--benchmark-max-time", "0.01",
+    )  # fmt: skip
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*numpy is not pinned: OMP_NUM_THREADS=2*"])
