@@ -2,9 +2,12 @@
 
 :func:`assert_close` applies numpy's rule |actual − desired| ≤ atol + rtol·|desired|
 elementwise; :func:`assert_equal_exact` demands identity (threshold predictions, perceptron
-trajectories on a dyadic grid).  A failure names the implementation, the case and the
-quantity, then the tolerance, how many elements are off, the largest absolute and relative
-error with the index where each occurs, and the actual and desired arrays.
+trajectories on a dyadic grid).  Both first check the result's form: its shape, and, given
+``dtype``, its dtype (the interface's contract: results in the target's dtype), each failing
+with a one-line message that says what was expected.  A failure of the values names the
+implementation, the case and the quantity, then the tolerance, how many elements are off, any
+NaN or ±inf in the result, the largest absolute and relative error with the index where each
+occurs, and the actual and desired arrays.
 
 Headroom: every comparison that runs to the end calls ``RECORDER`` (when set) with one dict
 ``{impl, case, quantity, dtype, max_abs, max_rel, rtol, atol, ratio, passed}``, where
@@ -34,9 +37,14 @@ def require(impl: Implementation, capability: Capability) -> None:
         pytest.skip(f"{impl.name} does not declare {capability.value}: {reason}")
 
 
-def assert_close(actual, desired, *, tol: Tolerance, impl: Any, case: Any, quantity: str) -> None:
-    """|actual − desired| ≤ tol.atol + tol.rtol·|desired| elementwise, NaN never close."""
-    a, d = _pair(actual, desired, impl, case, quantity)
+def assert_close(
+    actual, desired, *, tol: Tolerance, impl: Any, case: Any, quantity: str, dtype: str | None = None
+) -> None:
+    """|actual − desired| ≤ tol.atol + tol.rtol·|desired| elementwise, NaN never close.
+
+    ``dtype``: the dtype ``actual`` must have (the target's, for an implementation's result).
+    """
+    a, d = _pair(actual, desired, impl, case, quantity, dtype)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         err = np.abs(a.astype(np.float64) - d)
         bound = tol.atol + tol.rtol * np.abs(d)
@@ -49,9 +57,9 @@ def assert_close(actual, desired, *, tol: Tolerance, impl: Any, case: Any, quant
         raise AssertionError(_message(impl, case, quantity, header, a, d, bad, err, rel))
 
 
-def assert_equal_exact(actual, desired, *, impl: Any, case: Any, quantity: str) -> None:
-    """actual == desired elementwise, bit for bit in value (dtype aside)."""
-    a, d = _pair(actual, desired, impl, case, quantity)
+def assert_equal_exact(actual, desired, *, impl: Any, case: Any, quantity: str, dtype: str | None = None) -> None:
+    """actual == desired elementwise, bit for bit in value; ``actual`` of ``dtype`` if given."""
+    a, d = _pair(actual, desired, impl, case, quantity, dtype)
     # divide: the relative error at an expected exact 0 is inf (or 0 where equal), never a warning.
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         err = np.abs(a.astype(np.float64) - d)
@@ -79,11 +87,18 @@ def _name(x: Any) -> str:
     return getattr(x, "name", None) or getattr(x, "id", None) or str(x)
 
 
-def _pair(actual, desired, impl, case, quantity) -> tuple[np.ndarray, np.ndarray]:
+def _pair(actual, desired, impl, case, quantity, dtype: str | None) -> tuple[np.ndarray, np.ndarray]:
+    # The form before the values: a wrong shape would otherwise broadcast (or fail to) inside the
+    # comparison, and a float64 result for a float32 target would pass with room to spare.
+    where = f"{_name(impl)} / {_name(case)} / {quantity}"
     a = np.asarray(actual)
     d = np.asarray(desired, dtype=np.float64)
     if a.shape != d.shape:
-        raise AssertionError(f"{_name(impl)} / {_name(case)} / {quantity}: shape {a.shape}, expected {d.shape}")
+        raise AssertionError(f"{where}: shape {a.shape}, expected {d.shape}")
+    if dtype is not None and a.dtype != np.dtype(dtype):
+        raise AssertionError(f"{where}: dtype {a.dtype}, expected {dtype} (results come back in the target's dtype)")
+    if a.dtype.kind not in "biuf":
+        raise AssertionError(f"{where}: dtype {a.dtype}, expected a real number array, got {type(actual).__name__}")
     return a, d
 
 
@@ -107,13 +122,28 @@ def _record(impl, case, quantity, a, err, rel, ratio, tol: Tolerance, passed: bo
     )
 
 
+def _index(i: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(int(k) for k in np.unravel_index(i, shape)) if shape else ()
+
+
 def _where(x: np.ndarray, shape: tuple[int, ...]) -> str:
+    """The largest entry and its index; a NaN (an error that is no number) outranks every number."""
     if x.size == 0:
         return "-"
-    flat = np.where(np.isnan(x), np.inf, x)
-    i = int(np.argmax(flat))
-    index = tuple(int(k) for k in np.unravel_index(i, shape)) if shape else ()
-    return f"{flat.flat[i]:.3g} at index {index}"
+    nan = np.isnan(x)
+    i = int(np.argmax(nan)) if nan.any() else int(np.argmax(x))
+    return f"{x.flat[i]:.3g} at index {_index(i, shape)}"
+
+
+def _non_finite(a: np.ndarray) -> list[str]:
+    """A line naming the NaN and ±inf in the result, if any: they are the failure, not a large error."""
+    if a.dtype.kind != "f" or np.all(np.isfinite(a)):
+        return []
+    counts = []
+    for label, mask in (("NaN", np.isnan(a)), ("+inf", np.isposinf(a)), ("-inf", np.isneginf(a))):
+        if mask.any():
+            counts.append(f"{int(mask.sum())} {label} (first at index {_index(int(np.argmax(mask)), a.shape)})")
+    return [f"non-finite values in ACTUAL: {', '.join(counts)}"]
 
 
 def _message(impl, case, quantity, header, a, d, bad, err, rel) -> str:
@@ -122,6 +152,7 @@ def _message(impl, case, quantity, header, a, d, bad, err, rel) -> str:
             [
                 f"{_name(impl)} / {_name(case)} / {quantity}: not within {header}",
                 f"mismatched elements: {int(bad.sum())} / {bad.size}",
+                *_non_finite(a),
                 f"largest absolute error: {_where(err, a.shape)}",
                 f"largest relative error: {_where(rel, a.shape)}",
                 f"ACTUAL ({a.dtype}):\n{a!r}",

@@ -10,6 +10,10 @@ Options (group "gatespec"):
                       an entry that matches no collected test is reported at the end of the run.
 ``--gatespec-report DIR``    write the conformance matrix (implementation × check) as
                       ``conformance.md`` and ``conformance.json``; works under pytest-xdist.
+``--gatespec-timeout SECONDS``  per-test timeout of every test that takes an implementation (default
+                      300; 0: none), so that a hanging implementation fails that test alone.  Set as
+                      a pytest-timeout marker when pytest-timeout is installed (its method, ``signal``
+                      on POSIX, fails the test and the session goes on); a test's own marker wins.
 
 Tests ask for the ``impl`` and ``target`` fixtures; the plugin parametrizes them, so one test
 serves every implementation and dtype, with ids like ``test_x[torch-module-float32]``.
@@ -19,6 +23,7 @@ they are combined into one parametrization, ``test_x[torch-module-xor-2-2-1-floa
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import re
@@ -34,6 +39,11 @@ from .interface import DTYPES, Target
 _ENTRIES = pytest.StashKey[list]()
 _DEVIATIONS = pytest.StashKey[list]()
 _RESULTS = pytest.StashKey[list]()
+
+# Seconds a conformance test may take.  The slowest legitimate one, measured over every style with
+# one thread on a loaded 2-core machine, took 6 s (jax-grad's first eager loss and gradients); 50×
+# that leaves room for slower machines, and a hang costs CI minutes, not its job's limit.
+DEFAULT_TIMEOUT = 300.0
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -62,6 +72,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="file of 'TEST-ID-PREFIX | reason' lines: matching tests are strict xfails; repeatable",
     )
     group.addoption("--gatespec-report", metavar="DIR", default=None, help="write the conformance matrix to DIR")
+    group.addoption(
+        "--gatespec-timeout",
+        metavar="SECONDS",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT,
+        help=f"per-test timeout of conformance tests, by pytest-timeout; 0: none (default: {DEFAULT_TIMEOUT:g})",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -116,8 +133,25 @@ def read_deviations(path: Path) -> list[Deviation]:
     return found
 
 
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise argparse.ArgumentTypeError(f"expected seconds ≥ 0 (0: no timeout), got {text!r}")
+    return seconds
+
+
+def _timeout(config: pytest.Config) -> float:
+    """The per-test timeout the plugin sets: 0 when disabled or when pytest-timeout is not there to enforce it."""
+    seconds = config.getoption("--gatespec-timeout")
+    return seconds if config.pluginmanager.hasplugin("timeout") else 0.0
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     deviations = config.stash[_DEVIATIONS]
+    timeout = _timeout(config)
     for item in items:
         test_id = item.nodeid.split("::", 1)[-1]
         for dev in deviations:
@@ -127,6 +161,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 break
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "impl" in callspec.params:
+            if timeout and item.get_closest_marker("timeout") is None:
+                item.add_marker(pytest.mark.timeout(timeout))
             impl = callspec.params["impl"]
             target = callspec.params.get("target")
             case = callspec.params.get("case")
@@ -261,7 +297,11 @@ def _json(x: float | None) -> float | str | None:
 def pytest_report_header(config: pytest.Config) -> list[str]:
     entries = config.stash.get(_ENTRIES, [])
     device = config.getoption("--device")
-    lines = [f"gatespec: {len(entries)} implementations, device {device}"]
+    timeout = _timeout(config)
+    limit = f"per-test timeout {timeout:g} s" if timeout else "no per-test timeout"
+    if not timeout and config.getoption("--gatespec-timeout") and not config.pluginmanager.hasplugin("timeout"):
+        limit += " (pytest-timeout is not installed)"
+    lines = [f"gatespec: {len(entries)} implementations, device {device}, {limit}"]
     for e in entries:
         if e.available:
             impl = e.impl

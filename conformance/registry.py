@@ -69,8 +69,23 @@ def load_object(spec: str) -> Implementation:
     try:
         obj = getattr(module, attr)
     except AttributeError:
-        raise UsageError(f"{spec!r}: module {module_name!r} has no attribute {attr!r}") from None
+        raise UsageError(f"{spec!r}: module {module_name!r} has no attribute {attr!r}; {_defined_in(module)}") from None
+    if not _is_implementation(obj):
+        raise UsageError(
+            f"{spec!r}: expected a gatespec.conformance.interface.Implementation subclass or instance, "
+            f"got {type(obj).__name__}; {_defined_in(module)}"
+        )
     return _as_implementation(spec, obj)
+
+
+def _is_implementation(obj: object) -> bool:
+    return isinstance(obj, Implementation) or (isinstance(obj, type) and issubclass(obj, Implementation))
+
+
+def _defined_in(module) -> str:
+    """What ``module:attr`` could have named instead: the module's named implementations."""
+    names = sorted(k for k, v in vars(module).items() if _is_implementation(v) and getattr(v, "name", ""))
+    return f"implementations in {module.__name__}: {', '.join(names) or 'none'}"
 
 
 def _as_implementation(spec: str, obj: object) -> Implementation:
@@ -114,7 +129,9 @@ def from_spec(spec: str) -> Entry:
     try:
         impl = load_object(spec)
     except ImportError as exc:
-        raise UsageError(f"{spec!r}: cannot import: {exc}") from exc
+        # Named without importing anything more: the built-ins and the installed entry points.
+        known = [*BUILTINS, *(ep.name for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP))]
+        raise UsageError(f"{spec!r}: cannot import: {exc}. Registered implementations: {', '.join(known)}") from exc
     return Entry(impl.name, impl.framework, "module:attr", impl=impl)
 
 

@@ -34,10 +34,10 @@ def _trajectory_tol(impl, target: Target, steps: int, amplification: float) -> T
     return override or T.trajectory_tolerance(target.dtype, steps, amplification)
 
 
-def _close_params(actual, desired, *, tol, impl, case, quantity: str) -> None:
+def _close_params(actual, desired, *, tol, impl, case, quantity: str, dtype: str | None = None) -> None:
     for k, (a, d) in enumerate(zip(actual, desired)):
         name = ("W", "b")[k % 2] + str(k // 2 + 1)
-        assert_close(a, d, tol=tol, impl=impl, case=case, quantity=f"{quantity} {name}")
+        assert_close(a, d, tol=tol, impl=impl, case=case, quantity=f"{quantity} {name}", dtype=dtype)
 
 
 # ----------------------------------------------------------------------------- threshold logic unit
@@ -48,7 +48,8 @@ def test_threshold_predictions_are_exact(impl, case, target):
     require(impl, Cap.TLU_PREDICT)
     g = case.gate
     actual = impl.tlu_predict(g.Xb, case.w, target)
-    assert_equal_exact(actual, perceptron.predict(g.Xb, case.w), impl=impl, case=case, quantity="predictions g(X′w)")
+    desired = perceptron.predict(g.Xb, case.w)
+    assert_equal_exact(actual, desired, impl=impl, case=case, quantity="predictions g(X′w)", dtype=target.dtype)
 
 
 @pytest.mark.gatespec_cases(C.GATES)
@@ -57,7 +58,7 @@ def test_perceptron_batch_step_is_exact(impl, case, target):
     g = case.gate
     actual = impl.perceptron_step(g.Xb, g.y, case.w, C.PERCEPTRON_ETA, target)
     desired = perceptron.batch_step(g.Xb, g.y, case.w, C.PERCEPTRON_ETA)
-    assert_equal_exact(actual, desired, impl=impl, case=case, quantity="perceptron batch step")
+    assert_equal_exact(actual, desired, impl=impl, case=case, quantity="perceptron batch step", dtype=target.dtype)
 
 
 @pytest.mark.gatespec_cases(C.GATES)
@@ -66,7 +67,7 @@ def test_perceptron_online_trajectory_is_exact(impl, case, target):
     g = case.gate
     actual = impl.perceptron_online(g.Xb, g.y, case.w, C.PERCEPTRON_ETA, case.order, target)
     desired = perceptron.train_online(g.Xb, g.y, case.w, C.PERCEPTRON_ETA, case.order).weights
-    assert_equal_exact(actual, desired, impl=impl, case=case, quantity="online perceptron weights")
+    assert_equal_exact(actual, desired, impl=impl, case=case, quantity="online perceptron weights", dtype=target.dtype)
 
 
 # ----------------------------------------------------------------------------- forward values
@@ -78,8 +79,8 @@ def test_mlp_forward_matches_reference(impl, case, target):
     z, p = impl.mlp_forward(case.params, case.gate.X, target)
     z_ref, p_ref = mlp.forward(case.params, case.gate.X)
     tol = _tol(impl, "value", target)
-    assert_close(z, z_ref, tol=tol, impl=impl, case=case, quantity="logits")
-    assert_close(p, p_ref, tol=tol, impl=impl, case=case, quantity="probabilities")
+    assert_close(z, z_ref, tol=tol, impl=impl, case=case, quantity="logits", dtype=target.dtype)
+    assert_close(p, p_ref, tol=tol, impl=impl, case=case, quantity="probabilities", dtype=target.dtype)
 
 
 @pytest.mark.gatespec_cases(C.MLP_CASES)
@@ -88,8 +89,10 @@ def test_mlp_loss_and_gradients_match_reference(impl, case, target):
     g = case.gate
     loss, grads = impl.mlp_loss_and_grads(case.params, g.X, g.y, target)
     loss_ref, grads_ref = mlp.loss_and_grads(case.params, g.X, g.y)
-    assert_close(loss, loss_ref, tol=_tol(impl, "value", target), impl=impl, case=case, quantity="loss")
-    _close_params(grads, grads_ref, tol=_tol(impl, "gradient", target), impl=impl, case=case, quantity="gradient")
+    tol, dt = _tol(impl, "value", target), target.dtype
+    assert_close(loss, loss_ref, tol=tol, impl=impl, case=case, quantity="loss", dtype=dt)
+    tol = _tol(impl, "gradient", target)
+    _close_params(grads, grads_ref, tol=tol, impl=impl, case=case, quantity="gradient", dtype=dt)
 
 
 @pytest.mark.gatespec_cases(C.LOGISTIC_CASES)
@@ -98,8 +101,11 @@ def test_logistic_loss_and_gradient_match_reference(impl, case, target):
     g = case.gate
     loss, grad = impl.logistic_loss_and_grad(g.Xb, g.y, case.w, target)
     loss_ref, grad_ref = logistic.loss_and_grad(g.Xb, g.y, case.w)
-    assert_close(loss, loss_ref, tol=_tol(impl, "value", target), impl=impl, case=case, quantity="loss")
-    assert_close(grad, grad_ref, tol=_tol(impl, "gradient", target), impl=impl, case=case, quantity="gradient")
+    tol, dt = _tol(impl, "value", target), target.dtype
+    assert_close(loss, loss_ref, tol=tol, impl=impl, case=case, quantity="loss", dtype=dt)
+    assert_close(
+        grad, grad_ref, tol=_tol(impl, "gradient", target), impl=impl, case=case, quantity="gradient", dtype=dt
+    )
 
 
 # ----------------------------------------------------------------------------- gradients, three ways
@@ -152,7 +158,8 @@ def test_mlp_autodiff_matches_finite_differences_of_its_own_loss(impl, case, tar
     g = case.gate
     desired = _mlp_fd(lambda p: impl.mlp_loss_and_grads(p, g.X, g.y, target)[0], case.params)
     actual = impl.mlp_loss_and_grads(case.params, g.X, g.y, target)[1]
-    _close_params(actual, desired, tol=T.FINITE_DIFFERENCE, impl=impl, case=case, quantity="gradient vs FD")
+    tol, dt = T.FINITE_DIFFERENCE, target.dtype
+    _close_params(actual, desired, tol=tol, impl=impl, case=case, quantity="gradient vs FD", dtype=dt)
 
 
 @pytest.mark.gatespec_cases(FD_LOGISTIC)
@@ -162,7 +169,8 @@ def test_logistic_autodiff_matches_finite_differences_of_its_own_loss(impl, case
     g = case.gate
     desired = central_gradient(lambda w: float(impl.logistic_loss_and_grad(g.Xb, g.y, w, target)[0]), np.array(case.w))
     actual = impl.logistic_loss_and_grad(g.Xb, g.y, case.w, target)[1]
-    assert_close(actual, desired, tol=T.FINITE_DIFFERENCE, impl=impl, case=case, quantity="gradient vs FD")
+    tol, dt = T.FINITE_DIFFERENCE, target.dtype
+    assert_close(actual, desired, tol=tol, impl=impl, case=case, quantity="gradient vs FD", dtype=dt)
 
 
 # ----------------------------------------------------------------------------- one training step
@@ -174,8 +182,11 @@ def test_logistic_one_gradient_descent_step(impl, case, target):
     g = case.gate
     run = impl.logistic_train(g.Xb, g.y, case.w, case.eta, 1, target)
     ref = logistic.gradient_descent(g.Xb, g.y, case.w, case.eta, 1)
-    assert_close(run.losses, ref.losses, tol=_tol(impl, "value", target), impl=impl, case=case, quantity="loss at w₀")
-    assert_close(run.weights, ref.weights, tol=_tol(impl, "step", target), impl=impl, case=case, quantity="w₀, w₁")
+    tol, dt = _tol(impl, "value", target), target.dtype
+    assert_close(run.losses, ref.losses, tol=tol, impl=impl, case=case, quantity="loss at w₀", dtype=dt)
+    assert_close(
+        run.weights, ref.weights, tol=_tol(impl, "step", target), impl=impl, case=case, quantity="w₀, w₁", dtype=dt
+    )
 
 
 @pytest.mark.gatespec_cases(C.MLP_CASES)
@@ -184,8 +195,10 @@ def test_mlp_one_sgd_step(impl, case, target):
     g = case.gate
     run = impl.mlp_train(case.params, g.X, g.y, case.sgd, 1, target)
     ref = mlp.train(case.params, g.X, g.y, case.sgd, 1)
-    assert_close(run.losses, ref.losses, tol=_tol(impl, "value", target), impl=impl, case=case, quantity="loss at θ₀")
-    _close_params(run.params, ref.params, tol=_tol(impl, "step", target), impl=impl, case=case, quantity="SGD θ₀, θ₁")
+    tol, dt = _tol(impl, "value", target), target.dtype
+    assert_close(run.losses, ref.losses, tol=tol, impl=impl, case=case, quantity="loss at θ₀", dtype=dt)
+    tol = _tol(impl, "step", target)
+    _close_params(run.params, ref.params, tol=tol, impl=impl, case=case, quantity="SGD θ₀, θ₁", dtype=dt)
 
 
 @pytest.mark.gatespec_cases(C.MLP_CASES)
@@ -195,7 +208,8 @@ def test_mlp_one_adam_step(impl, case, target):
     run = impl.mlp_train(case.params, g.X, g.y, C.ADAM, 1, target)
     desired = C.reference_adam_step(case.params, g.X, g.y, C.ADAM)
     actual = tuple(p[1] for p in run.params)
-    _close_params(actual, desired, tol=_tol(impl, "step", target), impl=impl, case=case, quantity="Adam θ₁")
+    tol = _tol(impl, "step", target)
+    _close_params(actual, desired, tol=tol, impl=impl, case=case, quantity="Adam θ₁", dtype=target.dtype)
 
 
 # ----------------------------------------------------------------------------- whole trajectories
@@ -222,9 +236,10 @@ def test_logistic_gradient_descent_trajectory(impl, case, target):
     g = case.gate
     run = impl.logistic_train(g.Xb, g.y, case.w, case.eta, case.steps, target)
     ref = logistic.gradient_descent(g.Xb, g.y, case.w, case.eta, case.steps)
-    tol = _trajectory_tol(impl, target, case.steps, case.amplification)
-    assert_close(run.weights, ref.weights, tol=tol, impl=impl, case=case, quantity=f"weights over {case.steps} steps")
-    assert_close(run.losses, ref.losses, tol=tol, impl=impl, case=case, quantity=f"losses over {case.steps} steps")
+    tol, dt = _trajectory_tol(impl, target, case.steps, case.amplification), target.dtype
+    quantity = f"over {case.steps} steps"
+    assert_close(run.weights, ref.weights, tol=tol, impl=impl, case=case, quantity=f"weights {quantity}", dtype=dt)
+    assert_close(run.losses, ref.losses, tol=tol, impl=impl, case=case, quantity=f"losses {quantity}", dtype=dt)
 
 
 @pytest.mark.gatespec_cases(C.MLP_TRAJECTORIES)
@@ -238,8 +253,11 @@ def test_mlp_sgd_trajectory(impl, case, target):
     if steps < case.steps:
         quantity += f" (of {case.steps}: {C.EAGER_STYLES[impl.name]})"
     prefix = tuple(p[: steps + 1] for p in ref.params)
-    _close_params(run.params, prefix, tol=tol, impl=impl, case=case, quantity=quantity)
-    assert_close(run.losses, ref.losses[:steps], tol=tol, impl=impl, case=case, quantity=f"losses, {quantity}")
+    dt = target.dtype
+    _close_params(run.params, prefix, tol=tol, impl=impl, case=case, quantity=quantity, dtype=dt)
+    assert_close(
+        run.losses, ref.losses[:steps], tol=tol, impl=impl, case=case, quantity=f"losses, {quantity}", dtype=dt
+    )
 
 
 # ----------------------------------------------------------------------------- learned truth tables
@@ -281,7 +299,8 @@ def test_perceptron_learns_exactly_the_separable_gates(impl, case, target):
     order = perceptron.cyclic_order(n, epochs)
     weights = impl.perceptron_online(g.Xb, g.y, w0, C.PERCEPTRON_ETA, order, target)
     reference = perceptron.train_online(g.Xb, g.y, w0, C.PERCEPTRON_ETA, order).weights
-    assert_equal_exact(weights, reference, impl=impl, case=case, quantity=f"weights over {epochs} cyclic epochs")
+    quantity = f"weights over {epochs} cyclic epochs"
+    assert_equal_exact(weights, reference, impl=impl, case=case, quantity=quantity, dtype=target.dtype)
     realised = np.all((np.asarray(weights, dtype=np.float64) @ g.Xb.T > 0) == (g.y == 1), axis=1)
     if separable:
         assert_equal_exact(realised[-1:], [True], impl=impl, case=case, quantity=f"gate realised after {epochs} epochs")
@@ -323,8 +342,10 @@ def test_logistic_loss_and_gradient_survive_saturation(impl, case, target):
     _finite(loss, impl, case, "loss")
     _finite(grad, impl, case, "gradient")
     loss_ref, grad_ref = logistic.loss_and_grad(g.Xb, g.y, case.w)
-    assert_close(loss, loss_ref, tol=_tol(impl, "value", target), impl=impl, case=case, quantity="saturated loss")
-    assert_close(grad, grad_ref, tol=_tol(impl, "gradient", target), impl=impl, case=case, quantity="saturated grad")
+    tol, dt = _tol(impl, "value", target), target.dtype
+    assert_close(loss, loss_ref, tol=tol, impl=impl, case=case, quantity="saturated loss", dtype=dt)
+    tol = _tol(impl, "gradient", target)
+    assert_close(grad, grad_ref, tol=tol, impl=impl, case=case, quantity="saturated grad", dtype=dt)
 
 
 @pytest.mark.gatespec_cases([C.SATURATING_221])
@@ -336,8 +357,10 @@ def test_mlp_loss_and_gradients_survive_saturation(impl, case, target):
     for k, gr in enumerate(grads):
         _finite(gr, impl, case, f"gradient {k}")
     loss_ref, grads_ref = mlp.loss_and_grads(case.params, g.X, g.y)
-    assert_close(loss, loss_ref, tol=_tol(impl, "value", target), impl=impl, case=case, quantity="saturated loss")
-    _close_params(grads, grads_ref, tol=_tol(impl, "gradient", target), impl=impl, case=case, quantity="saturated grad")
+    tol, dt = _tol(impl, "value", target), target.dtype
+    assert_close(loss, loss_ref, tol=tol, impl=impl, case=case, quantity="saturated loss", dtype=dt)
+    tol = _tol(impl, "gradient", target)
+    _close_params(grads, grads_ref, tol=tol, impl=impl, case=case, quantity="saturated grad", dtype=dt)
 
 
 @pytest.mark.gatespec_cases(C.SINGLE_EXAMPLE)
@@ -352,5 +375,7 @@ def test_single_example_loss_matches_reference(impl, case, target):
     loss_ref, grad_ref = logistic.single_example_loss_and_grad(case.x, case.w)
     _finite(loss, impl, case, "single-example loss")
     _finite(grad, impl, case, "single-example gradient")
-    assert_close(loss, loss_ref, tol=_tol(impl, "value", target), impl=impl, case=case, quantity="single-example loss")
-    assert_close(grad, grad_ref, tol=_tol(impl, "gradient", target), impl=impl, case=case, quantity="single-ex. grad")
+    tol, dt = _tol(impl, "value", target), target.dtype
+    assert_close(loss, loss_ref, tol=tol, impl=impl, case=case, quantity="single-example loss", dtype=dt)
+    tol = _tol(impl, "gradient", target)
+    assert_close(grad, grad_ref, tol=tol, impl=impl, case=case, quantity="single-ex. grad", dtype=dt)

@@ -50,9 +50,19 @@ def test_entry_point_group_discovers_an_installed_implementation(tmp_path, monke
             ["--impl", "no-such-impl"],
             "*--impl 'no-such-impl': no such implementation or framework*Implementations: numpy*",
         ),
-        (["--impl", "tests.example_impl:Nope"], "*has no attribute 'Nope'*"),
-        (["--impl", "no_such_module_xyz:Impl"], "*cannot import*no_such_module_xyz*"),
-        (["--impl", "tests.example_impl:np"], "*expected a gatespec.conformance.interface.Implementation*"),
+        (
+            ["--impl", "tests.example_impl:Nope"],
+            "*has no attribute 'Nope'; implementations in tests.example_impl: TinyNumpyMLP",
+        ),
+        (
+            ["--impl", "no_such_module_xyz:Impl"],
+            "*cannot import*no_such_module_xyz*Registered implementations: numpy, autograd, torch-autograd*",
+        ),
+        (
+            ["--impl", "tests.example_impl:np"],
+            "*expected a gatespec.conformance.interface.Implementation*got module; "
+            "implementations in tests.example_impl: TinyNumpyMLP",
+        ),
         (
             ["--require", "caffe"],
             "*--require caffe: unknown framework; known: numpy, autograd, torch, tensorflow, jax*",
