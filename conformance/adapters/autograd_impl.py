@@ -8,9 +8,10 @@ keeps in the array's dtype (numpy 1.x does not for scalars: there the float32 si
 loss, a scalar expression, comes back float64).
 
 Everything but the gradients — casting, the threshold ops (autograd.numpy's heaviside is
-numpy's, and nothing there is differentiated), the training loops and Adam — is the numpy
-adapter's, inherited: only the three losses below are autograd's.  Adam is that hand-written
-loop over the parameter tuple: ``autograd.misc.optimizers.adam``
+numpy's, and nothing there is differentiated), the training loops, Adam and the initialisers
+(numpy's Generator: autograd has none) — is the numpy adapter's, inherited: only the four
+losses below are autograd's (the fourth, many nets' at once, through ``autograd.grad_and_aux``).
+Adam is that hand-written loop over the parameter tuple: ``autograd.misc.optimizers.adam``
 flattens the parameters into float64 moment buffers (upcasting float32), returns only the final
 point and never sees the loss, so neither a trajectory nor per-step losses come out of it.
 """
@@ -57,9 +58,21 @@ def _mlp_loss(params: Params, X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.sum(np.logaddexp(0.0, z) - y * z)
 
 
+def _batched_losses(params: Params, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(Σ_b l_b, every net's l_b), the nets on the last axis (W (in, out, B)): the nets share no parameter,
+    so the gradient of the sum is every net's own gradient."""
+    h = np.einsum("ni,iob->nob", X, params[0]) + params[1]
+    for W, b in zip(params[2::2], params[3::2], strict=True):
+        h = np.einsum("nib,iob->nob", _sigmoid(h), W) + b
+    z = h[:, 0]
+    losses = np.sum(np.logaddexp(0.0, z) - y[:, None] * z, axis=0)
+    return np.sum(losses), losses
+
+
 _value_and_grad_notebook = autograd.value_and_grad(_notebook_loss)
 _value_and_grad_logistic = autograd.value_and_grad(_logistic_loss)
 _value_and_grad_mlp = autograd.value_and_grad(_mlp_loss)  # params is a tuple: so are the gradients
+_grad_and_batched_losses = autograd.grad_and_aux(_batched_losses)  # gradient of the sum, the per-net losses as aux
 
 
 # ------------------------------------------------------------------ the numpy adapter's hooks
@@ -85,6 +98,11 @@ def _mlp_loss_and_grads(params: Params, X: np.ndarray, y: np.ndarray) -> tuple[n
     return np.asarray(loss), tuple(grads)
 
 
+def _batched_losses_and_grads(params: Params, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, Params]:
+    grads, losses = _grad_and_batched_losses(params, X, y)
+    return losses, tuple(grads)
+
+
 class AutogradImplementation(NumpyImplementation):
     """HIPS autograd: losses in autograd.numpy, gradients by autograd.value_and_grad."""
 
@@ -95,6 +113,10 @@ class AutogradImplementation(NumpyImplementation):
     _single_example = staticmethod(_single_example)
     _mlp_forward = staticmethod(_mlp_forward)
     _mlp_loss_and_grads = staticmethod(_mlp_loss_and_grads)
+    _batched_losses_and_grads = staticmethod(_batched_losses_and_grads)
+    # The same Generator as numpy's, so the other two would repeat numpy's draws: only the
+    # notebook's standard normal (autograd's own examples write npr.randn).
+    initialisers = ("standard-normal",)
 
     def framework_version(self) -> str:
         return importlib.metadata.version("autograd")

@@ -21,6 +21,7 @@ import numpy as np
 from gatespec.reference.mlp import SGD, Adam, Params
 
 from ..interface import (
+    BatchedRun,
     Capability,
     MLPTrajectory,
     NativeBackedMLP,
@@ -139,6 +140,81 @@ def _mlp_train(
     return MLPTrajectory(tuple(np.stack(p) for p in zip(*history, strict=True)), np.stack(losses))
 
 
+# ------------------------------------------------------------------ many nets at once
+
+
+def _to_net_last(params: Params) -> Params:
+    # einsum over a trailing net axis runs every elementwise op over B contiguous values:
+    # ~4x faster than stacked (B, in, out) matmuls for B = 1000 nets of 2-2-1.
+    return tuple(np.ascontiguousarray(np.moveaxis(p, 0, -1)) for p in params)
+
+
+def _to_net_first(params: Params) -> Params:
+    return tuple(np.ascontiguousarray(np.moveaxis(p, -1, 0)) for p in params)
+
+
+def _batched_losses_and_grads(params: Params, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, Params]:
+    """Every net's loss (B,) and gradients, the net as last axis (W (in, out, B), b (out, B)), by hand."""
+    hs = [np.broadcast_to(X[:, :, None], (*X.shape, params[0].shape[-1]))]  # (N, in, B)
+    for W, b in zip(params[0:-2:2], params[1:-2:2], strict=True):
+        hs.append(_sigmoid(np.einsum("nib,iob->nob", hs[-1], W) + b))
+    z = np.einsum("nib,iob->nob", hs[-1], params[-2])[:, 0] + params[-1]  # (N, B)
+    losses = np.sum(np.logaddexp(0, z) - y[:, None] * z, axis=0)
+    delta = (_sigmoid(z) - y[:, None])[:, None, :]  # (N, 1, B)
+    grads: list[np.ndarray] = []
+    for layer in range(len(params) // 2 - 1, -1, -1):
+        h = hs[layer]
+        grads = [np.einsum("nib,nob->iob", h, delta), np.sum(delta, axis=0), *grads]
+        if layer:
+            delta = np.einsum("nob,iob->nib", delta, params[2 * layer]) * h * (1 - h)
+    return losses, tuple(grads)
+
+
+def _mlp_train_batched(
+    params: Params,
+    X: np.ndarray,
+    y: np.ndarray,
+    optimizer: SGD | Adam,
+    steps: int,
+    losses_and_grads: Callable[[Params, np.ndarray, np.ndarray], tuple[np.ndarray, Params]] = _batched_losses_and_grads,
+) -> BatchedRun:
+    """Every net trained at once: SGD and Adam are elementwise, so the single-net updates serve all nets."""
+    params = _to_net_last(params)
+    m = v = tuple(np.zeros_like(p) for p in params)
+    losses = []
+    for t in range(1, steps + 1):
+        loss, grads = losses_and_grads(params, X, y)
+        losses.append(loss)
+        if isinstance(optimizer, SGD):
+            params = tuple(p - float(optimizer.lr) * g for p, g in zip(params, grads, strict=True))
+        else:
+            params, m, v = _adam_update(optimizer, t, params, grads, m, v)
+    return BatchedRun(_to_net_first(params), np.stack(losses))
+
+
+def _draw(rng: np.random.Generator, initialiser: str, fan_in: int, fan_out: int, shape: tuple[int, ...]) -> np.ndarray:
+    """One parameter of every net, float64, as a numpy user writes each initialiser with a Generator."""
+    if initialiser == "standard-normal":
+        return rng.standard_normal(shape)
+    if initialiser == "torch-linear":
+        bound = 1 / math.sqrt(fan_in)
+        return rng.uniform(-bound, bound, shape)
+    if initialiser == "keras-glorot":
+        limit = math.sqrt(6 / (fan_in + fan_out))
+        return rng.uniform(-limit, limit, shape) if len(shape) == 3 else np.zeros(shape)
+    raise ValueError(f"initialiser: expected one of {NumpyImplementation.initialisers}, got {initialiser!r}")
+
+
+def _mlp_init(initialiser: str, sizes: tuple[int, ...], n: int, seed: int, dt: np.dtype) -> Params:
+    """n nets from ``np.random.default_rng(seed)``, each parameter drawn for all nets at once (weights, then bias)."""
+    rng = np.random.default_rng(seed)
+    params = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        params.append(_draw(rng, initialiser, fan_in, fan_out, (n, fan_in, fan_out)).astype(dt))
+        params.append(_draw(rng, initialiser, fan_in, fan_out, (n, fan_out)).astype(dt))
+    return tuple(params)
+
+
 class NumpyImplementation(NativeBackedMLP):
     """Plain numpy as the notebook writes it; the MLP backward pass derived by hand.
 
@@ -151,12 +227,16 @@ class NumpyImplementation(NativeBackedMLP):
     _single_example = staticmethod(_single_example)
     _mlp_forward = staticmethod(_mlp_forward)
     _mlp_loss_and_grads = staticmethod(_mlp_loss_and_grads)
+    # (params with the net axis last, X, y) -> (losses (B,), grads): the batched run's hook.
+    _batched_losses_and_grads = staticmethod(_batched_losses_and_grads)
 
     name = "numpy"
     framework = "numpy"
     dtypes = ("float32", "float64")
     devices = ("cpu",)
     capabilities = frozenset(Capability)
+    # numpy has no layers of its own: a numpy user writes each distribution with a Generator.
+    initialisers = ("standard-normal", "torch-linear", "keras-glorot")
 
     def framework_version(self) -> str:
         return np.__version__
@@ -213,5 +293,11 @@ class NumpyImplementation(NativeBackedMLP):
             "mlp_forward": self._mlp_forward,
             "mlp_loss_and_grads": self._mlp_loss_and_grads,
             "mlp_train": functools.partial(_mlp_train, loss_and_grads=self._mlp_loss_and_grads),
+            "mlp_train_batched": functools.partial(_mlp_train_batched, losses_and_grads=self._batched_losses_and_grads),
         }[op]
         return NativeOp(run=lambda: fn(**prepared), to_numpy=lambda result: result)
+
+    def mlp_init(self, initialiser: str, sizes: tuple[int, ...], n: int, seed: int, target: Target) -> Params:
+        if initialiser not in self.initialisers:
+            raise ValueError(f"initialiser: expected one of {self.initialisers}, got {initialiser!r}")
+        return _mlp_init(initialiser, tuple(sizes), n, seed, _dtype(target))

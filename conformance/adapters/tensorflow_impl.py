@@ -7,6 +7,12 @@
 - ``tf-xla``: ``tf-function`` with ``jit_compile=True``.
 - ``tf-keras``: ``keras.Sequential`` of ``Dense`` layers, a Keras loss and Keras optimizers.
 
+Many nets at once: tf-function and tf-xla train B nets, stacked on a leading axis, in one
+compiled ``tf.range`` loop of batched matmuls (``tf.einsum``, ``tf.matmul``) and one tape
+gradient of the summed loss per step.  ``mlp_init`` draws from generators of its own, never
+the global one: Keras Dense's default (Glorot uniform kernel, zero bias) with a
+``keras.random.SeedGenerator``, or ``tf.random.normal`` from a ``tf.random.Generator``.
+
 Importing this module imports TensorFlow.  Before that import it sets
 ``TF_CPP_MIN_LOG_LEVEL=1`` with ``os.environ.setdefault`` (so a value the user chose wins),
 which hides only TensorFlow's C++ INFO lines (CPU-feature and oneDNN notices); warnings stay.
@@ -27,10 +33,12 @@ from gatespec.reference.mlp import SGD, Adam, Params
 
 from ..interface import (
     DTYPES,
+    BatchedRun,
     Capability,
     MLPTrajectory,
     NativeBackedMLP,
     NativeOp,
+    NotSupported,
     Target,
     Trajectory,
     check_native_op,
@@ -153,6 +161,40 @@ def _adam_moments(g: Any, m: Any, v: Any, t: Any, lr: Any, b1: Any, b2: Any, eps
     return m, v, step_size * m / (tf.sqrt(v) / bc2_sqrt + eps)
 
 
+def _batched_losses(params: Any, X: Any, y: Any) -> tf.Tensor:
+    """Every net's Σ_rows BCE, (B,): params stacked on a leading net axis, X (N, n) and y (N,) shared."""
+    h = tf.einsum("ni,bio->bno", X, params[0]) + params[1][:, None, :]
+    for W, b in zip(params[2::2], params[3::2]):
+        h = tf.matmul(tf.sigmoid(h), W) + b[:, None, :]  # (B, N, in) @ (B, in, out): one batched matmul
+    z = h[..., 0]
+    return tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.broadcast_to(y, tf.shape(z)), logits=z), 1)
+
+
+def _draw_initial(initialiser: str, sizes: tuple[int, ...], n: int, seed: int, target: Target) -> Params:
+    """n nets' parameters from a generator seeded with ``seed`` and owned by this call.
+
+    keras-glorot is what Keras Dense's defaults draw: GlorotUniform, i.e. VarianceScaling(1,
+    "fan_avg", "uniform"), whose limit is √(3/((fan_in + fan_out)/2)), and Zeros for the bias;
+    drawn for all n kernels at once with the same ``keras.random.uniform`` (one call per layer:
+    the initializer object itself, called per net, took 2 ms a call).
+    """
+    params = []
+    if initialiser == "keras-glorot":
+        seed_generator = keras.random.SeedGenerator(seed)
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            limit = float(np.sqrt(3.0 / max(1.0, (fan_in + fan_out) / 2.0)))
+            kernel = keras.random.uniform((n, fan_in, fan_out), -limit, limit, dtype=target.dtype, seed=seed_generator)
+            params += [kernel, keras.ops.zeros((n, fan_out), dtype=target.dtype)]
+    elif initialiser == "standard-normal":
+        generator = tf.random.Generator.from_seed(seed)
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            params += [generator.normal((n, fan_in, fan_out), dtype=_tf_dtype(target))]
+            params += [generator.normal((n, fan_out), dtype=_tf_dtype(target))]
+    else:
+        raise ValueError(f"initialiser: expected keras-glorot or standard-normal, got {initialiser!r}")
+    return tuple(_numpy(p, target) for p in params)
+
+
 def _single_example(x: Any, w: Any) -> tuple[tf.Tensor, tf.Tensor]:
     """The notebook's cell verbatim: the naive −log σ(x·w), kept so that saturation shows."""
     with tf.GradientTape() as tape:
@@ -224,6 +266,20 @@ class _TensorFlow(NativeBackedMLP):
             "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset (default)"),
         }
 
+    # Keras Dense's default first: the initialiser TensorFlow users get without asking.
+    initialisers: ClassVar[tuple[str, ...]] = ("keras-glorot", "standard-normal")
+
+    def mlp_init(self, initialiser: str, sizes: tuple[int, ...], n: int, seed: int, target: Target) -> Params:
+        if initialiser not in self.initialisers:
+            raise ValueError(f"initialiser: {self.name} draws {self.initialisers}, got {initialiser!r}")
+        with tf.device("/CPU:0"):  # the seed's stream is the CPU kernels', whatever the target device
+            return _draw_initial(initialiser, tuple(sizes), n, seed, target)
+
+    def _prepare_train_batched(
+        self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
+    ) -> NativeOp:
+        raise NotSupported(Capability.MLP_TRAIN_BATCHED.value)
+
     # Each style provides these three; the numpy operations and `native` are built on them.
     def _prepare_forward(self, model: str, params: Params, X: np.ndarray, target: Target) -> NativeOp:
         raise NotImplementedError
@@ -245,6 +301,8 @@ class _TensorFlow(NativeBackedMLP):
 
     def native(self, op: str, target: Target, **inputs: Any) -> NativeOp:
         check_native_op(op)
+        if op == "mlp_train_batched":  # params with a leading net axis: not one model
+            return self._prepare_train_batched(target=target, **inputs)
         params, X = inputs.pop("params"), inputs.pop("X")
         model, params, X = _mlp_as_model(params, X)
         if op == "mlp_forward":
@@ -295,8 +353,12 @@ class TFTape(_TensorFlow):
         Capability.TLU_PREDICT,
         Capability.PERCEPTRON_STEP,
         Capability.PERCEPTRON_ONLINE,
+        Capability.MLP_INIT,
     }
-    unsupported_reasons: ClassVar[dict[Capability, str]] = {}
+    unsupported_reasons: ClassVar[dict[Capability, str]] = {
+        Capability.MLP_TRAIN_BATCHED: "eager ops with a tape per step: 1000 steps take ~11 s a run, so the "
+        "1000-net statistics would take a minute; tf-function and tf-xla train many nets at once",
+    }
 
     def tlu_predict(self, Xb: np.ndarray, w: np.ndarray, target: Target) -> np.ndarray:
         with tf.device(_device(target)):
@@ -482,6 +544,42 @@ def _compiled_train(model: str, shapes: tuple, dtype: str, adam: bool, device: s
 
 
 @functools.cache
+def _compiled_train_batched(shapes: tuple, dtype: str, adam: bool, device: str, jit: bool) -> Any:
+    """Many nets' training as one traced loop; the net count and row count are free (None) in the signature."""
+    tf_dtype = tf.as_dtype(dtype)
+    params_spec = tuple(tf.TensorSpec((None, *s), tf_dtype) for s in shapes)
+    X_spec, y_spec = tf.TensorSpec((None, shapes[0][0]), tf_dtype), tf.TensorSpec((None,), tf_dtype)
+    signature = [params_spec, X_spec, y_spec, tf.TensorSpec((4,), tf_dtype), tf.TensorSpec((), tf.int32)]
+
+    def step(params: tuple, slots: tuple, t: tf.Tensor, X: tf.Tensor, y: tf.Tensor, hyper: tf.Tensor) -> tuple:
+        """One update of every net: (each net's loss at ``params``, new params, new slots)."""
+        with tf.GradientTape() as tape:
+            tape.watch(params)
+            losses = _batched_losses(params, X, y)
+            total = tf.reduce_sum(losses)  # the nets share no parameter: d total/dθ_b = dl_b/dθ_b
+        grads = tape.gradient(total, params)
+        lr, b1, b2, eps = tf.unstack(hyper)
+        if not adam:
+            return losses, tuple(p - lr * g for p, g in zip(params, grads)), slots
+        t = tf.cast(t, tf_dtype)
+        moved = [_adam_moments(g, m, s, t, lr, b1, b2, eps) for g, m, s in zip(grads, *slots)]
+        new_params = tuple(p - delta for p, (_, _, delta) in zip(params, moved))
+        return losses, new_params, (tuple(m for m, _, _ in moved), tuple(s for _, s, _ in moved))
+
+    @tf.function(input_signature=signature, jit_compile=jit)
+    def train(params: tuple, X: tf.Tensor, y: tf.Tensor, hyper: tf.Tensor, steps: tf.Tensor) -> tuple:
+        losses = tf.TensorArray(tf_dtype, size=steps, element_shape=(None,))
+        zeros = tuple(tf.zeros_like(p) for p in params)
+        slots = (zeros,) * _ADAM_SLOTS if adam else ()
+        for t in tf.range(steps):  # autograph: a tf.while_loop, not a Python loop
+            loss, params, slots = step(params, slots, t + 1, X, y, hyper)
+            losses = losses.write(t, loss)
+        return params, losses.stack()
+
+    return _traced_once(train)
+
+
+@functools.cache
 def _compiled_single_example(dtype: str, device: str, jit: bool) -> Any:
     spec = tf.TensorSpec((None,), tf.as_dtype(dtype))
     return _traced_once(tf.function(_single_example, input_signature=[spec, spec], jit_compile=jit))
@@ -498,7 +596,7 @@ class TFFunction(_TensorFlow):
 
     name: ClassVar[str] = "tf-function"
     compiled: ClassVar[bool] = True
-    capabilities: ClassVar[frozenset[Capability]] = _GRADIENT_OPS
+    capabilities: ClassVar[frozenset[Capability]] = _GRADIENT_OPS | {Capability.MLP_INIT, Capability.MLP_TRAIN_BATCHED}
     unsupported_reasons: ClassVar[dict[Capability, str]] = {
         Capability.TLU_PREDICT: "a single thresholded matvec has nothing to compile; tf-tape runs it eagerly",
         Capability.PERCEPTRON_STEP: "Rosenblatt's rule is no gradient step: nothing to compile; tf-tape runs it",
@@ -511,7 +609,13 @@ class TFFunction(_TensorFlow):
 
     def clear_caches(self) -> None:
         # A new tf.function object traces (and, under jit_compile, XLA-compiles) on its first call.
-        for cache in (_compiled_forward, _compiled_loss_grads, _compiled_train, _compiled_single_example):
+        for cache in (
+            _compiled_forward,
+            _compiled_loss_grads,
+            _compiled_train,
+            _compiled_train_batched,
+            _compiled_single_example,
+        ):
             cache.cache_clear()
 
     def _key(self, model: str, params: Params, target: Target) -> tuple:
@@ -570,6 +674,26 @@ class TFFunction(_TensorFlow):
             return fn(params_t, X_t, y_t, hyper, steps_t)  # pure: no state to reset
 
         return _native_op(target, compute, _trajectory_to_numpy(model, target))
+
+    def _prepare_train_batched(
+        self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
+    ) -> NativeOp:
+        device = _device(target)
+        shapes = tuple(p.shape[1:] for p in params)
+        fn = _compiled_train_batched(shapes, target.dtype, isinstance(optimizer, Adam), device, self.jit_compile)
+        with tf.device(device):
+            params_t = tuple(_tensor(p, target) for p in params)
+            X_t, y_t, hyper = _tensor(X, target), _tensor(y, target), _hyper(optimizer, target)
+            steps_t = tf.constant(steps, tf.int32)
+
+        def compute() -> tuple[tuple, tf.Tensor]:
+            return fn(params_t, X_t, y_t, hyper, steps_t)
+
+        def to_numpy(result: tuple[tuple, tf.Tensor]) -> BatchedRun:
+            final, losses = result
+            return BatchedRun(tuple(_numpy(p, target) for p in final), _numpy(losses, target))
+
+        return _native_op(target, compute, to_numpy)
 
 
 class TFXLA(TFFunction):
@@ -657,9 +781,13 @@ class TFKeras(_TensorFlow):
     name: ClassVar[str] = "tf-keras"
     compiled: ClassVar[bool] = True  # the training step is a tf.function traced per prepared model
     capabilities: ClassVar[frozenset[Capability]] = (_GRADIENT_OPS - {Capability.SINGLE_EXAMPLE_LOSS_GRAD}) | {
-        Capability.TLU_PREDICT
+        Capability.TLU_PREDICT,
+        Capability.MLP_INIT,
     }
+    initialisers: ClassVar[tuple[str, ...]] = ("keras-glorot",)  # Dense's defaults
     unsupported_reasons: ClassVar[dict[Capability, str]] = {
+        Capability.MLP_TRAIN_BATCHED: "a Dense layer holds one net; many nets stacked on an axis are tf-function's "
+        "and tf-xla's (the same Keras draws, trained in one compiled loop)",
         Capability.PERCEPTRON_STEP: "Keras trains by gradients of a loss; Rosenblatt's rule is not one (see tf-tape)",
         Capability.PERCEPTRON_ONLINE: "Keras trains by gradients of a loss; Rosenblatt's rule is not one (see tf-tape)",
         Capability.SINGLE_EXAMPLE_LOSS_GRAD: "the notebook writes this cell in raw TensorFlow, not Keras (see tf-tape)",

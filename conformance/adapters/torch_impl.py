@@ -9,6 +9,13 @@
 - ``torch-module``: the notebook's own ``nn.Module`` classes, trained by ``torch.optim``.
 
 Every operation is built on :meth:`native`: prepare tensors and models once, run, convert.
+
+Many nets at once (``mlp_train_batched``): every style stacks the nets' parameters on a
+leading axis and trains them with one batched matmul per layer and one ``backward()`` of the
+summed loss (the nets share no parameter, so each gets its own gradient, and SGD and Adam are
+elementwise, so one optimizer step updates every net as it would alone).  ``mlp_init`` draws
+as each style's users do: the notebook's ``torch.randn`` (torch-autograd) or ``nn.Linear``'s
+default (the module styles), from a seeded generator that leaves torch's global one as found.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from gatespec.reference import gates, mlp
 from gatespec.reference.mlp import SGD, Adam, Params
 
 from ..interface import (
+    BatchedRun,
     Capability,
     MLPTrajectory,
     NativeBackedMLP,
@@ -145,8 +153,13 @@ class _TorchBase(NativeBackedMLP):
             "mlp_forward": self._prepare_forward,
             "mlp_loss_and_grads": self._prepare_loss_and_grads,
             "mlp_train": self._prepare_train,
+            "mlp_train_batched": self._prepare_train_batched,
         }[op]
         return prepare(target=target, **inputs)
+
+    def _check_initialiser(self, initialiser: str) -> None:
+        if initialiser not in self.initialisers:
+            raise ValueError(f"initialiser: {self.name} draws {self.initialisers}, got {initialiser!r}")
 
     def _check_optimizer(self, optimizer: SGD | Adam) -> None:
         if not isinstance(optimizer, (SGD, Adam)):
@@ -166,6 +179,20 @@ class _TorchBase(NativeBackedMLP):
         self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
     ) -> NativeOp:
         raise NotImplementedError
+
+    def _prepare_train_batched(
+        self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
+    ) -> NativeOp:
+        raise NotSupported(_C.MLP_TRAIN_BATCHED.value)
+
+
+def _batched_run(params: Sequence[torch.Tensor], losses: torch.Tensor, target: Target) -> BatchedRun:
+    return BatchedRun(tuple(_numpy(p, target) for p in params), _numpy(losses, target))
+
+
+def _summed_bce_per_net(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Each net's Σ_rows BCE-with-logits, (B,), from logits z (B, N) and labels y (N,)."""
+    return F.binary_cross_entropy_with_logits(z, y.expand_as(z), reduction="none").sum(dim=1)
 
 
 # ----------------------------------------------------------------------------- torch-autograd
@@ -211,6 +238,50 @@ def _raw_to_canonical(raw: Sequence[torch.Tensor]) -> tuple[torch.Tensor, ...]:
     return tuple(out)
 
 
+def _raw_batched_losses(x: torch.Tensor, y: torch.Tensor, ws: Sequence[torch.Tensor]) -> torch.Tensor:
+    """The notebook's raw forward for B nets at once: x (N, d + 1) @ w1 (B, d + 1, h) broadcasts to (B, N, h)."""
+    return _summed_bce_per_net(_raw_logits_batched(x, ws), y)
+
+
+def _raw_logits_batched(x: torch.Tensor, ws: Sequence[torch.Tensor]) -> torch.Tensor:
+    h = x.matmul(ws[0])
+    for w, b in zip(ws[1::2], ws[2::2]):
+        h = h.sigmoid().matmul(w).add(b)
+    return h[..., 0]
+
+
+def _raw_sgd_batched(
+    x: torch.Tensor, y: torch.Tensor, ws: Sequence[torch.Tensor], eta: float, steps: int
+) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
+    """The notebook's loop for B nets: the summed loss's backward gives every net its own gradient."""
+    losses = x.new_empty((steps, ws[0].shape[0]))
+    for t in range(steps):
+        loss = _raw_batched_losses(x, y, ws)
+        loss.sum().backward()
+        with torch.no_grad():
+            for w in ws:
+                w -= eta * w.grad
+                w.grad.zero_()
+        losses[t] = loss.detach()
+    return tuple(w.detach() for w in ws), losses
+
+
+def _raw_batched(params: Params) -> tuple[np.ndarray, ...]:
+    """:func:`mlp.to_notebook_raw` for stacked nets: w1 = [W₁; b₁] (B, d + 1, h), then W_l, b_l as (B, 1, out)."""
+    out = [np.concatenate([params[0], params[1][:, None, :]], axis=1)]
+    for W, b in zip(params[2::2], params[3::2]):
+        out += [W, b[:, None, :]]
+    return tuple(out)
+
+
+def _raw_shapes(sizes: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """The notebook's raw parameter shapes for ``sizes``: w1 (d + 1, h₁), then (in, out) and (1, out) per layer."""
+    shapes = [(sizes[0] + 1, sizes[1])]
+    for d_in, d_out in pairwise(sizes[1:]):
+        shapes += [(d_in, d_out), (1, d_out)]
+    return shapes
+
+
 class TorchAutograd(_TorchBase):
     """Raw tensors, autograd, hand-written updates."""
 
@@ -226,12 +297,15 @@ class TorchAutograd(_TorchBase):
             _C.MLP_FORWARD,
             _C.MLP_LOSS_GRADS,
             _C.MLP_TRAIN_SGD,
+            _C.MLP_INIT,
+            _C.MLP_TRAIN_BATCHED,
             _C.NATIVE,
         }
     )
     unsupported_reasons: ClassVar[dict[Capability, str]] = {
         _C.MLP_TRAIN_ADAM: "the raw style updates by hand with SGD; Adam is torch.optim's (torch-optim, torch-module)",
     }
+    initialisers = ("standard-normal",)  # the notebook's w1 = torch.randn(3, 2), w2 = torch.randn(2, 1), …
 
     # --- threshold unit and perceptron -----------------------------------------------------
 
@@ -338,6 +412,35 @@ class TorchAutograd(_TorchBase):
 
         return NativeOp(run, to_numpy)
 
+    # --- many nets: the raw leaves stacked on a leading net axis --------------------------------
+
+    def mlp_init(self, initialiser: str, sizes: tuple[int, ...], n: int, seed: int, target: Target) -> Params:
+        """The notebook's ``torch.randn`` per raw parameter, for n nets at once, from ``torch.Generator`` seeded
+        with ``seed`` (a generator of its own: the global one is never touched)."""
+        self._check_initialiser(initialiser)
+        generator = torch.Generator().manual_seed(seed)
+        raw = [torch.randn((n, *shape), generator=generator, dtype=_dtype(target)) for shape in _raw_shapes(sizes)]
+        return tuple(_numpy(p, target) for p in _raw_to_canonical(raw))
+
+    def _prepare_train_batched(
+        self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
+    ) -> NativeOp:
+        self._check_optimizer(optimizer)
+        x, y_ = _tensor(gates.with_bias(X), target), _tensor(y, target)
+        ws0 = [_tensor(w, target) for w in _raw_batched(params)]
+
+        def run() -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
+            ws = [w0.clone().requires_grad_() for w0 in ws0]  # fresh leaves: each call starts over
+            out = _raw_sgd_batched(x, y_, ws, optimizer.lr, steps)
+            _sync(x.device)
+            return out
+
+        def to_numpy(out: tuple[tuple[torch.Tensor, ...], torch.Tensor]) -> BatchedRun:
+            raw, losses = out
+            return _batched_run(_raw_to_canonical(raw), losses, target)
+
+        return NativeOp(run, to_numpy)
+
 
 # ----------------------------------------------------------------------------- module-based styles
 
@@ -358,6 +461,26 @@ def _canonical_grads(model: nn.Module) -> tuple[torch.Tensor, ...]:
     return tuple(t for lin in _linears(model) for t in (lin.weight.grad.mT, lin.bias.grad))
 
 
+class BatchedMLP(nn.Module):
+    """B independent nets as one module: per layer, the nets' nn.Linear weights stacked (B, out, in) and
+    biases (B, out), applied by one ``torch.baddbmm``; a sigmoid between layers, logits (B, N) out."""
+
+    def __init__(self, weights: Sequence[torch.Tensor], biases: Sequence[torch.Tensor]) -> None:
+        super().__init__()
+        self.weights = nn.ParameterList(nn.Parameter(w) for w in weights)
+        self.biases = nn.ParameterList(nn.Parameter(b) for b in biases)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = x.expand(self.weights[0].shape[0], *x.shape)  # (B, N, in): a view, the inputs are shared
+        for k, (w, b) in enumerate(zip(self.weights, self.biases)):
+            h = torch.baddbmm(b.unsqueeze(1), h.sigmoid() if k else h, w.mT)
+        return h[..., 0]
+
+    def canonical(self) -> tuple[torch.Tensor, ...]:
+        """(W₁, b₁, …) with W = weightᵀ, net axis leading (views)."""
+        return tuple(t for w, b in zip(self.weights, self.biases) for t in (w.mT, b))
+
+
 class _ModelStyle(_TorchBase):
     """A model built from nn.Linear layers, BCEWithLogitsLoss, and an update rule chosen by the subclass."""
 
@@ -373,6 +496,19 @@ class _ModelStyle(_TorchBase):
 
     def _update(self, model: nn.Module, optimizer: SGD | Adam) -> _Update:
         raise NotImplementedError
+
+    def _initialised(self, sizes: tuple[int, ...], target: Target) -> nn.Module:
+        """The style's model as its users build it, with torch's own initialisation (on the CPU)."""
+        raise NotImplementedError
+
+    def mlp_init(self, initialiser: str, sizes: tuple[int, ...], n: int, seed: int, target: Target) -> Params:
+        """n models built one after another after ``torch.manual_seed(seed)``, as a user seeds and builds them,
+        inside ``torch.random.fork_rng`` so that torch's global generator is left as it was found."""
+        self._check_initialiser(initialiser)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            models = [self._initialised(tuple(sizes), target) for _ in range(n)]
+        return tuple(_numpy(torch.stack(column), target) for column in zip(*(_canonical(m) for m in models)))
 
     def _model(self, params: Params, target: Target) -> nn.Module:
         """The style's model holding exactly ``params`` in the target dtype and device."""
@@ -466,14 +602,53 @@ class _ModelStyle(_TorchBase):
 
         return NativeOp(run, lambda out: _trajectory(*out, target))
 
+    def _prepare_train_batched(
+        self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
+    ) -> NativeOp:
+        self._check_optimizer(optimizer)
+        model = BatchedMLP(
+            [_tensor(np.swapaxes(W, 1, 2), target) for W in params[0::2]], [_tensor(b, target) for b in params[1::2]]
+        )
+        x, y_ = _tensor(X, target), _tensor(y, target)
+        start = [p.detach().clone() for p in model.parameters()]
+        n_nets = params[0].shape[0]
+
+        def run() -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
+            with torch.no_grad():  # every call starts from the same parameters...
+                for p, p0 in zip(model.parameters(), start):
+                    p.copy_(p0)
+            model.zero_grad()
+            zero_grad, step = self._update(model, optimizer)  # ...and a fresh optimizer
+            losses = x.new_empty((steps, n_nets))
+            for t in range(steps):
+                loss = _summed_bce_per_net(model(x), y_)
+                zero_grad()
+                loss.sum().backward()
+                step()
+                losses[t] = loss.detach()
+            _sync(x.device)
+            return tuple(p.detach().clone() for p in model.canonical()), losses
+
+        return NativeOp(run, lambda out: _batched_run(*out, target))
+
 
 class TorchNN(_ModelStyle):
     """nn.Sequential, BCEWithLogitsLoss, ``model.zero_grad()`` and a hand-written SGD step."""
 
     name = "torch-nn"
     capabilities = frozenset(
-        {_C.LOGISTIC_LOSS_GRAD, _C.LOGISTIC_TRAIN, _C.MLP_FORWARD, _C.MLP_LOSS_GRADS, _C.MLP_TRAIN_SGD, _C.NATIVE}
+        {
+            _C.LOGISTIC_LOSS_GRAD,
+            _C.LOGISTIC_TRAIN,
+            _C.MLP_FORWARD,
+            _C.MLP_LOSS_GRADS,
+            _C.MLP_TRAIN_SGD,
+            _C.MLP_INIT,
+            _C.MLP_TRAIN_BATCHED,
+            _C.NATIVE,
+        }
     )
+    initialisers = ("torch-linear",)  # nn.Linear's reset_parameters
     unsupported_reasons: ClassVar[dict[Capability, str]] = {
         **_ModelStyle.unsupported_reasons,
         _C.MLP_TRAIN_ADAM: "this style updates by hand with SGD; Adam is torch.optim's (torch-optim, torch-module)",
@@ -486,6 +661,12 @@ class TorchNN(_ModelStyle):
         layers: list[nn.Module] = [skip_init(nn.Linear, sizes[0], sizes[1], bias=True, **kw)]
         for d_in, d_out in pairwise(sizes[1:]):
             layers += [nn.Sigmoid(), skip_init(nn.Linear, d_in, d_out, bias=True, **kw)]
+        return nn.Sequential(*layers)
+
+    def _initialised(self, sizes: tuple[int, ...], target: Target) -> nn.Module:
+        layers: list[nn.Module] = [nn.Linear(sizes[0], sizes[1], bias=True, dtype=_dtype(target))]
+        for d_in, d_out in pairwise(sizes[1:]):
+            layers += [nn.Sigmoid(), nn.Linear(d_in, d_out, bias=True, dtype=_dtype(target))]
         return nn.Sequential(*layers)
 
     def _update(self, model: nn.Module, optimizer: SGD | Adam) -> _Update:
@@ -555,9 +736,20 @@ class TorchModule(TorchOptim):
     """Custom nn.Module classes trained by torch.optim, as the notebook's last cells."""
 
     name = "torch-module"
+    capabilities = TorchOptim.capabilities - {_C.MLP_TRAIN_BATCHED}
+    unsupported_reasons: ClassVar[dict[Capability, str]] = {
+        **TorchOptim.unsupported_reasons,
+        _C.MLP_TRAIN_BATCHED: "the notebook's classes hold one net each; many nets stacked in one module, "
+        "trained by torch.optim, is torch-optim's BatchedMLP (the same draws and updates: its statistic would repeat)",
+    }
 
     def _build(self, sizes: tuple[int, ...], target: Target) -> nn.Module:
         kw = {"dtype": _dtype(target), "device": _device(target)}
         if len(sizes) == 2:
             return skip_init(SingleLayerNN, sizes[0], sizes[1], **kw)
         return skip_init(MultiLayerNN, sizes, **kw)
+
+    def _initialised(self, sizes: tuple[int, ...], target: Target) -> nn.Module:
+        if len(sizes) == 2:
+            return SingleLayerNN(sizes[0], sizes[1], dtype=_dtype(target))
+        return MultiLayerNN(sizes, dtype=_dtype(target))
