@@ -284,3 +284,118 @@ def reference_adam_step(params: Params, X: np.ndarray, y: np.ndarray, opt: Adam)
     """The reference's first Adam update from ``params``."""
     _, grads = mlp.loss_and_grads(params, X, y)
     return mlp.adam_update(params, grads, mlp.adam_init(params), opt)[0]
+
+
+# ----------------------------------------------------------------------------- many nets
+#
+# Issue 7: XOR's 2-2-1 net does not always learn.  The statistics train N nets at once
+# (mlp_train_batched) from each implementation's own initialisation (mlp_init) and compare
+# the fraction that learns with the reference's (reference.convergence).
+
+# Nets 1, 8, 10 and 76 of init.standard_normal((2, 2, 1), default_rng(seed)): under 1000 SGD(0.5)
+# steps net 1 learns, 8 and 10 end with two outputs at ½ and 76 with one wrong output, so the
+# batched check covers every way a run ends.  Conformance, measured as for XOR_221 but over
+# every parameter entry: a relative 1e-9 change grows at most 27.9× under SGD (net 76) and
+# 12.4× over 100 Adam(0.5) steps (net 1; longer Adam runs amplify 10³–10⁴×, see ADAM).
+BATCHED_SEEDS = (1, 8, 10, 76)
+
+
+def _stacked(nets: list[Params]) -> Params:
+    return _frozen(*(np.stack(column) for column in zip(*nets)))
+
+
+@dataclass(frozen=True)
+class BatchedCase:
+    """Nets stacked on a leading axis (W₁ (B, 2, 2), …) and a run of ``optimizer``: the batched run must
+    give each net the trajectory it gets alone (mlp.train), within the trajectory tolerance."""
+
+    name: str
+    gate_name: str
+    params: Params = field(compare=False)
+    optimizer: SGD | Adam = field(compare=False)
+    steps: int
+    amplification: float
+    note: str = ""
+
+    @property
+    def id(self) -> str:
+        return self.name
+
+    @property
+    def gate(self) -> Gate:
+        return gates.gate(self.gate_name)
+
+    def net(self, b: int) -> Params:
+        return tuple(p[b] for p in self.params)
+
+
+_BATCHED_NETS = _stacked([init.standard_normal((2, 2, 1), np.random.default_rng(s)) for s in BATCHED_SEEDS])
+BATCHED_CASES = (
+    BatchedCase("xor-4-nets-sgd", "xor", _BATCHED_NETS, SGD(0.5), 1000, amplification=28.0, note="SGD(0.5)"),
+    BatchedCase("xor-4-nets-adam", "xor", _BATCHED_NETS, Adam(0.5), 100, amplification=12.5, note="Adam(0.5)"),
+)
+
+# The statistics: N nets per (initialiser, optimiser), each trained as the notebook's XOR cells
+# train, 1000 full-batch steps with η = 0.5 (its multi-layer cells; "change SGD to Adam to use
+# Adam" keeps lr=0.5, so Adam(0.5) is the notebook's Adam).  float32, the frameworks' default and
+# the notebook's dtype = torch.float.  The two-sample test rejects at CONVERGENCE_ALPHA; with 28
+# (style, initialiser, optimiser) comparisons among the built-ins a false alarm somewhere has
+# probability ≤ 2.8%, and the seeds are fixed, so every outcome is the same on every run.
+CONVERGENCE_N = 1000
+CONVERGENCE_STEPS = 1000
+CONVERGENCE_ALPHA = 1e-3
+CONVERGENCE_DTYPE = "float32"
+CONVERGENCE_OPTIMIZERS = (SGD(0.5), Adam(0.5))
+# Different seeds: numpy's generator is the reference's, and its draws must be independent of it.
+REFERENCE_SEED = 20240607
+IMPLEMENTATION_SEED = 7
+
+
+@dataclass(frozen=True)
+class ConvergenceCase:
+    """N nets of ``sizes`` from ``initialiser``, ``steps`` full-batch steps of ``optimizer`` on the gate."""
+
+    initialiser: str
+    optimizer: SGD | Adam
+    gate_name: str = "xor"
+    sizes: tuple[int, ...] = (2, 2, 1)
+    n: int = CONVERGENCE_N
+    steps: int = CONVERGENCE_STEPS
+
+    @property
+    def id(self) -> str:
+        return f"{self.gate_name}-{self.initialiser}-{self.optimizer.id}"
+
+    @property
+    def gate(self) -> Gate:
+        return gates.gate(self.gate_name)
+
+
+CONVERGENCE_CASES = tuple(ConvergenceCase(i, opt) for i in init.INITIALISERS for opt in CONVERGENCE_OPTIMIZERS)
+
+
+@dataclass(frozen=True)
+class InitCase:
+    """``n`` nets of ``sizes`` drawn by an implementation's ``mlp_init``, tested against the initialiser's law.
+
+    (2, 2, 1) tells fan-in from fan-out in the second layer (2 in, 1 out): torch.nn.Linear's
+    bound is 1/√2 there, and 1 if fan-out were used; it is the statistics' own draw, so
+    checking it costs no extra compilation.
+    """
+
+    initialiser: str
+    sizes: tuple[int, ...] = (2, 2, 1)
+    n: int = CONVERGENCE_N
+    seed: int = IMPLEMENTATION_SEED
+
+    @property
+    def id(self) -> str:
+        return self.initialiser
+
+
+INIT_CASES = tuple(InitCase(i) for i in init.INITIALISERS)
+# Each moment and Kolmogorov–Smirnov test of an initialiser rejects at INIT_ALPHA: with three
+# tests per parameter, four parameters, 3 initialisers and ≤ 13 styles in two dtypes, a false
+# alarm anywhere has probability ≤ 1e-3, while a wrong bound (×√2) moves the variance by ~40
+# standard errors.
+INIT_ALPHA = 1e-6

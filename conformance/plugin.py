@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from . import registry
+from . import convergence_report, registry
 from .interface import DTYPES, Target
 
 _ENTRIES = pytest.StashKey[list]()
@@ -83,6 +83,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "gatespec_cases(cases): cases (objects with an .id) to cross with impl × dtype")
+    config.addinivalue_line("markers", "convergence: XOR convergence statistics over 1000 nets (-m 'not convergence')")
     try:
         entries = registry.select(config.getoption("--impl"))
     except registry.UsageError as exc:
@@ -103,6 +104,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_DEVIATIONS] = [dev for path in paths for dev in read_deviations(Path(path))]
     config.stash[_RESULTS] = []
     config.pluginmanager.register(_Collector(config.stash[_RESULTS]), "gatespec-collector")
+    config.pluginmanager.register(convergence_report.Collector(), convergence_report.PLUGIN_NAME)
 
 
 @dataclass
@@ -227,6 +229,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     out = config.getoption("--gatespec-report")
     if out and not hasattr(config, "workerinput"):
         write_report(Path(out), config.stash[_RESULTS], config.stash.get(_ENTRIES, []))
+        convergence_report.write(Path(out), config.pluginmanager.get_plugin(convergence_report.PLUGIN_NAME).rows)
         terminalreporter.write_line(f"gatespec: conformance report written to {out}/conformance.md and .json")
 
 

@@ -1,0 +1,168 @@
+"""The convergence statistics in the conformance report: a table, a plot, and the numbers as JSON.
+
+``test_convergence.test_xor_convergence_rate_matches_reference`` records one dict per
+(implementation, case) as the user property :data:`PROPERTY`; :class:`Collector` gathers them
+from test reports (on an xdist controller, every worker's), and :func:`write` adds, next to the
+conformance matrix in ``--gatespec-report DIR``:
+
+- a section "XOR convergence" at the end of ``conformance.md``: implementation × initialiser ×
+  optimiser → learned rate, 95% Wilson interval, failure classes, the test's p-value, seconds;
+- ``convergence.png``: the fraction learned against steps, one panel per initialiser and
+  optimiser (matplotlib, Agg backend; without matplotlib the section says the plot was not made);
+- ``convergence.json``: every recorded dict.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from gatespec.reference.convergence import FAILURES, LEARNED_LOSS, WINDOW
+
+PROPERTY = "gatespec-convergence"
+PLUGIN_NAME = "gatespec-convergence-collector"
+# The learned curve is kept at every CURVE_EVERY-th step (101 points for 1000 steps).
+CURVE_EVERY = 10
+PLOT = "convergence.png"
+
+
+class Collector:
+    """The recorded statistics, with the test's outcome, from every test report that carries them."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call":
+            return
+        for key, value in report.user_properties:
+            if key == PROPERTY:
+                self.rows.append({**value, "outcome": "pass" if report.passed else "fail"})
+
+
+def write(out: Path, rows: list[dict]) -> None:
+    """Append the section to ``out/conformance.md`` and write the plot and JSON; nothing when no statistic ran."""
+    if not rows:
+        return
+    rows = sorted(rows, key=_order)
+    plot_note = _plot(out / PLOT, rows)
+    (out / "convergence.json").write_text(json.dumps(_finite(rows), indent=1, sort_keys=True, allow_nan=False) + "\n")
+    with (out / "conformance.md").open("a") as md:
+        md.write("\n" + "\n".join(section(rows, plot_note)) + "\n")
+
+
+def _order(row: dict) -> tuple:
+    return row["initialiser"], row["optimizer"], row["framework"], row["impl"]
+
+
+def section(rows: list[dict], plot_note: str) -> list[str]:
+    """The markdown section: what is measured, the table (reference rows first in each group), timings, plot."""
+    first = rows[0]
+    lines = [
+        "## XOR convergence",
+        "",
+        f"{first['n']} nets of 2-2-1 per row, each trained {first['steps']} full-batch steps on XOR in "
+        f"{first['dtype']}, from the implementation's own initialisation and generator; the reference "
+        "(float64) draws the same law from numpy with other seeds.  *Learned*: loss < ln(4/3) "
+        f"= {LEARNED_LOSS:.4f}, so every row has p(right label) > ¾.  Failures: *stuck* (no row "
+        "learned: all outputs near ½), *one-wrong* (one row learned, three tied at ≈ ⅔, one of them on "
+        "the wrong side), *two-at-half* (two rows learned, two at ≈ ½: the notebook's local minimum), "
+        f"*unconverged* (loss still falling by ≥ 0.1 over the last {WINDOW} steps, or three rows "
+        f"learned).  *p*: the pooled two-proportion z-test against the reference's rate; a row fails "
+        f"at p < α = {first['alpha']:g}.  Seconds: the implementation's draw and batched run as this session "
+        "first ran them, so a compilation counts where it happened (a JAX draw is compiled once for every "
+        "JAX style, by whichever ran first).",
+        "",
+        "| implementation | initialiser | optimiser | learned | rate | 95% interval | "
+        + " | ".join(FAILURES)
+        + " | p | result | seconds |",
+        "|---|---|---|---|---|---|" + "---|" * len(FAILURES) + "---|---|---|",
+    ]
+    seen: set[tuple[str, str]] = set()
+    for row in rows:
+        group = (row["initialiser"], row["optimizer"])
+        if group not in seen:
+            seen.add(group)
+            ref = row["reference"]
+            lines.append(_row("**reference**", row, ref, "", "", ref["seconds"]))
+        seconds = row["seconds"]["init"] + row["seconds"]["train"]
+        result = "pass" if row["outcome"] == "pass" else "**FAIL**"
+        lines.append(_row(row["impl"], row, row, f"{row['p_value']:.3g}", result, seconds))
+    lines += ["", "Seconds per framework, all its rows (draws + batched runs): " + _per_framework(rows) + ".", ""]
+    lines.append(plot_note)
+    return lines
+
+
+def _row(name: str, row: dict, stats: dict, p: str, result: str, seconds: float) -> str:
+    lo, hi = stats["interval"]
+    failures = " | ".join(str(stats["counts"][f]) for f in FAILURES)
+    return (
+        f"| {name} | {row['initialiser']} | {row['optimizer']} | {stats['learned']}/{stats['n']} | "
+        f"{stats['rate']:.3f} | [{lo:.3f}, {hi:.3f}] | {failures} | {p} | {result} | {seconds:.1f} |"
+    )
+
+
+def _per_framework(rows: list[dict]) -> str:
+    total: dict[str, float] = defaultdict(float)
+    for row in rows:
+        total[row["framework"]] += row["seconds"]["init"] + row["seconds"]["train"]
+    reference = {(r["initialiser"], r["optimizer"]): r["reference"]["seconds"] for r in rows}
+    parts = [f"{fw} {s:.1f} s" for fw, s in sorted(total.items())]
+    return ", ".join(parts + [f"reference {sum(reference.values()):.1f} s ({len(reference)} statistics)"])
+
+
+def _plot(path: Path, rows: list[dict]) -> str:
+    """Draw the learned curves; return the markdown that shows the plot or says why there is none."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return "The plot of the rate against steps was not made: matplotlib is not installed."
+    initialisers = sorted({r["initialiser"] for r in rows})
+    optimizers = sorted({r["optimizer"] for r in rows})
+    # One colour per implementation in every panel.
+    names = sorted({r["impl"] for r in rows})
+    palette = plt.get_cmap("tab20")
+    colour = {name: palette(k % palette.N) for k, name in enumerate(names)}
+    fig, axes = plt.subplots(
+        len(initialisers), len(optimizers), figsize=(5 * len(optimizers), 3 * len(initialisers)), squeeze=False
+    )
+    for i, initialiser in enumerate(initialisers):
+        for j, optimizer in enumerate(optimizers):
+            ax = axes[i][j]
+            group = [r for r in rows if r["initialiser"] == initialiser and r["optimizer"] == optimizer]
+            for r in group:
+                ax.plot(_steps(r["curve"]), r["curve"], linewidth=1, label=r["impl"], color=colour[r["impl"]])
+            if group:
+                ref = group[0]["reference"]["curve"]
+                ax.plot(_steps(ref), ref, color="black", linewidth=2.5, label="reference", zorder=0)
+                ax.legend(fontsize=6, loc="lower right")
+            ax.set_title(f"{initialiser}, {optimizer}", fontsize=9)
+            ax.set_ylim(0, 1)
+            ax.set_xlabel("steps")
+            ax.set_ylabel("fraction learned")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return f"![Fraction of nets learned against steps]({path.name})"
+
+
+def _steps(curve: list[float]) -> list[int]:
+    return [k * CURVE_EVERY for k in range(len(curve))]
+
+
+def _finite(x):
+    """Strict JSON has no inf or nan: write them as strings."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return str(x)
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_finite(v) for v in x]
+    return x

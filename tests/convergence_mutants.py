@@ -1,0 +1,63 @@
+"""The numpy implementation with ONE planted bug each, for the checks of ``conformance/test_convergence.py``.
+
+============================  ====================================================================
+mutant                        check meant to catch it (the planted bug: the ``# BUG`` line)
+============================  ====================================================================
+mutant-batched-mean-loss      test_mlp_batched_training_matches_each_net_alone
+mutant-linear-fan-out         test_mlp_init_draws_from_its_distribution
+mutant-batched-first-512      test_xor_convergence_rate_matches_reference
+============================  ====================================================================
+
+The last one passes the other two checks (4 nets are fewer than 512, and its draws are
+numpy's): only the statistic over 1000 nets sees it.  ``tests/test_convergence.py`` runs each
+check against its mutant and demands a failure naming the mutant and the spoiled quantity.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from gatespec.conformance.adapters import numpy_impl as base
+from gatespec.conformance.interface import BatchedRun
+
+Numpy = base.NumpyImplementation
+
+
+class BatchedMeanLoss(Numpy):
+    name = "mutant-batched-mean-loss"
+
+    @staticmethod
+    def _batched_losses_and_grads(params, X, y):
+        losses, grads = base._batched_losses_and_grads(params, X, y)
+        n_nets = params[0].shape[-1]
+        return losses, tuple(g / n_nets for g in grads)  # BUG: the gradient of the nets' mean loss, not their sum
+
+
+class LinearBoundFromFanOut(Numpy):
+    name = "mutant-linear-fan-out"
+
+    def mlp_init(self, initialiser, sizes, n, seed, target):
+        if initialiser != "torch-linear":
+            return super().mlp_init(initialiser, sizes, n, seed, target)
+        rng = np.random.default_rng(seed)
+        params = []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            bound = 1 / math.sqrt(fan_out)  # BUG: nn.Linear's bound is 1/√fan_in
+            params += [rng.uniform(-bound, bound, (n, fan_in, fan_out)), rng.uniform(-bound, bound, (n, fan_out))]
+        return tuple(p.astype(target.np_dtype) for p in params)
+
+
+class BatchedFirst512(Numpy):
+    name = "mutant-batched-first-512"
+
+    def mlp_train_batched(self, params, X, y, optimizer, steps, target):
+        head = super().mlp_train_batched(tuple(p[:512] for p in params), X, y, optimizer, steps, target)
+        if params[0].shape[0] <= 512:
+            return head
+        # BUG: nets past the first chunk of 512 are returned untrained
+        rest = tuple(np.asarray(p[512:], dtype=target.np_dtype) for p in params)
+        first_loss = super().mlp_train_batched(rest, X, y, optimizer, 1, target).losses
+        losses = np.concatenate([head.losses, np.repeat(first_loss, steps, axis=0)], axis=1)
+        return BatchedRun(tuple(np.concatenate([h, r]) for h, r in zip(head.params, rest)), losses)

@@ -1,0 +1,397 @@
+"""reference/convergence.py, the many-net adapters' generators, the convergence report, and the checks' planted bugs."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+
+import numpy as np
+import pytest
+
+from gatespec.conformance import cases as C
+from gatespec.conformance import convergence_report
+from gatespec.conformance.interface import Target
+from gatespec.reference import convergence as cv
+from gatespec.reference import gates, golden, init, mlp
+
+XOR = gates.gate("xor")
+Z95 = 1.959963984540054  # Φ⁻¹(0.975)
+
+pytest_plugins = ["pytester"]
+
+
+# ----------------------------------------------------------------------------- many nets = each net alone
+
+
+@pytest.mark.parametrize("optimizer", [mlp.SGD(0.5), mlp.Adam(0.5)], ids=lambda o: o.id)
+@pytest.mark.parametrize("sizes", [(2, 2, 1), (3, 4, 3, 1)])
+def test_train_many_is_train_of_each_net(sizes, optimizer):
+    X, y = (XOR.X, XOR.y) if sizes[0] == 2 else (gates.gate("parity-3").X, gates.gate("parity-3").y)
+    params = cv.init_many("standard-normal", sizes, 5, np.random.default_rng(3))
+    run = cv.train_many(params, X, y, optimizer, 60)
+    assert run.losses.shape == (60, 5)
+    for b in range(5):
+        alone = mlp.train(cv.net(params, b), X, y, optimizer, 60)
+        # Same formulas, summed in another order: float64 rounding only, 60 steps of a short chain.
+        np.testing.assert_allclose(run.losses[:, b], alone.losses, rtol=1e-12, atol=1e-12)
+        for mine, theirs in zip(cv.net(run.params, b), alone.final):
+            np.testing.assert_allclose(mine, theirs, rtol=1e-11, atol=1e-11)
+
+
+def test_train_many_leaves_its_input_alone_and_logits_match_forward():
+    params = cv.init_many("torch-linear", (2, 2, 1), 3, np.random.default_rng(0))
+    before = [p.copy() for p in params]
+    cv.train_many(params, XOR.X, XOR.y, mlp.SGD(0.5), 3)
+    assert all(np.array_equal(a, b) for a, b in zip(params, before))
+    z = cv.logits_many(params, XOR.X)
+    for b in range(3):
+        np.testing.assert_allclose(z[b], mlp.forward(cv.net(params, b), XOR.X)[0], rtol=1e-14, atol=1e-15)
+        np.testing.assert_allclose(cv.losses_many(params, XOR.X, XOR.y)[b], mlp.loss(cv.net(params, b), XOR.X, XOR.y))
+
+
+def test_init_many_draws_nets_one_after_another():
+    many = cv.init_many("keras-glorot", (2, 2, 1), 3, np.random.default_rng(5))
+    rng = np.random.default_rng(5)
+    for b in range(3):
+        one = init.keras_glorot_uniform((2, 2, 1), rng)
+        assert all(np.array_equal(m, o) for m, o in zip(cv.net(many, b), one))
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ((np.zeros((2, 2)), np.zeros((2,))), "params[W1]: expected rank 3"),
+        ((np.zeros((2, 2, 2)), np.zeros((3, 2)), np.zeros((2, 2, 1)), np.zeros((2, 1))), "params[b1]"),
+        ((np.zeros((2, 2, 2)), np.zeros((2, 2))), "one output unit"),
+        ((np.zeros((2, 2, 2), dtype=np.float32), np.zeros((2, 2))), "float64"),
+    ],
+)
+def test_bad_stacks_are_refused_naming_the_argument(bad, message):
+    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        cv.train_many(bad, XOR.X, XOR.y, mlp.SGD(0.5), 1)
+
+
+# ----------------------------------------------------------------------------- outcomes
+
+
+def _outcome(p: tuple[float, ...], descending: float = 0.0) -> str:
+    """Classify one net whose outputs are ``p`` and whose loss fell by ``descending`` over the window."""
+    z = np.log(np.array(p) / (1 - np.array(p)))[None, :]
+    final = float(np.sum(np.logaddexp(0, z) - XOR.y * z))
+    losses = np.full((cv.WINDOW, 1), final + descending)
+    return str(cv.classify(z, XOR.y, losses)[0])
+
+
+@pytest.mark.parametrize(
+    "p, outcome",
+    [
+        ((0.01, 0.99, 0.99, 0.01), "learned"),
+        ((0.2, 0.8, 0.8, 0.2), "unconverged"),  # every row right with margin, loss 0.89 ≥ ln(4/3): not yet
+        ((0.49, 0.51, 0.5, 0.5), "stuck"),
+        ((0.005, 0.664, 0.664, 0.668), "one-wrong"),  # three tied at ⅔: y = 0 on the last row
+        ((0.004, 0.996, 0.499, 0.502), "two-at-half"),
+        ((0.1, 0.9, 0.95, 0.6), "unconverged"),  # three rows learned
+    ],
+)
+def test_classify_by_rows_learned(p, outcome):
+    assert _outcome(p) == outcome
+
+
+def test_a_net_still_descending_is_unconverged_whatever_its_rows():
+    assert _outcome((0.49, 0.51, 0.5, 0.5), descending=cv.DESCENDING) == "unconverged"
+    assert _outcome((0.49, 0.51, 0.5, 0.5), descending=0.9 * cv.DESCENDING) == "stuck"
+
+
+def test_learned_threshold_forces_every_row_right_with_margin():
+    # −ln q_i ≤ l < ln(4/3) for every i, so q_i > ¾: at the threshold the one imperfect row has q = ¾ exactly.
+    q = 0.75
+    assert math.isclose(-math.log(q), cv.LEARNED_LOSS)
+
+
+@pytest.mark.parametrize(
+    "net, outcome",
+    [
+        (golden.TRAINED_NETS[1], "learned"),  # raw autograd cell, In [26]/In [27]
+        (golden.TRAINED_NETS[3], "stuck"),  # nn.Sequential cell: (0.4998, 0.4999, 0.5001, 0.5001)
+        (golden.TRAINED_NETS[5], "learned"),  # optimizer cell
+        (golden.TRAINED_NETS[7], "two-at-half"),  # custom-class cell: (0.5039, 0.4938, 0.9922, 0.0101)
+    ],
+    ids=lambda x: x if isinstance(x, str) else x.cell.split(",")[0][:40],
+)
+def test_the_notebooks_xor_nets_are_classified_as_the_issue_describes_them(net, outcome):
+    assert net.gate == "xor"
+    layout = mlp.from_notebook_raw if net.layout == "raw" else mlp.from_torch
+    params = tuple(p[None] for p in layout(tuple(np.array(a, dtype=float) for a in net.params)))
+    z = cv.logits_many(params, XOR.X)
+    flat = np.full((cv.WINDOW, 1), float(cv.losses_many(params, XOR.X, XOR.y)[0]))
+    assert cv.classify(z, XOR.y, flat)[0] == outcome
+
+
+def test_summarise_counts_partition_the_nets_and_the_curve_ends_at_the_rate():
+    params = cv.init_many("standard-normal", (2, 2, 1), 40, np.random.default_rng(1))
+    run = cv.train_many(params, XOR.X, XOR.y, mlp.SGD(0.5), 300)
+    stats = cv.summarise(run.params, run.losses, XOR.X, XOR.y)
+    assert stats.n == 40 and set(stats.counts) == set(cv.OUTCOMES)
+    assert stats.curve.shape == (301,) and stats.curve[0] == 0.0 and stats.curve[-1] == stats.rate
+    final = cv.losses_many(run.params, XOR.X, XOR.y)
+    assert stats.learned == int(np.sum(final < cv.LEARNED_LOSS))
+
+
+# ----------------------------------------------------------------------------- Wilson and the two-sample test
+
+
+def test_wilson_interval_known_values():
+    # 5 of 10 and 0 of 10 at 95%: the textbook values (Newcombe 1998, Table I: method 3).
+    lo, hi = cv.wilson_interval(5, 10)
+    assert math.isclose(lo, 0.2366, abs_tol=5e-5) and math.isclose(hi, 0.7634, abs_tol=5e-5)
+    assert cv.wilson_interval(0, 10) == (0.0, pytest.approx(Z95**2 / (10 + Z95**2)))
+    assert cv.wilson_interval(10, 10) == (pytest.approx(10 / (10 + Z95**2)), 1.0)
+
+
+@pytest.mark.parametrize("k, n", [(1, 7), (300, 1000), (999, 1000), (37, 50)])
+def test_wilson_ends_solve_the_score_equation(k, n):
+    p_hat = k / n
+    for p in cv.wilson_interval(k, n):
+        assert math.isclose(abs(p_hat - p), Z95 * math.sqrt(p * (1 - p) / n), rel_tol=1e-9)
+
+
+def test_two_proportion_test_against_the_closed_form():
+    z, p = cv.two_proportion_test(45, 100, 30, 100)
+    pooled = 75 / 200
+    z_expected = 0.15 / math.sqrt(pooled * (1 - pooled) * (2 / 100))
+    assert math.isclose(z, z_expected, rel_tol=1e-12)
+    assert math.isclose(p, math.erfc(z_expected / math.sqrt(2)), rel_tol=1e-9)  # 2(1 − Φ(z)) = erfc(z/√2)
+    assert cv.two_proportion_test(0, 10, 0, 20) == (0.0, 1.0)
+    z_far, p_far = cv.two_proportion_test(1000, 1000, 0, 1000)
+    assert z_far > 40 and 0.0 <= p_far < 1e-300
+
+
+@pytest.mark.parametrize("args", [(11, 10), (-1, 10), (3, 0), (2.0, 10)])
+def test_bad_counts_are_refused(args):
+    with pytest.raises(ValueError, match=r"^(k|n)"):
+        cv.wilson_interval(*args)
+
+
+# ----------------------------------------------------------------------------- initial laws and their tests
+
+
+@pytest.mark.parametrize("name", init.INITIALISERS)
+def test_reference_initialisers_draw_their_laws(name):
+    sizes = (3, 5, 1)
+    params = cv.init_many(name, sizes, 2000, np.random.default_rng(11))
+    for p, law in zip(params, cv.laws(name, sizes)):
+        if law.kind == "zero":
+            assert np.all(p == 0)
+            continue
+        if law.kind == "uniform":
+            assert np.all(np.abs(p) <= law.scale)
+        for test in (cv.mean_test, cv.variance_test, cv.ks_test):
+            assert test(p, law)[1] > C.INIT_ALPHA, (name, law, test.__name__)
+
+
+def test_law_tests_reject_a_wrong_law():
+    x = np.random.default_rng(0).uniform(-1, 1, 4000)
+    assert cv.variance_test(x, cv.Law("uniform", math.sqrt(2)))[1] < 1e-12  # bound ×√2: variance doubled
+    assert cv.ks_test(x, cv.Law("normal", 1 / math.sqrt(3)))[1] < 1e-6  # same variance, wrong shape
+    assert cv.mean_test(x + 0.1, cv.Law("uniform", 1.0))[1] < 1e-12
+
+
+def test_ks_statistic_matches_the_definition():
+    x = np.array([-0.5, 0.1, 0.3, 0.9])
+    law = cv.Law("uniform", 1.0)
+    grid = np.linspace(-1.5, 1.5, 300001)
+    empirical = np.searchsorted(np.sort(x), grid, side="right") / x.size
+    brute = np.max(np.abs(empirical - law.cdf(grid)))
+    assert math.isclose(cv.ks_test(x, law)[0], brute, abs_tol=1e-4)
+
+
+# ----------------------------------------------------------------------------- the cases' stated conditioning
+
+
+def _amplification(params, optimizer, steps) -> float:
+    """Largest growth of a relative 1e-9 change of any one entry, over the whole run (cases.py's measure)."""
+    base = mlp.train(params, XOR.X, XOR.y, optimizer, steps)
+    worst = 1.0
+    for k, p in enumerate(params):
+        for idx in np.ndindex(p.shape):
+            bumped = [q.copy() for q in params]
+            delta = 1e-9 * max(abs(bumped[k][idx]), 1.0)
+            bumped[k][idx] += delta
+            other = mlp.train(tuple(bumped), XOR.X, XOR.y, optimizer, steps)
+            moved = [np.max(np.abs(a - b)) for a, b in zip(base.params, other.params)]
+            worst = max(worst, max(moved) / delta, np.max(np.abs(base.losses - other.losses)) / delta)
+    return worst
+
+
+@pytest.mark.parametrize("case", C.BATCHED_CASES, ids=lambda c: c.id)
+def test_batched_cases_state_their_measured_amplification(case):
+    measured = max(_amplification(case.net(b), case.optimizer, case.steps) for b in range(len(C.BATCHED_SEEDS)))
+    # The stated factor bounds the measurement and is that measurement rounded up, never a padded budget.
+    assert measured <= case.amplification <= 1.05 * measured + 0.5, (measured, case.amplification)
+
+
+# ----------------------------------------------------------------------------- the adapters' generators
+
+
+def _impl(name):
+    from gatespec.conformance import registry
+
+    (entry,) = registry.select([name])
+    if not entry.available:
+        pytest.skip(f"{name} unavailable: {entry.reason}")
+    return entry.impl
+
+
+def test_numpy_and_torch_initialisers_leave_global_generators_as_found():
+    torch = pytest.importorskip("torch")
+    # numpy's legacy global generator is the state a user's np.random.seed would set.
+    state = np.random.get_state()[1].copy()  # noqa: NPY002
+    _impl("numpy").mlp_init("torch-linear", (2, 2, 1), 10, 0, Target("float32"))
+    assert np.array_equal(np.random.get_state()[1], state)  # noqa: NPY002
+    for name in ("torch-autograd", "torch-nn", "torch-module"):
+        impl = _impl(name)
+        before = torch.random.get_rng_state()
+        impl.mlp_init(impl.initialisers[0], (2, 2, 1), 10, 0, Target("float32"))
+        assert torch.equal(torch.random.get_rng_state(), before), name
+
+
+def test_torch_module_styles_draw_what_seeded_nn_linear_draws():
+    torch = pytest.importorskip("torch")
+    params = _impl("torch-optim").mlp_init("torch-linear", (2, 2, 1), 2, 3, Target("float64"))
+    torch.manual_seed(3)  # the user's idiom the adapter reproduces (its fork_rng restores the state)
+    state = torch.random.get_rng_state()
+    try:
+        first = torch.nn.Sequential(
+            torch.nn.Linear(2, 2, dtype=torch.float64), torch.nn.Sigmoid(), torch.nn.Linear(2, 1, dtype=torch.float64)
+        )
+        np.testing.assert_array_equal(params[0][0], first[0].weight.detach().numpy().T)
+        np.testing.assert_array_equal(params[3][0], first[2].bias.detach().numpy())
+    finally:
+        torch.random.set_rng_state(state)
+
+
+def test_tensorflow_initialisers_leave_the_global_generator_as_found():
+    tf = pytest.importorskip("tensorflow")
+    impl = _impl("tf-function")
+    before = tf.random.get_global_generator().state.numpy().copy()
+    for name in impl.initialisers:
+        impl.mlp_init(name, (2, 2, 1), 10, 0, Target("float32"))
+    assert np.array_equal(tf.random.get_global_generator().state.numpy(), before)
+
+
+# ----------------------------------------------------------------------------- the report
+
+
+def _row(impl="numpy", outcome="pass") -> dict:
+    stats = {
+        "n": 1000,
+        "learned": 700,
+        "rate": 0.7,
+        "interval": [0.67, 0.73],
+        "counts": {"learned": 700, "stuck": 1, "one-wrong": 30, "two-at-half": 260, "unconverged": 9},
+        "curve": [0.0, 0.5, 0.7],
+    }
+    return {
+        "impl": impl,
+        "framework": "numpy",
+        "case": "xor-standard-normal-sgd-0.5",
+        "initialiser": "standard-normal",
+        "optimizer": "sgd-0.5",
+        "dtype": "float32",
+        "steps": 20,
+        "alpha": 1e-3,
+        "z": 0.5,
+        "p_value": 0.6,
+        "seconds": {"init": 0.1, "train": 0.6},
+        "outcome": outcome,
+        **stats,
+        "reference": {**stats, "seconds": 0.7},
+    }
+
+
+def test_report_appends_a_table_and_writes_plot_and_json(tmp_path):
+    pytest.importorskip("matplotlib")
+    (tmp_path / "conformance.md").write_text("# gatespec conformance matrix\n")
+    convergence_report.write(tmp_path, [_row(), _row("autograd", "fail")])
+    md = (tmp_path / "conformance.md").read_text()
+    assert md.startswith("# gatespec conformance matrix\n") and "## XOR convergence" in md
+    assert "| **reference** | standard-normal | sgd-0.5 | 700/1000 | 0.700 | [0.670, 0.730] | 1 | 30 | 260 | 9 |" in md
+    assert "| autograd |" in md and "**FAIL**" in md and "![" in md
+    assert (tmp_path / convergence_report.PLOT).stat().st_size > 0
+    assert len(json.loads((tmp_path / "convergence.json").read_text())) == 2
+
+
+def test_report_without_matplotlib_says_so(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
+    (tmp_path / "conformance.md").write_text("")
+    convergence_report.write(tmp_path, [_row()])
+    assert "not made: matplotlib is not installed" in (tmp_path / "conformance.md").read_text()
+    assert not (tmp_path / convergence_report.PLOT).exists()
+
+
+def test_no_statistics_no_section(tmp_path):
+    (tmp_path / "conformance.md").write_text("x\n")
+    convergence_report.write(tmp_path, [])
+    assert (tmp_path / "conformance.md").read_text() == "x\n" and not (tmp_path / "convergence.json").exists()
+
+
+# ----------------------------------------------------------------------------- every check bites
+
+
+@pytest.mark.parametrize(
+    "mutant, name, select, quantity",
+    [
+        (
+            "BatchedMeanLoss",
+            "mutant-batched-mean-loss",
+            "test_mlp_batched_training_matches_each_net_alone and float64",
+            "net 0 of 4, final W1, *",
+        ),
+        (
+            "LinearBoundFromFanOut",
+            "mutant-linear-fan-out",
+            "test_mlp_init_draws_from_its_distribution and torch-linear",
+            "W2 of 1000 nets*",
+        ),
+        (
+            "BatchedFirst512",
+            "mutant-batched-first-512",
+            "test_xor_convergence_rate_matches_reference and torch-linear and sgd",
+            "rate of nets learned after 1000 steps*",
+        ),
+    ],
+    ids=["batched", "init", "rate"],
+)
+def test_convergence_check_catches_planted_bug(pytester, mutant, name, select, quantity):
+    result = pytester.runpytest_inprocess(
+        "--pyargs",
+        "gatespec.conformance.test_convergence",
+        "--impl",
+        f"tests.convergence_mutants:{mutant}",
+        "-k",
+        select,
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "-rf",
+    )
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) >= 1, result.stdout.str()
+    result.stdout.fnmatch_lines([f"*{name} / * / {quantity}"])
+
+
+def test_the_rate_mutant_passes_the_other_two_checks(pytester):
+    result = pytester.runpytest_inprocess(
+        "--pyargs",
+        "gatespec.conformance.test_convergence",
+        "--impl",
+        "tests.convergence_mutants:BatchedFirst512",
+        "-m",
+        "not convergence",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+    )
+    outcomes = result.parseoutcomes()
+    assert "failed" not in outcomes and outcomes.get("passed", 0) >= 7, result.stdout.str()
