@@ -1,0 +1,136 @@
+"""Two runs with the same options give the same numbers: cases, reference values and the conformance report.
+
+The cases draw from seeded generators only, so two processes with different hash seeds and a
+different legacy global numpy state build the same cases and the same float64 reference values,
+bit for bit.  The conformance report of two separate runs with the same options is identical:
+it holds outcomes and error-to-tolerance ratios, no durations or timestamps, so there is nothing
+run-dependent to leave out.  Hypothesis runs derandomised wherever CI runs.
+"""
+
+from __future__ import annotations
+
+import configparser
+import dataclasses
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from importlib.util import find_spec
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gatespec.conformance import registry
+
+pytest_plugins = ["pytester"]
+
+ROOT = Path(__file__).resolve().parent.parent
+SUITE = "gatespec.conformance.test_conformance"
+# One check of each kind: forward values, gradients, one SGD and one Adam step, whole trajectories.
+CHECKS = (
+    "threshold_predictions or mlp_forward_matches or mlp_loss_and_gradients_match or mlp_one_sgd_step "
+    "or mlp_one_adam_step or mlp_sgd_trajectory or logistic_gradient_descent_trajectory"
+)
+# numpy always, and torch.optim's SGD and Adam where torch is installed (a third framework would
+# double the time: jitting each Adam step costs JAX ~2 s; tests/test_isolation.py runs them all).
+IMPLS = ["numpy", *(["torch-optim"] if find_spec("torch") else [])]
+
+
+def _add(h, value) -> None:
+    """Feed arrays (and tuples of them) to the hash with their shapes, as float64 bytes."""
+    if isinstance(value, tuple):
+        for v in value:
+            _add(h, v)
+    elif isinstance(value, np.ndarray):
+        a = np.ascontiguousarray(value, dtype=np.float64)
+        h.update(repr(a.shape).encode())
+        h.update(a.tobytes())
+
+
+def reference_digest() -> str:
+    """sha256 of every array of every case in gatespec.conformance.cases and of the reference's runs on them."""
+    from gatespec.conformance import cases as C
+    from gatespec.reference import logistic, mlp, perceptron
+
+    h = hashlib.sha256()
+    for name in sorted(vars(C)):
+        value = getattr(C, name)
+        for case in value if isinstance(value, tuple) else (value,):
+            if dataclasses.is_dataclass(case) and not isinstance(case, type):
+                h.update(f"{name}/{getattr(case, 'id', '')}".encode())
+                for f in dataclasses.fields(case):
+                    _add(h, getattr(case, f.name))
+    for c in C.GATES:
+        _add(h, perceptron.train_online(c.gate.Xb, c.gate.y, c.w, C.PERCEPTRON_ETA, c.order).weights)
+    for c in C.MLP_CASES:
+        g = c.gate
+        _add(h, mlp.loss_and_grads(c.params, g.X, g.y)[1])
+        _add(h, C.reference_adam_step(c.params, g.X, g.y, C.ADAM))
+        if c.steps:
+            run = mlp.train(c.params, g.X, g.y, c.sgd, c.steps)
+            _add(h, (*run.params, run.losses))
+    for c in C.LOGISTIC_CASES:
+        run = logistic.gradient_descent(c.gate.Xb, c.gate.y, c.w, c.eta, c.steps)
+        _add(h, (run.weights, run.losses))
+    for c in C.SINGLE_EXAMPLE:
+        with np.errstate(over="ignore"):
+            _add(h, logistic.single_example_loss_and_grad(c.x, c.w))
+    return h.hexdigest()
+
+
+def _digest_in_a_new_process(hash_seed: str, numpy_seed: int) -> str:
+    # A different legacy global numpy state before the cases are built: a case that drew from
+    # np.random's global generator instead of a seeded one would come out different.
+    code = f"import numpy as np; np.random.seed({numpy_seed}); from tests.test_determinism import reference_digest; "
+    code += "print(reference_digest())"
+    env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def test_cases_and_reference_values_are_the_same_bit_for_bit_in_every_process():
+    digests = {_digest_in_a_new_process("0", 1), _digest_in_a_new_process("1", 2), reference_digest()}
+    assert len(digests) == 1, digests
+
+
+def _report(pytester: pytest.Pytester, monkeypatch, hash_seed: str) -> tuple[dict, str]:
+    monkeypatch.setenv("PYTHONHASHSEED", hash_seed)
+    out = pytester.path / f"report-{hash_seed}"
+    # By module:attr: a registered name would have each run import every framework to find it.
+    impls = [arg for name in IMPLS for arg in ("--impl", registry.BUILTINS[name][1])]
+    # Each run in a process of its own, so that nothing cached by the first reaches the second.
+    result = pytester.runpytest_subprocess(
+        "--pyargs", SUITE, *impls, "-k", CHECKS, "--gatespec-report", str(out), "-p", "no:cacheprovider"
+    )
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    return json.loads((out / "conformance.json").read_text()), (out / "conformance.md").read_text()
+
+
+def test_two_runs_write_the_same_report(pytester, monkeypatch):
+    first, first_md = _report(pytester, monkeypatch, "0")
+    second, second_md = _report(pytester, monkeypatch, "1")
+    assert sorted(first["implementations"]) == sorted(IMPLS)
+    # Measured ratios, not only outcomes: a comparison's error over its tolerance, bit for bit.
+    assert sum(r["worst_ratio"] is not None for r in first["results"]) > 0
+    assert first == second
+    assert first_md == second_md
+
+
+def test_hypothesis_is_derandomised_in_ci():
+    code = "import tests.conftest; from hypothesis import settings; print(settings.default.derandomize)"
+    env = {k: v for k, v in os.environ.items() if k != "CI"} | {"PYTHONPATH": str(ROOT)}
+    run = lambda env: subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True)  # noqa: E731
+    assert run(env | {"CI": "true"}).stdout.strip() == "True"
+    assert run(env).stdout.strip() == "False"  # locally hypothesis explores new examples
+
+
+def test_ci_selects_the_derandomised_profile():
+    # .ci/run exports CI for tox, and every tox env passes it on to pytest.
+    assert "\nexport CI=true\n" in (ROOT / ".ci" / "run").read_text()
+    tox = configparser.ConfigParser(interpolation=None)
+    tox.read(ROOT / "tox.ini")
+    assert "CI" in tox["testenv"]["pass_env"].split()
+    overriding = [s for s in tox.sections() if s.startswith("testenv:") and "pass_env" in tox[s]]
+    assert all("CI" in tox[s]["pass_env"].split() for s in overriding), overriding
