@@ -83,13 +83,24 @@ ROWS = [
         select=f"({BROKEN} and xor-2-2-1-float64)",
         forward=1,
     ),
+    # xdist's workers run tests in their main thread, so the signal method works there too, and
+    # the controller's report still shows the failure.
+    Row(
+        "hangs-under-xdist",
+        "tests.misbehaving:Hangs",
+        1,
+        f"FAILED *::{BROKEN}[[]misbehaving-hangs-xor-2-2-1-float64] - Failed: Timeout (>2.0s) from pytest-timeout.",
+        args=("--gatespec-timeout", "2", "-n", "2"),
+        select=f"({BROKEN} and xor-2-2-1-float64)",
+        forward=1,
+    ),
 ]
 
 
 def _run(pytester: pytest.Pytester, row: Row, report: Path) -> pytest.RunResult:
     args = (SUITE, "--impl", row.impl, "--impl", CONTROL, "-k", f"{row.select} or {INTACT}")
     args += ("--gatespec-report", str(report), "-p", "no:cacheprovider", "-rf", *row.args)
-    if row.id == "hangs":
+    if row.impl.endswith(":Hangs"):
         # In a process of its own: pytest-timeout's signal method needs the main thread, which a
         # pytester run inside an xdist worker or a thread-based runner may not be.
         return pytester.runpytest_subprocess("--pyargs", *args)
@@ -98,7 +109,10 @@ def _run(pytester: pytest.Pytester, row: Row, report: Path) -> pytest.RunResult:
 
 @pytest.mark.parametrize("row", ROWS, ids=lambda r: r.id)
 def test_misbehaving_implementation_fails_its_test_alone(pytester, monkeypatch, row: Row):
-    pytest.importorskip("pytest_timeout", reason="the hang is stopped by pytest-timeout (the test extra)")
+    if row.impl.endswith(":Hangs"):
+        pytest.importorskip("pytest_timeout", reason="the hang is stopped by pytest-timeout (the test extra)")
+    if "-n" in row.args:
+        pytest.importorskip("xdist", reason="pytest-xdist (the test extra) runs the workers")
     monkeypatch.setenv("PYTHONPATH", str(ROOT))  # a subprocess run imports tests.misbehaving
     monkeypatch.setenv("COLUMNS", "400")  # the short summary's "FAILED id - message", never cut at 80 columns
     report = pytester.path / "report"
