@@ -256,17 +256,22 @@ def test_numpy_and_torch_initialisers_leave_global_generators_as_found():
         assert torch.equal(torch.random.get_rng_state(), before), name
 
 
-def test_torch_module_styles_draw_what_seeded_nn_linear_draws():
+@pytest.mark.parametrize("name", ["torch-nn", "torch-module"])
+def test_torch_module_styles_draw_what_seeded_nn_linear_models_draw(name):
     torch = pytest.importorskip("torch")
-    params = _impl("torch-optim").mlp_init("torch-linear", (2, 2, 1), 2, 3, Target("float64"))
-    torch.manual_seed(3)  # the user's idiom the adapter reproduces (its fork_rng restores the state)
+    params = _impl(name).mlp_init("torch-linear", (2, 3, 1), 3, 3, Target("float64"))
     state = torch.random.get_rng_state()
     try:
-        first = torch.nn.Sequential(
-            torch.nn.Linear(2, 2, dtype=torch.float64), torch.nn.Sigmoid(), torch.nn.Linear(2, 1, dtype=torch.float64)
-        )
-        np.testing.assert_array_equal(params[0][0], first[0].weight.detach().numpy().T)
-        np.testing.assert_array_equal(params[3][0], first[2].bias.detach().numpy())
+        torch.manual_seed(3)  # the user's idiom: seed, then build one model per net
+        for b in range(3):
+            model = torch.nn.Sequential(
+                torch.nn.Linear(2, 3, dtype=torch.float64),
+                torch.nn.Sigmoid(),
+                torch.nn.Linear(3, 1, dtype=torch.float64),
+            )
+            expected = (model[0].weight.T, model[0].bias, model[2].weight.T, model[2].bias)
+            for mine, theirs in zip(params, expected):
+                np.testing.assert_array_equal(mine[b], theirs.detach().numpy())
     finally:
         torch.random.set_rng_state(state)
 
