@@ -324,7 +324,21 @@ def test_report_appends_a_table_and_writes_plot_and_json(tmp_path):
     assert "| **reference** | standard-normal | sgd-0.5 | 700/1000 | 0.700 | [0.670, 0.730] | 1 | 30 | 260 | 9 |" in md
     assert "| autograd |" in md and "**FAIL**" in md and "![" in md
     assert (tmp_path / convergence_report.PLOT).stat().st_size > 0
-    assert len(json.loads((tmp_path / "convergence.json").read_text())) == 2
+    payload = json.loads((tmp_path / "convergence.json").read_text())
+    assert len(payload["rows"]) == 2
+    # Both rows share one draw per implementation: 0.1 s counted once each, plus both runs.
+    assert payload["seconds_per_framework"] == pytest.approx({"numpy": 1.4, "reference": 0.7})
+
+
+def test_report_markdown_holds_no_timing(tmp_path):
+    fast, slow = _row(), _row()
+    slow["seconds"] = {"init": 9.0, "train": 99.0}
+    for name, row in (("fast", fast), ("slow", slow)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "conformance.md").write_text("")
+        convergence_report.write(tmp_path / name, [row])
+    # Two runs differ in their timings only: the markdown report must not.
+    assert (tmp_path / "fast" / "conformance.md").read_text() == (tmp_path / "slow" / "conformance.md").read_text()
 
 
 def test_report_without_matplotlib_says_so(tmp_path, monkeypatch):
