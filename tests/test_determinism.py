@@ -108,6 +108,7 @@ def _report(pytester: pytest.Pytester, monkeypatch, hash_seed: str) -> tuple[dic
     return json.loads((out / "conformance.json").read_text()), (out / "conformance.md").read_text()
 
 
+@pytest.mark.slow  # two processes that import torch and run 1000-step trajectories: ~30 s
 def test_two_runs_write_the_same_report(pytester, monkeypatch):
     first, first_md = _report(pytester, monkeypatch, "0")
     second, second_md = _report(pytester, monkeypatch, "1")

@@ -124,6 +124,7 @@ def _run_every_declared_operation(impl, target: Target) -> None:
                 pytest.fail(f"{impl.name} declares {capability.value} but raised NotSupported({exc})")
 
 
+@pytest.mark.slow  # compiling every operation of the compiled styles in two dtypes: ~50 s for all 13
 @pytest.mark.parametrize("name", list(registry.BUILTINS))
 def test_an_implementation_leaves_global_settings_and_the_reference_as_it_found_them(name):
     framework = registry.BUILTINS[name][0]
@@ -171,6 +172,7 @@ def _results(pytester: pytest.Pytester, names: list[str]) -> dict:
     return json.loads((out / "conformance.json").read_text())
 
 
+@pytest.mark.slow  # two processes that import torch, TensorFlow and JAX: ~40 s
 def test_implementations_give_the_same_results_in_either_order(pytester):
     if len(ORDER) < 3:
         pytest.skip(f"needs at least two frameworks beside numpy; installed: {', '.join(ORDER)}")
