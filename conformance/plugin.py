@@ -165,6 +165,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if callspec is not None and "impl" in callspec.params:
             if timeout and item.get_closest_marker("timeout") is None:
                 item.add_marker(pytest.mark.timeout(timeout))
+            if item.get_closest_marker("bench") is not None:
+                continue  # a benchmark times an implementation; it is no check of the matrix
             impl = callspec.params["impl"]
             target = callspec.params.get("target")
             case = callspec.params.get("case")
