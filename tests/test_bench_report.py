@@ -206,6 +206,7 @@ def test_rerun_reports_the_spread_of_every_ratio(tmp_path):
     first, second = _sample(tmp_path), _sample(tmp_path, fast_factor=0.6, name="second.json")
     assert cli.main(["report", str(first), "--rerun", str(second)]) == 0
     text = (tmp_path / "bench.md").read_text()
+    assert "| implementation | task | bench.json (this run) | second.json (--rerun) | change |" in text
     assert "| jax-scan | xor-train-1000 | 0.5 | 0.6 | +20% |" in text
     assert "Largest change of a ratio between the runs: 20%." in text
 

@@ -317,14 +317,15 @@ def plot(bench: Bench, out: Path) -> list[str] | None:
         if not krows:
             continue
         fig, ax = plt.subplots(figsize=(7.5, 5))
-        for i in bench.impls(kind):
+        colours = plt.get_cmap("tab20").colors  # 13 styles: the default 10-colour cycle would repeat
+        for n, i in enumerate(bench.impls(kind)):
             pts = sorted((r.extra[size_key], per_step(r)) for (_, ii), r in krows.items() if ii == i)
             if not pts:
                 continue
             xs, ys = zip(*pts)
             if kind == "batched":
                 ys = [x / y for x, y in zip(xs, ys)]
-            ax.plot(xs, ys, marker="o", ms=3, label=i, lw=2.5 if i == "numpy" else 1.2)
+            ax.plot(xs, ys, marker="o", ms=3, label=i, lw=2.5 if i == "numpy" else 1.2, color=colours[n % 20])
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xlabel(xlabel)
@@ -367,8 +368,8 @@ def gate(bench: Bench, specs: list[str], baseline: str = "numpy") -> list[str]:
     return violations
 
 
-def rerun(first: Bench, second: Bench, baseline: str = "numpy") -> tuple[list[str], float]:
-    """Ratios of two runs side by side; the table and the largest relative change."""
+def rerun(first: Bench, second: Bench, baseline: str = "numpy", names: tuple[str, str] = ("run 1", "run 2")):
+    """Ratios of two runs side by side (columns headed ``names``); the table and the largest relative change."""
     a, b = ratios(first, baseline), ratios(second, baseline)
     body, worst = [], 0.0
     for k in sorted(set(a) & set(b), key=lambda k: (TASK_ORDER.index(k[0]), _impl_key(k[1]))):
@@ -377,7 +378,7 @@ def rerun(first: Bench, second: Bench, baseline: str = "numpy") -> tuple[list[st
         change = b[k] / a[k] - 1
         worst = max(worst, abs(change))
         body.append([k[1], k[0], f"{a[k]:.3g}", f"{b[k]:.3g}", f"{change:+.0%}"])
-    table = _table(["implementation", "task", "run 1", "run 2", "change"], body)
+    table = _table(["implementation", "task", *names, "change"], body)
     return ["## Rerun: ratio to " + baseline + " in two runs", "", *table, ""], worst
 
 
@@ -410,7 +411,8 @@ def run(args: argparse.Namespace) -> int:
             raise ReportError(f"--baseline {args.baseline}: not in {args.json}")
         text = markdown(bench, args.baseline, plot(bench, out))
         if args.rerun:
-            table, worst = rerun(bench, load(args.rerun), args.baseline)
+            names = (f"{args.json.name} (this run)", f"{args.rerun.name} (--rerun)")
+            table, worst = rerun(bench, load(args.rerun), args.baseline, names)
             text += "\n" + "\n".join(table) + f"\nLargest change of a ratio between the runs: {worst:.0%}.\n"
         (out / "bench.md").write_text(text)
         print(f"gatespec: benchmark report written to {out / 'bench.md'}")
