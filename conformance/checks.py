@@ -114,8 +114,9 @@ def _record(impl, case, quantity, a, err, rel, ratio, tol: Tolerance, passed: bo
             dtype=str(a.dtype),
             max_abs=finite(err),
             max_rel=finite(rel),
-            rtol=tol.rtol,
-            atol=tol.atol,
+            # Plain floats: the record travels in the test report, which pytest-xdist must serialise.
+            rtol=float(tol.rtol),
+            atol=float(tol.atol),
             ratio=finite(ratio),
             passed=passed,
         )

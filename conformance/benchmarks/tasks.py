@@ -117,11 +117,11 @@ def amplification(params: Params, X: np.ndarray, y: np.ndarray, opt: SGD, steps:
     """
     base = mlp.train(params, X, y, opt, steps)
     bumped = [p.copy() for p in params]
-    delta = 1e-9 * max(abs(bumped[0][0, 0]), 1.0)
+    delta = 1e-9 * max(abs(float(bumped[0][0, 0])), 1.0)
     bumped[0][0, 0] += delta
     other = mlp.train(tuple(bumped), X, y, opt, steps)
     growth = max(float(np.max(np.abs(a - b))) / delta for a, b in zip(base.params, other.params) for a, b in zip(a, b))
-    return max(1.0, growth)
+    return max(1.0, float(growth))
 
 
 # ----------------------------------------------------------------------------- tasks
