@@ -233,10 +233,17 @@ def test_excluded_timings_are_listed_and_left_out(tmp_path):
 # ----------------------------------------------------------------------------- the harness, run
 
 
+def _timed_subprocess_env(monkeypatch, omp_threads: str) -> None:
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the subprocess imports tests.mutants
+    monkeypatch.setenv("OMP_NUM_THREADS", omp_threads)
+    # Under `-n 2` this test runs in an xdist worker, whose PYTEST_XDIST_WORKER the subprocess
+    # would inherit, and pytest-benchmark disables timing in a process that has it.
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+
+
 def test_a_wrong_implementation_is_not_benchmarked_and_the_json_says_why(pytester, monkeypatch):
     """A σ(2z) forward pass: its warm-up result disagrees, so no timing; the JSON lists it."""
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    _timed_subprocess_env(monkeypatch, "1")
     out = pytester.path / "b.json"
     result = pytester.runpytest_subprocess(
         "--pyargs", "gatespec.conformance.benchmarks", "--impl", "numpy", "--impl", "tests.mutants:SigmoidTanh",
@@ -255,8 +262,7 @@ def test_a_wrong_implementation_is_not_benchmarked_and_the_json_says_why(pyteste
 
 
 def test_timing_with_unpinned_threads_fails(pytester, monkeypatch):
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    _timed_subprocess_env(monkeypatch, "2")
     result = pytester.runpytest_subprocess(
         "--pyargs", "gatespec.conformance.benchmarks", "--impl", "numpy", "-k", "test_task and xor-forward",
         "-p", "no:xdist", "-p", "no:cacheprovider", "--benchmark-max-time", "0.01",
