@@ -57,6 +57,15 @@ def assert_close(
         raise AssertionError(_message(impl, case, quantity, header, a, d, bad, err, rel))
 
 
+def assert_close_params(
+    actual, desired, *, tol: Tolerance, impl: Any, case: Any, quantity: str, dtype: str | None = None
+) -> None:
+    """:func:`assert_close` on each parameter of the canonical layout, named W1, b1, W2, … in the message."""
+    for k, (a, d) in enumerate(zip(actual, desired)):
+        name = ("W", "b")[k % 2] + str(k // 2 + 1)
+        assert_close(a, d, tol=tol, impl=impl, case=case, quantity=f"{quantity} {name}", dtype=dtype)
+
+
 def assert_equal_exact(actual, desired, *, impl: Any, case: Any, quantity: str, dtype: str | None = None) -> None:
     """actual == desired elementwise, bit for bit in value; ``actual`` of ``dtype`` if given."""
     a, d = _pair(actual, desired, impl, case, quantity, dtype)

@@ -18,7 +18,13 @@ import pytest
 
 from gatespec.conformance import cases as C
 from gatespec.conformance import tolerances as T
-from gatespec.conformance.checks import assert_close, assert_equal_exact, central_gradient, require
+from gatespec.conformance.checks import (
+    assert_close,
+    assert_close_params,
+    assert_equal_exact,
+    central_gradient,
+    require,
+)
 from gatespec.conformance.interface import Capability, Target
 from gatespec.reference import logistic, mlp, perceptron
 
@@ -32,12 +38,6 @@ def _tol(impl, quantity: str, target: Target) -> T.Tolerance:
 def _trajectory_tol(impl, target: Target, steps: int, amplification: float) -> T.Tolerance:
     override = T.OVERRIDES.get((impl.name, "trajectory", target.dtype))
     return override or T.trajectory_tolerance(target.dtype, steps, amplification)
-
-
-def _close_params(actual, desired, *, tol, impl, case, quantity: str, dtype: str | None = None) -> None:
-    for k, (a, d) in enumerate(zip(actual, desired)):
-        name = ("W", "b")[k % 2] + str(k // 2 + 1)
-        assert_close(a, d, tol=tol, impl=impl, case=case, quantity=f"{quantity} {name}", dtype=dtype)
 
 
 # ----------------------------------------------------------------------------- threshold logic unit
@@ -92,7 +92,7 @@ def test_mlp_loss_and_gradients_match_reference(impl, case, target):
     tol, dt = _tol(impl, "value", target), target.dtype
     assert_close(loss, loss_ref, tol=tol, impl=impl, case=case, quantity="loss", dtype=dt)
     tol = _tol(impl, "gradient", target)
-    _close_params(grads, grads_ref, tol=tol, impl=impl, case=case, quantity="gradient", dtype=dt)
+    assert_close_params(grads, grads_ref, tol=tol, impl=impl, case=case, quantity="gradient", dtype=dt)
 
 
 @pytest.mark.gatespec_cases(C.LOGISTIC_CASES)
@@ -139,7 +139,9 @@ def test_reference_gradients_match_finite_differences(case):
     if isinstance(case, C.MLPCase):
         desired = _mlp_fd(lambda p: mlp.loss(p, g.X, g.y), case.params)
         actual = mlp.loss_and_grads(case.params, g.X, g.y)[1]
-        _close_params(actual, desired, tol=T.FINITE_DIFFERENCE, impl="reference", case=case, quantity="gradient vs FD")
+        assert_close_params(
+            actual, desired, tol=T.FINITE_DIFFERENCE, impl="reference", case=case, quantity="gradient vs FD"
+        )
     else:
         desired = central_gradient(lambda w: logistic.loss(g.Xb, g.y, w), np.array(case.w))
         actual = logistic.loss_and_grad(g.Xb, g.y, case.w)[1]
@@ -159,7 +161,7 @@ def test_mlp_autodiff_matches_finite_differences_of_its_own_loss(impl, case, tar
     desired = _mlp_fd(lambda p: impl.mlp_loss_and_grads(p, g.X, g.y, target)[0], case.params)
     actual = impl.mlp_loss_and_grads(case.params, g.X, g.y, target)[1]
     tol, dt = T.FINITE_DIFFERENCE, target.dtype
-    _close_params(actual, desired, tol=tol, impl=impl, case=case, quantity="gradient vs FD", dtype=dt)
+    assert_close_params(actual, desired, tol=tol, impl=impl, case=case, quantity="gradient vs FD", dtype=dt)
 
 
 @pytest.mark.gatespec_cases(FD_LOGISTIC)
@@ -198,7 +200,7 @@ def test_mlp_one_sgd_step(impl, case, target):
     tol, dt = _tol(impl, "value", target), target.dtype
     assert_close(run.losses, ref.losses, tol=tol, impl=impl, case=case, quantity="loss at θ₀", dtype=dt)
     tol = _tol(impl, "step", target)
-    _close_params(run.params, ref.params, tol=tol, impl=impl, case=case, quantity="SGD θ₀, θ₁", dtype=dt)
+    assert_close_params(run.params, ref.params, tol=tol, impl=impl, case=case, quantity="SGD θ₀, θ₁", dtype=dt)
 
 
 @pytest.mark.gatespec_cases(C.MLP_CASES)
@@ -209,7 +211,7 @@ def test_mlp_one_adam_step(impl, case, target):
     desired = C.reference_adam_step(case.params, g.X, g.y, C.ADAM)
     actual = tuple(p[1] for p in run.params)
     tol = _tol(impl, "step", target)
-    _close_params(actual, desired, tol=tol, impl=impl, case=case, quantity="Adam θ₁", dtype=target.dtype)
+    assert_close_params(actual, desired, tol=tol, impl=impl, case=case, quantity="Adam θ₁", dtype=target.dtype)
 
 
 # ----------------------------------------------------------------------------- whole trajectories
@@ -254,7 +256,7 @@ def test_mlp_sgd_trajectory(impl, case, target):
         quantity += f" (of {case.steps}: {C.EAGER_STYLES[impl.name]})"
     prefix = tuple(p[: steps + 1] for p in ref.params)
     dt = target.dtype
-    _close_params(run.params, prefix, tol=tol, impl=impl, case=case, quantity=quantity, dtype=dt)
+    assert_close_params(run.params, prefix, tol=tol, impl=impl, case=case, quantity=quantity, dtype=dt)
     assert_close(
         run.losses, ref.losses[:steps], tol=tol, impl=impl, case=case, quantity=f"losses, {quantity}", dtype=dt
     )
@@ -360,7 +362,7 @@ def test_mlp_loss_and_gradients_survive_saturation(impl, case, target):
     tol, dt = _tol(impl, "value", target), target.dtype
     assert_close(loss, loss_ref, tol=tol, impl=impl, case=case, quantity="saturated loss", dtype=dt)
     tol = _tol(impl, "gradient", target)
-    _close_params(grads, grads_ref, tol=tol, impl=impl, case=case, quantity="saturated grad", dtype=dt)
+    assert_close_params(grads, grads_ref, tol=tol, impl=impl, case=case, quantity="saturated grad", dtype=dt)
 
 
 @pytest.mark.gatespec_cases(C.SINGLE_EXAMPLE)

@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 
 from gatespec.conformance import tolerances as T
-from gatespec.conformance.checks import assert_close, require
+from gatespec.conformance.checks import assert_close, assert_close_params, require
 from gatespec.conformance.interface import BatchedRun, Capability, MLPTrajectory, Target
 from gatespec.reference import gates, mlp
 
@@ -75,21 +75,18 @@ def _check_task(impl, task: K.Task, result: Any) -> float | None:
     tol, desired = _task_tolerance(impl, task), _reference(task)
     if task.op == "mlp_forward":
         for name, a, d in zip(("logits", "probabilities"), result, desired):
-            assert_close(a, d, tol=tol, impl=impl, case=task, quantity=name)
+            assert_close(a, d, tol=tol, impl=impl, case=task, quantity=name, dtype=K.DTYPE)
         return None
     if task.op == "mlp_loss_and_grads":
         loss, grads = result
-        assert_close(loss, desired[0], tol=tol, impl=impl, case=task, quantity="loss")
-        _close_params(grads, desired[1], tol, impl, task, "gradient")
+        assert_close(loss, desired[0], tol=tol, impl=impl, case=task, quantity="loss", dtype=K.DTYPE)
+        assert_close_params(grads, desired[1], tol=tol, impl=impl, case=task, quantity="gradient", dtype=K.DTYPE)
         return float(loss)
     assert isinstance(result, MLPTrajectory), f"{impl.name}: mlp_train returned {type(result).__name__}"
-    _close_params(result.params, desired.params, tol, impl, task, "trajectory")
+    assert_close_params(
+        result.params, desired.params, tol=tol, impl=impl, case=task, quantity="trajectory", dtype=K.DTYPE
+    )
     return float(result.losses[-1])
-
-
-def _close_params(actual, desired, tol, impl, case, quantity: str) -> None:
-    for k, (a, d) in enumerate(zip(actual, desired)):
-        assert_close(a, d, tol=tol, impl=impl, case=case, quantity=f"{quantity} {('W', 'b')[k % 2]}{k // 2 + 1}")
 
 
 @functools.cache
@@ -106,8 +103,9 @@ def _check_batched(impl, task: K.BatchedTask, result: Any) -> float:
         run, amp = _reference_net(task, b)
         tol = K.sanity_tolerance(task, amp)
         mine = tuple(p[b] for p in result.params)
-        _close_params(mine, run.final, tol, impl, task, f"net {b} final")
-        assert_close(result.losses[:, b], run.losses, tol=tol, impl=impl, case=task, quantity=f"net {b} losses")
+        assert_close_params(mine, run.final, tol=tol, impl=impl, case=task, quantity=f"net {b} final", dtype=K.DTYPE)
+        losses = result.losses[:, b]
+        assert_close(losses, run.losses, tol=tol, impl=impl, case=task, quantity=f"net {b} losses", dtype=K.DTYPE)
     return float(np.mean(result.losses[-1]))
 
 
