@@ -125,7 +125,7 @@ def _record(impl, case, quantity, a, err, rel, ratio, tol: Tolerance, passed: bo
             max_rel=finite(rel),
             # Plain floats: the record travels in the test report, which pytest-xdist must serialise.
             rtol=float(tol.rtol),
-            atol=float(tol.atol),
+            atol=float(np.max(tol.atol)),
             ratio=finite(ratio),
             passed=passed,
         )

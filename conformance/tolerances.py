@@ -16,14 +16,19 @@ import numpy as np
 EPS = {"float32": float(np.finfo(np.float32).eps), "float64": float(np.finfo(np.float64).eps)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Tolerance:
+    """rtol and atol; atol may be an array of the compared quantity's shape (a bound per element)."""
+
     rtol: float
-    atol: float
+    atol: float | np.ndarray
     why: str
 
     def __str__(self) -> str:
-        return f"rtol={self.rtol:.3g}, atol={self.atol:.3g}"
+        atol = np.asarray(self.atol)
+        if atol.ndim == 0:
+            return f"rtol={self.rtol:.3g}, atol={float(atol):.3g}"
+        return f"rtol={self.rtol:.3g}, atol elementwise in [{atol.min():.3g}, {atol.max():.3g}]"
 
 
 def _eps_times(dtype: str, factor: float, why: str) -> Tolerance:
@@ -142,3 +147,219 @@ def tolerance(impl_name: str, quantity: str, dtype: str) -> Tolerance:
     except KeyError:
         known = sorted({q for q, _ in TOLERANCES})
         raise ValueError(f"quantity/dtype: no tolerance for ({quantity!r}, {dtype!r}); quantities: {known}") from None
+
+
+# ----------------------------------------------------------------------------- derived, per case
+#
+# The fixed factors above assume O(1) values in ≤ 2-layer nets.  The generated cases reach four
+# layers, eight units, 64 rows and logits beyond |z| = 1000, where a sum of large terms can cancel
+# to a small result and a fixed atol would fail a correct implementation.  So the MLP and
+# logistic checks take their budgets from a running error analysis of the case itself
+# (Higham, Accuracy and Stability of Numerical Algorithms, §3.1 and §3.3): every quantity gets
+# a first-order bound E, in units of the working precision's ε, on how far a correct
+# implementation's value may lie from the exact one, built from the reference's own float64
+# values.  Rules, each an upper bound:
+#
+#   - a sum or dot product of n terms: |fl(s) − s| ≤ γ_n Σ|terms| ≈ n ε Σ|terms| (any order,
+#     any blocking); a layer a = hW + b sums fan_in products and the bias, and the float32
+#     cast of W and b adds ½ ε|W| per term: n = fan_in + 2;
+#   - an input error propagates by the derivative: E(a) ⊇ E(h)|W|, E(σ(a)) ⊇ σ'(a)E(a);
+#   - σ, exp, log1p from any libm or any formula (1/(1+e^{−z}), ½(1+tanh(z/2)), autodiff of
+#     either): ≤ LIBM_ULPS absolute (σ ≤ 1, and the tanh form's cancellation is absolute);
+#   - the loss ℓ = softplus(z) − yz: ≤ LIBM_ULPS·(softplus(z) + |yz|) for any stable form, plus
+#     |σ(z) − y| E(z) from its input, and the N-row sum;
+#   - backprop δ_{l−1} = (δ_l W_lᵀ) ⊙ σ'(a): the product's sum (fan_out + 1 terms), δ's own
+#     error through |W|, and σ' evaluated from h or from a: E(σ') ≤ E(h) + |σ''(a)|E(a) + 4.
+#
+# Both sides round, the implementation in its dtype and the reference in float64: the budget is
+# SIDES · ε · E, with SIDES = 2 (in float32 the reference's share is ε₆₄/ε₃₂ ≈ 1e-9 of it, in
+# float64 as large as the implementation's).  rtol = LIBM_ULPS · ε on top covers the final
+# rounding of each result.  These are worst-case bounds (γ_n = nε where √n ε is typical), so a
+# correct implementation lands far inside them; a wrong formula, a dropped term or a
+# transposed weight is off by O(|value|) and far outside.
+
+LIBM_ULPS = 4.0
+SIDES = 2.0
+
+
+@dataclass(frozen=True, eq=False)
+class ErrorBounds:
+    """First-order bounds, in units of ε, on the error of every MLP quantity at one point θ.
+
+    ``z``, ``p``: (N,); ``loss``: a float; ``grads``: the canonical layout (W₁, b₁, …).
+    """
+
+    z: np.ndarray
+    p: np.ndarray
+    loss: float
+    grads: tuple[np.ndarray, ...]
+
+
+def _sigma(a: np.ndarray) -> np.ndarray:
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def mlp_error_bounds(params, X: np.ndarray, y: np.ndarray) -> ErrorBounds:
+    """The running error analysis above for the sigmoid MLP ``params`` on (X, y), in units of ε."""
+    n_layers = len(params) // 2
+    h, E_h = X, np.zeros_like(X)
+    hs, E_hs, slopes, E_as, curvatures = [], [], [], [], []
+    for layer in range(n_layers):
+        W, b = params[2 * layer], params[2 * layer + 1]
+        aW = np.abs(W)
+        a = h @ W + b
+        E_a = (W.shape[0] + 2) * (np.abs(h) @ aW + np.abs(b)) + E_h @ aW
+        hs.append(h)
+        E_hs.append(E_h)
+        if layer == n_layers - 1:
+            z, E_z = a[:, 0], E_a[:, 0]
+            break
+        s = _sigma(a)
+        slope = s * _sigma(-a)  # σ'(a)
+        slopes.append(slope)
+        E_as.append(E_a)
+        curvatures.append(slope * np.abs(1.0 - 2.0 * s))  # |σ''(a)|
+        h, E_h = s, slope * E_a + LIBM_ULPS
+    p = _sigma(z)
+    slope_z = p * _sigma(-z)
+    E_p = slope_z * E_z + LIBM_ULPS
+    terms = np.logaddexp(0.0, z) - y * z
+    E_rows = np.abs(p - y) * E_z + LIBM_ULPS * (np.logaddexp(0.0, z) + np.abs(y * z))
+    E_loss = float(np.sum(E_rows) + len(y) * np.sum(np.abs(terms)))
+    delta = (p - y)[:, None]
+    E_delta = (slope_z * E_z + LIBM_ULPS)[:, None]
+    grads: list[np.ndarray] = []
+    N = X.shape[0]
+    for layer in range(n_layers - 1, -1, -1):
+        h, E_h = hs[layer], E_hs[layer]
+        ad = np.abs(delta)
+        E_gW = N * (np.abs(h).T @ ad) + np.abs(h).T @ E_delta + E_h.T @ ad
+        E_gb = N * ad.sum(axis=0) + E_delta.sum(axis=0)
+        grads[:0] = [E_gW, E_gb]
+        if layer:
+            W = params[2 * layer]
+            aW = np.abs(W)
+            back = ad @ aW.T
+            E_back = (W.shape[1] + 1) * back + E_delta @ aW.T
+            slope, E_a = slopes[layer - 1], E_as[layer - 1]
+            E_slope = E_h + curvatures[layer - 1] * E_a + LIBM_ULPS
+            delta = (delta @ W.T) * slope
+            E_delta = E_back * slope + back * E_slope + back * slope
+    return ErrorBounds(E_z, E_p, E_loss, tuple(grads))
+
+
+def bounded(impl_name: str, quantity: str, dtype: str, E) -> Tolerance:
+    """The budget SIDES·ε·E (elementwise) with rtol LIBM_ULPS·ε, unless ``OVERRIDES`` holds one for the quantity.
+
+    ``quantity`` names the table row the bound replaces ("value", "gradient", "step",
+    "trajectory"), so that an override still applies.
+    """
+    if (impl_name, quantity, dtype) in OVERRIDES:
+        return OVERRIDES[impl_name, quantity, dtype]
+    e = EPS[dtype]
+    atol = SIDES * e * np.asarray(E, dtype=np.float64)
+    return Tolerance(LIBM_ULPS * e, atol, f"{SIDES:g}·ε({dtype})·E, E from a running error analysis of the case")
+
+
+# ----------------------------------------------------------------------------- trajectories
+#
+# A trajectory's error is every step's rounding carried forward by the training dynamics, which
+# may damp it (a converging run) or amplify it (leaving a plateau, Adam dividing by a small √v).
+# The budget propagates the per-step bounds through the reference's own dynamics: SAMPLES
+# copies of the float64 reference run are perturbed at every step by independent uniform noise
+# of ε(dtype)·(that step's bound) — on θ₀ (the cast), on each gradient (mlp_error_bounds at θ_t),
+# on the update's own roundings (θ', and Adam's m, v and quotient), and once per copy on lr, β₁,
+# β₂ and ε (the dtype may round them: a *systematic* change that accumulates linearly, which the
+# per-copy draw reproduces).  The noise has the size of the dtype's real rounding, so whatever
+# the dynamics do with it — damp it, amplify it, saturate it (Adam's m/(√v + ε) when g is far
+# below ε) — the copies do too.  Their root mean square deviation from the unperturbed run is the
+# spread σ_t of a correct implementation's error at every step and parameter, and the budget is
+#
+#     SIGMAS · SIDES_RMS · max_{t' ≤ t} σ_{t'}        (atol, elementwise; rtol = LIBM_ULPS·ε)
+#
+# with SIGMAS = 6 (the per-step noise is drawn up to its worst-case bound, itself several
+# times the typical rounding, so six of its standard deviations leave a correct run no
+# realistic way out), SIDES_RMS = √2 (two runs' independent errors: the implementation's and,
+# in float64, the reference's), and the running maximum over t so that a component whose
+# sensitivity crosses zero is not held to zero there.  A systematic change of an update rule
+# (a dropped bias correction, a decay not applied, a step size rounded in a float64 run) moves
+# the run by O(η|g|) per step, far beyond the spread of rounding.
+
+SAMPLES = 16
+SIGMAS = 6.0
+SIDES_RMS = float(np.sqrt(2.0))
+TRAJECTORY_SEED = 20261202
+# Roundings of one update beyond the gradient's: SGD θ − η·g (the product, the difference);
+# Adam m (2), v (3), the bias-corrected quotient m̂/(√v̂ + ε) (8: two corrections, √, +, ÷, ×η).
+ADAM_M_ULPS, ADAM_V_ULPS, ADAM_STEP_ULPS = 2.0, 3.0, 8.0
+
+
+@dataclass(frozen=True, eq=False)
+class TrajectorySpread:
+    """σ_t for ``dtype``: ``params[k]`` of shape (steps + 1, *θ_k.shape), ``losses`` (steps,); running maxima over t."""
+
+    dtype: str
+    params: tuple[np.ndarray, ...]
+    losses: np.ndarray
+
+    def budget(self, impl_name: str, steps: int | None = None) -> tuple[tuple[Tolerance, ...], Tolerance]:
+        """(per-parameter tolerances over steps 0…steps, the losses' tolerance), unless OVERRIDES holds one."""
+        n = len(self.losses) if steps is None else steps
+        if (impl_name, "trajectory", self.dtype) in OVERRIDES:
+            tol = OVERRIDES[impl_name, "trajectory", self.dtype]
+            return tuple(tol for _ in self.params), tol
+        why = f"{SIGMAS:g}·√2·σ_t, σ_t the spread of {SAMPLES} reference runs perturbed by ε({self.dtype}) roundings"
+        rtol = LIBM_ULPS * EPS[self.dtype]
+        factor = SIGMAS * SIDES_RMS
+        params = tuple(Tolerance(rtol, factor * p[: n + 1], why) for p in self.params)
+        return params, Tolerance(rtol, factor * self.losses[:n], why)
+
+
+def trajectory_spread(params, X: np.ndarray, y: np.ndarray, optimizer, steps: int, dtype: str) -> TrajectorySpread:
+    """σ_t of ``steps`` full-batch steps of ``optimizer`` (reference.mlp.SGD or Adam) from ``params``: see above."""
+    from gatespec.reference import convergence, mlp  # the reference's batched backprop serves the copies
+
+    rng = np.random.default_rng(TRAJECTORY_SEED)
+    K, e = SAMPLES, EPS[dtype]
+
+    def noise(shape) -> np.ndarray:
+        return e * rng.uniform(-1.0, 1.0, shape)
+
+    reference = mlp.train(tuple(params), X, y, optimizer, steps)
+    theta = tuple(p[..., None] * (1.0 + noise((*p.shape, K))) for p in params)  # the cast of θ₀
+    adam = isinstance(optimizer, mlp.Adam)
+    lr = optimizer.lr * (1.0 + noise(K))
+    if adam:
+        b1 = optimizer.beta1 * (1.0 + noise(K))
+        b2 = optimizer.beta2 * (1.0 + noise(K))
+        eps = optimizer.eps * (1.0 + noise(K))
+        m = tuple(np.zeros_like(p) for p in theta)
+        v = tuple(np.zeros_like(p) for p in theta)
+    deviations = [[p - r[0][..., None]] for p, r in zip(theta, reference.params)]
+    loss_dev = []
+    for t in range(steps):
+        bounds = mlp_error_bounds(reference.at(t), X, y)
+        losses, grads = convergence._losses_and_grads(theta, X, y)
+        loss_dev.append(losses + noise(K) * bounds.loss - reference.losses[t])
+        grads = tuple(g + noise(g.shape) * E[..., None] for g, E in zip(grads, bounds.grads))
+        if adam:
+            m = tuple(b1 * mi + (1 - b1) * g for mi, g in zip(m, grads))
+            v = tuple(b2 * vi + (1 - b2) * g * g for vi, g in zip(v, grads))
+            m = tuple(mi * (1.0 + ADAM_M_ULPS * noise(mi.shape)) for mi in m)
+            v = tuple(vi * (1.0 + ADAM_V_ULPS * noise(vi.shape)) for vi in v)
+            k = t + 1
+            updates = tuple((lr / (1 - b1**k)) * mi / (np.sqrt(vi) / np.sqrt(1 - b2**k) + eps) for mi, vi in zip(m, v))
+            updates = tuple(u * (1.0 + ADAM_STEP_ULPS * noise(u.shape)) for u in updates)
+        else:
+            updates = tuple(lr * g * (1.0 + noise(g.shape)) for g in grads)
+        theta = tuple(p - u for p, u in zip(theta, updates))
+        theta = tuple(p + noise(p.shape) * np.abs(p) for p in theta)
+        for k_, (p, r) in enumerate(zip(theta, reference.params)):
+            deviations[k_].append(p - r[t + 1][..., None])
+
+    def spread(dev: list[np.ndarray]) -> np.ndarray:
+        rms = np.sqrt(np.mean(np.square(np.stack(dev)), axis=-1))
+        return np.maximum.accumulate(rms, axis=0)
+
+    return TrajectorySpread(dtype, tuple(spread(d) for d in deviations), spread(loss_dev) if steps else np.zeros(0))

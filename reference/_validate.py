@@ -49,6 +49,15 @@ def positive(name: str, value: object) -> float:
     return float(value)
 
 
+def non_negative(name: str, value: object) -> float:
+    """Return ``value`` as a float if it is a finite real number ≥ 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise ValueError(f"{name}: expected a real number ≥ 0, got {value!r}")
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name}: expected a real number ≥ 0, got {value!r}")
+    return float(value)
+
+
 def count(name: str, value: object, minimum: int = 1) -> int:
     """Return ``value`` if it is an integer >= ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):

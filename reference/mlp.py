@@ -158,12 +158,12 @@ def _loss_and_grads(params: Params, X: np.ndarray, y: np.ndarray) -> tuple[float
 
 @dataclass(frozen=True)
 class SGD:
-    """θ ← θ − η ∇l(θ)."""
+    """θ ← θ − η ∇l(θ).  η = 0 is allowed: it must leave θ exactly as it is (a metamorphic check)."""
 
     lr: float = 0.5
 
     def __post_init__(self) -> None:
-        _validate.positive("lr", self.lr)
+        _validate.non_negative("lr", self.lr)
 
     @property
     def id(self) -> str:
@@ -187,7 +187,7 @@ class Adam:
     eps: float = 1e-8
 
     def __post_init__(self) -> None:
-        _validate.positive("lr", self.lr)
+        _validate.non_negative("lr", self.lr)  # 0: θ stays exactly as it is
         _validate.positive("eps", self.eps)
         for name in ("beta1", "beta2"):
             value = getattr(self, name)

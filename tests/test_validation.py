@@ -76,7 +76,7 @@ BAD = [
     Bad("mlp-label-rows", lambda: mlp.loss(P, XOR.X, XOR.y[:2]), r"y: expected 4 labels"),
     Bad("mlp-zero-steps", lambda: mlp.train(P, XOR.X, XOR.y, mlp.SGD(0.5), 0), r"steps: expected an integer >= 1"),
     Bad("mlp-not-an-optimizer", lambda: mlp.train(P, XOR.X, XOR.y, 0.5, 3), r"optimizer: expected"),
-    Bad("sgd-zero-lr", lambda: mlp.SGD(0.0), r"lr: expected a positive"),
+    Bad("sgd-negative-lr", lambda: mlp.SGD(-0.5), r"lr: expected a real number ≥ 0"),
     Bad("adam-beta-one", lambda: mlp.Adam(beta2=1.0), r"beta2: expected a number in \[0, 1\)"),
     Bad("init-bad-sizes", lambda: init.standard_normal((2, 0, 1), np.random.default_rng(0)), r"sizes: expected"),
     Bad("gates-too-many-inputs", lambda: gates.all_inputs(17), r"n: expected at most 16"),

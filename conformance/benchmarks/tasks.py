@@ -137,7 +137,6 @@ class Task:
     params: Params = field(compare=False, repr=False)
     steps: int = 0
     lr: float = 0.5
-    amplification: float = 1.0
     note: str = ""
 
     @property
@@ -194,7 +193,6 @@ TASKS = (
         "xor",
         XOR.params,
         steps=1000,
-        amplification=XOR.amplification,
         note="1000 full-batch SGD(0.5) steps, the loss computed every step",
     ),
 )

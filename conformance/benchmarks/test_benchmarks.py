@@ -65,7 +65,7 @@ def _task_tolerance(impl, task: K.Task) -> T.Tolerance:
     if task.name.startswith("parity"):
         return K.sanity_tolerance(task, _amplification(task))
     if task.op == "mlp_train" and task.steps > 1:
-        return T.trajectory_tolerance(K.DTYPE, task.steps, task.amplification)
+        return T.trajectory_tolerance(K.DTYPE, task.steps, _amplification(task))
     quantity = {"mlp_forward": "value", "mlp_loss_and_grads": "gradient", "mlp_train": "step"}[task.op]
     return T.tolerance(impl.name, quantity, K.DTYPE)
 

@@ -1,0 +1,345 @@
+"""Generated conformance cases: the factors implementations get wrong, varied by a covering design.
+
+The notebook's cases (``cases.py``) hold fixed exactly what realistic slips depend on: two
+weight layers, η = 0.5, one Adam step at default β, |z| below 62.  The cases here vary
+
+- depth, 1–4 weight layers, and widths 1–8 with fan-in ≠ fan-out in some layer of every net;
+- the gate, from the catalogue, with 1–6 inputs (2–64 rows);
+- the parameter scale: ``tiny`` (N(0, 10⁻⁶)), ``unit`` (N(0, 1)), ``large`` (N(0, 9)) and
+  ``saturating`` (hidden layers ×40, the last layer scaled until every |z| ≥ 1000, with some
+  rows confidently right and some confidently wrong);
+- SGD step sizes that are not powers of two (so a float32-rounded η shows in a float64 run),
+  from 10⁻³ to 1.7;
+- Adam's lr, β₁, β₂ and ε, each varied, beside the framework defaults (torch/optax
+  ε = 1e-8, Keras ε = 1e-7);
+- the logistic η and the perceptron η (dyadic, so perceptron runs stay exact).
+
+Every pair of factor levels appears in some case (:func:`pairwise`, a greedy covering design,
+deterministic), so the matrix grows by dozens of cases, not by the product of the levels.
+Parameters come from ``numpy.random.default_rng(seed)`` with a seed per case, so every case is
+the same in every process, and each is a frozen dataclass whose id names its factors
+(``majority-5-d3-5x7x2x1-saturating``, ``xor-2x3x1-adam-lr0.05-b0.5-0.99-e1e-08``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from gatespec.reference import gates, mlp
+from gatespec.reference.gates import Gate
+from gatespec.reference.mlp import SGD, Adam, Params
+
+SEED = 20261202
+
+# ----------------------------------------------------------------------------- covering design
+
+
+def pairwise(
+    factors: Mapping[str, Sequence[Any]],
+    seed: int,
+    allowed: Callable[[dict[str, Any]], bool] = lambda row: True,
+    candidates: int = 24,
+) -> list[dict[str, Any]]:
+    """Rows (factor → level) in which every allowed pair of levels of two factors appears at least once.
+
+    Greedy, in the manner of AETG (Cohen et al., IEEE TSE 1997): each row starts from the first
+    uncovered pair in a fixed order, fills the other factors one at a time with the level that
+    covers most new pairs, and the best of ``candidates`` such rows is kept.  A pair that no
+    allowed row can hold is dropped up front.  Deterministic: the seed orders the factors of each
+    candidate and nothing depends on hashing.
+    """
+    names = list(factors)
+    rng = np.random.default_rng(seed)
+
+    def pairs_of(row: dict[str, Any]) -> set[tuple[str, int, str, int]]:
+        idx = {f: list(factors[f]).index(row[f]) for f in row}
+        return {(a, idx[a], b, idx[b]) for a, b in itertools.combinations(names, 2) if a in row and b in row}
+
+    def completable(partial: dict[str, Any]) -> bool:
+        rest = [f for f in names if f not in partial]
+        return any(allowed({**partial, **dict(zip(rest, levels))}) for levels in itertools.product(*(factors[f] for f in rest)))
+
+    uncovered = sorted(
+        (a, i, b, j)
+        for a, b in itertools.combinations(names, 2)
+        for i, j in itertools.product(range(len(factors[a])), range(len(factors[b])))
+        if completable({a: factors[a][i], b: factors[b][j]})
+    )
+    rows: list[dict[str, Any]] = []
+    while uncovered:
+        todo = set(uncovered)
+        best, best_new = None, -1
+        a, i, b, j = uncovered[0]
+        for _ in range(candidates):
+            row = {a: factors[a][i], b: factors[b][j]}
+            for f in (names[k] for k in rng.permutation(len(names))):
+                if f in row:
+                    continue
+                scored = []
+                for level in factors[f]:
+                    trial = {**row, f: level}
+                    if completable(trial):
+                        scored.append((len(pairs_of(trial) & todo), -list(factors[f]).index(level), level))
+                row[f] = max(scored)[2]
+            new = len(pairs_of(row) & todo)
+            if allowed(row) and new > best_new:
+                best, best_new = row, new
+        rows.append({f: best[f] for f in names})
+        uncovered = [p for p in uncovered if p not in pairs_of(best)]
+    return rows
+
+
+def covered_pairs(factors: Mapping[str, Sequence[Any]], rows: Sequence[Mapping[str, Any]]) -> set:
+    """The (factor, level, factor, level) pairs the rows hold: what :func:`pairwise` promises to cover."""
+    return {
+        (a, list(factors[a]).index(r[a]), b, list(factors[b]).index(r[b]))
+        for r in rows
+        for a, b in itertools.combinations(list(factors), 2)
+    }
+
+
+# ----------------------------------------------------------------------------- factor levels
+
+# A catalogue gate for each input count, taken in turn: several kinds per width where the
+# catalogue has them (parity is the hardest, majority needs every input, and/or are nearly constant).
+GATES_BY_INPUTS: dict[int, tuple[str, ...]] = {
+    1: ("not",),
+    2: ("xor", "nand", "x1-and-not-x2", "or"),
+    3: ("majority-3", "parity-3", "and-3"),
+    4: ("parity-4", "or-4", "majority-4"),
+    5: ("majority-5", "and-5"),
+    6: ("parity-6", "or-6"),
+}
+DEPTHS = (1, 2, 3, 4)
+INPUTS = (1, 2, 3, 4, 5, 6)
+SCALES = ("tiny", "unit", "large", "saturating")
+STD = {"tiny": 1e-3, "unit": 1.0, "large": 3.0}
+# The saturating nets: hidden layers from N(0, 1) × HIDDEN_SATURATION, then the last layer scaled so
+# that the smallest |z| is SATURATED_LOGIT: e^{−1000} underflows in both dtypes, e^{1000} overflows in both.
+HIDDEN_SATURATION = 40.0
+SATURATED_LOGIT = 1000.0
+MAX_WIDTH = 8
+# Step sizes: none is a power of two, so each rounds differently in float32 and float64, from 1e-3 to 1.7.
+SGD_RATES = (0.001, 0.07, 0.3, 1.7)
+LOGISTIC_RATES = (0.03, 0.3, 1.3)
+# Dyadic: the perceptron's weights stay on the 1/8 grid, exact in both dtypes.
+PERCEPTRON_RATES = (0.25, 0.375, 1.0, 1.5)
+
+
+# Adam's hyperparameters as four factors of the design, each level moved far enough from the defaults
+# to change a run: β₁ = 0 (no first moment), a short β₂ memory, an ε that dominates √v̂.
+ADAM_LRS = (0.003, 0.05, 0.2)
+ADAM_BETA1S = (0.0, 0.5, 0.9)
+ADAM_BETA2S = (0.9, 0.99, 0.999)
+ADAM_EPSILONS = (1e-8, 1e-6, 1e-3)
+# Every framework's defaults, as named cases on the notebook's XOR net (cases.XOR_221's parameters).
+ADAM_DEFAULTS = {
+    "torch-defaults": Adam(1e-3, 0.9, 0.999, 1e-8),  # torch.optim.Adam, optax.adam
+    "keras-defaults": Adam(1e-3, 0.9, 0.999, 1e-7),  # keras.optimizers.Adam
+}
+SGD_STEPS = 40
+ADAM_STEPS = 25
+LOGISTIC_STEPS = 30
+
+
+def optimizer_id(optimizer: SGD | Adam) -> str:
+    """``sgd-0.07``, ``adam-lr0.05-b0.5-0.99-e1e-08``: every hyperparameter that is set, for case ids."""
+    if isinstance(optimizer, SGD):
+        return optimizer.id
+    return f"adam-lr{optimizer.lr:g}-b{optimizer.beta1:g}-{optimizer.beta2:g}-e{optimizer.eps:g}"
+
+
+# ----------------------------------------------------------------------------- cases
+
+
+@dataclass(frozen=True)
+class GeneratedMLPCase:
+    """A gate and one net's parameters, drawn from the case's factors; ``optimizer`` and ``steps`` when trained.
+
+    Used by the MLP checks beside the notebook's :class:`~gatespec.conformance.cases.MLPCase`:
+    ``steps == 0`` cases are for values and gradients; ``saturating`` cases reach |z| ≥ 1000.
+    """
+
+    name: str
+    gate_name: str
+    params: Params = field(compare=False)
+    scale: str = "unit"
+    optimizer: SGD | Adam = field(default_factory=SGD, compare=False)
+    steps: int = 0
+    note: str = ""
+
+    @property
+    def id(self) -> str:
+        return self.name
+
+    @property
+    def gate(self) -> Gate:
+        return gates.gate(self.gate_name)
+
+    @property
+    def saturating(self) -> bool:
+        return self.scale == "saturating"
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return mlp.layer_sizes(self.params)
+
+
+@dataclass(frozen=True)
+class GeneratedLogisticCase:
+    """Logistic regression on a gate from a drawn w (bias last), ``steps`` of gradient descent with step ``eta``."""
+
+    name: str
+    gate_name: str
+    w: np.ndarray = field(compare=False)
+    eta: float = 1.0
+    steps: int = LOGISTIC_STEPS
+
+    @property
+    def id(self) -> str:
+        return self.name
+
+    @property
+    def gate(self) -> Gate:
+        return gates.gate(self.gate_name)
+
+
+def _frozen(arrays) -> tuple[np.ndarray, ...]:
+    out = tuple(np.array(a, dtype=np.float64) for a in arrays)
+    for a in out:
+        a.setflags(write=False)
+    return out
+
+
+def _widths(rng: np.random.Generator, n_inputs: int, depth: int) -> tuple[int, ...]:
+    """(n_inputs, h₁, …, 1): hidden widths in 1…8, at least one hidden layer ≥ 2 wide (so hidden units can be
+    permuted) and some layer with fan-in ≠ fan-out (so a transposed weight cannot pass as square)."""
+    while True:
+        hidden = tuple(int(w) for w in rng.integers(1, MAX_WIDTH + 1, size=depth - 1))
+        sizes = (n_inputs, *hidden, 1)
+        square_everywhere = all(a == b for a, b in itertools.pairwise(sizes))
+        if not square_everywhere and (depth == 1 or max(hidden) >= 2):
+            return sizes
+
+
+def _draw(rng: np.random.Generator, sizes: tuple[int, ...], scale: str) -> list[np.ndarray]:
+    std = STD.get(scale, 1.0)
+    out = []
+    for i, o in itertools.pairwise(sizes):
+        out += [std * rng.standard_normal((i, o)), std * rng.standard_normal(o)]
+    return out
+
+
+def _saturate(rng: np.random.Generator, sizes: tuple[int, ...], g: Gate) -> list[np.ndarray] | None:
+    """Saturating parameters, or None when this draw cannot give both right and wrong rows at |z| ≥ 1000."""
+    params = _draw(rng, sizes, "unit")
+    for k in range(len(params) - 2):
+        params[k] = HIDDEN_SATURATION * params[k]
+    z = mlp.forward(tuple(params), g.X)[0]
+    smallest = np.min(np.abs(z))
+    # Rows whose logits nearly cancel would need a huge rescale; those draws are rejected.
+    if smallest < 1e-2 * np.max(np.abs(z)):
+        return None
+    c = SATURATED_LOGIT / smallest
+    params[-2], params[-1] = c * params[-2], c * params[-1]
+    right = (z > 0) == (g.y == 1)
+    return params if right.any() and (~right).any() else None
+
+
+def _params(seed: int, gate_name: str, depth: int, scale: str) -> tuple[tuple[int, ...], Params]:
+    rng = np.random.default_rng(seed)
+    g = gates.gate(gate_name)
+    while True:
+        sizes = _widths(rng, g.n_inputs, depth)
+        params = _saturate(rng, sizes, g) if scale == "saturating" else _draw(rng, sizes, scale)
+        if params is not None:
+            return sizes, _frozen(params)
+
+
+def _gate_for(n_inputs: int, k: int) -> str:
+    names = GATES_BY_INPUTS[n_inputs]
+    return names[k % len(names)]
+
+
+def _sizes_id(sizes: tuple[int, ...]) -> str:
+    return "x".join(str(s) for s in sizes)
+
+
+def _feasible(row: dict[str, Any]) -> bool:
+    """A one-layer net on one input is 1 → 1: square everywhere, so that pair is left out."""
+    return not (row.get("depth") == 1 and row.get("inputs") == 1)
+
+
+def _structure_cases() -> tuple[GeneratedMLPCase, ...]:
+    factors = {"depth": DEPTHS, "inputs": INPUTS, "scale": SCALES}
+    rows = pairwise(factors, SEED, _feasible)
+    out = []
+    for k, row in enumerate(rows):
+        gate_name = _gate_for(row["inputs"], k)
+        sizes, params = _params(SEED + k, gate_name, row["depth"], row["scale"])
+        name = f"{gate_name}-d{row['depth']}-{_sizes_id(sizes)}-{row['scale']}"
+        out.append(GeneratedMLPCase(name, gate_name, params, row["scale"], SGD(SGD_RATES[k % len(SGD_RATES)])))
+    return tuple(out)
+
+
+def _training_cases() -> tuple[GeneratedMLPCase, ...]:
+    # Trajectories are compared step by step, so the scales are those a run learns from; saturation
+    # is the value checks' business.  SGD and Adam are two designs: SGD has one hyperparameter.
+    scales = ("tiny", "unit", "large")
+    sgd_rows = pairwise({"lr": SGD_RATES, "depth": DEPTHS, "scale": scales}, SEED + 1)
+    adam_factors = {
+        "lr": ADAM_LRS,
+        "beta1": ADAM_BETA1S,
+        "beta2": ADAM_BETA2S,
+        "eps": ADAM_EPSILONS,
+        "depth": DEPTHS,
+        "scale": scales,
+    }
+    adam_rows = pairwise(adam_factors, SEED + 2)
+    out = []
+    for k, row in enumerate(sgd_rows + adam_rows):
+        inputs = INPUTS[k % len(INPUTS)] if row["depth"] > 1 else INPUTS[1 + k % (len(INPUTS) - 1)]
+        gate_name = _gate_for(inputs, k)
+        sizes, params = _params(SEED + 1000 + k, gate_name, row["depth"], row["scale"])
+        if "beta1" in row:
+            opt: SGD | Adam = Adam(row["lr"], row["beta1"], row["beta2"], row["eps"])
+            steps = ADAM_STEPS
+        else:
+            opt, steps = SGD(row["lr"]), SGD_STEPS
+        name = f"{gate_name}-{_sizes_id(sizes)}-{row['scale']}-{optimizer_id(opt)}"
+        out.append(GeneratedMLPCase(name, gate_name, params, row["scale"], opt, steps))
+    return tuple(out)
+
+
+def _defaults_cases() -> tuple[GeneratedMLPCase, ...]:
+    from .cases import XOR_221  # the notebook's net, so each default is checked where the notebook trains
+
+    return tuple(
+        GeneratedMLPCase(f"xor-2-2-1-adam-{label}", "xor", XOR_221.params, "unit", opt, ADAM_STEPS)
+        for label, opt in ADAM_DEFAULTS.items()
+    )
+
+
+def _logistic_cases() -> tuple[GeneratedLogisticCase, ...]:
+    factors = {"eta": LOGISTIC_RATES, "inputs": INPUTS, "scale": ("tiny", "unit", "large")}
+    out = []
+    for k, row in enumerate(pairwise(factors, SEED + 3)):
+        gate_name = _gate_for(row["inputs"], k)
+        rng = np.random.default_rng(SEED + 2000 + k)
+        w = STD[row["scale"]] * rng.standard_normal(row["inputs"] + 1)
+        name = f"{gate_name}-{row['scale']}-eta{row['eta']:g}"
+        out.append(GeneratedLogisticCase(name, gate_name, *_frozen([w]), eta=row["eta"]))
+    return tuple(out)
+
+
+STRUCTURE = _structure_cases()
+TRAINING = _training_cases() + _defaults_cases()
+SGD_TRAINING = tuple(c for c in TRAINING if isinstance(c.optimizer, SGD))
+ADAM_TRAINING = tuple(c for c in TRAINING if isinstance(c.optimizer, Adam))
+LOGISTIC = _logistic_cases()
+SATURATING = tuple(c for c in STRUCTURE if c.saturating)
