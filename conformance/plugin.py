@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from . import convergence_report, registry
+from . import convergence_report, isolation, registry
 from .interface import DTYPES, Target
 
 _ENTRIES = pytest.StashKey[list]()
@@ -79,6 +79,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=DEFAULT_TIMEOUT,
         help=f"per-test timeout of conformance tests, by pytest-timeout; 0: none (default: {DEFAULT_TIMEOUT:g})",
     )
+    group.addoption(
+        isolation.OPTION,
+        action="store_true",
+        help="do not fail a test of an implementation that leaves global RNG or framework state changed",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -105,6 +110,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_RESULTS] = []
     config.pluginmanager.register(_Collector(config.stash[_RESULTS]), "gatespec-collector")
     config.pluginmanager.register(convergence_report.Collector(), convergence_report.PLUGIN_NAME)
+    config.pluginmanager.register(isolation.StateCheck(config), isolation.PLUGIN_NAME)
 
 
 @dataclass
@@ -244,6 +250,10 @@ def write_report(out: Path, results: list[dict], entries: list) -> None:
     Beside the outcome stands the worst measured error as a fraction of its tolerance among the
     results with that outcome (so a pass shows its headroom, 1.0 = at the limit; a failure how
     far off it was; none where the check compares exactly or failed before comparing).
+
+    A second table, and ``checks_summary`` in the JSON, give per check its distinct cases, the
+    tests run (pass, fail, xfail, xpass: not skips) and the worst headroom among its passes with
+    the implementation, case and dtype where it occurs (:func:`_check_summaries`).
     """
     out.mkdir(parents=True, exist_ok=True)
     cells: dict[tuple[str, str], dict] = {}
@@ -256,6 +266,7 @@ def write_report(out: Path, results: list[dict], entries: list) -> None:
             cell["ratio"] = max(cell["ratio"] or 0.0, r["worst_ratio"])
     impls = [e.name for e in entries if any(k[1] == e.name for k in cells)]
     checks = sorted({k[0] for k in cells})
+    summaries = _check_summaries(results)
     versions = {e.name: (e.impl.framework_version() if e.available else f"unavailable: {e.reason}") for e in entries}
     payload = {
         "implementations": {name: {"version": versions.get(name)} for name in impls},
@@ -269,6 +280,7 @@ def write_report(out: Path, results: list[dict], entries: list) -> None:
             for (c, i), v in sorted(cells.items())
         },
         "results": [{**r, "worst_ratio": _json(r["worst_ratio"])} for r in sorted(results, key=lambda r: r["nodeid"])],
+        "checks_summary": {c: {**v, "worst_pass_ratio": _json(v["worst_pass_ratio"])} for c, v in summaries.items()},
     }
     (out / "conformance.json").write_text(json.dumps(payload, indent=1, sort_keys=True, allow_nan=False) + "\n")
     lines = [
@@ -291,7 +303,42 @@ def write_report(out: Path, results: list[dict], entries: list) -> None:
             row.append(text)
         lines.append(f"| {c.replace('_', ' ')} | " + " | ".join(row) + " |")
     lines += ["", "Versions: " + ", ".join(f"{i} {versions.get(i)}" for i in impls) + "."]
+    lines += [
+        "",
+        "## Cases and headroom per check",
+        "",
+        "Per check, over every implementation and dtype: its distinct cases, the tests run (pass, fail, xfail, "
+        "xpass; skips not counted), and the worst headroom among its passes — the largest error as a fraction of "
+        "its tolerance (1 is at the limit, 0 an exact comparison that matched) — with the implementation, case "
+        "and dtype where it occurs.",
+        "",
+        "| check | cases | tests run | worst pass (error / tolerance) | at |",
+        "|---|---|---|---|---|",
+    ]
+    for c, v in summaries.items():
+        ratio = "—" if v["worst_pass_ratio"] is None else f"{v['worst_pass_ratio']:.2g}"  # —: no pass compared
+        at = " / ".join(str(x) for x in (v["worst_pass_at"] or {}).values() if x is not None) or "—"
+        lines.append(f"| {c.replace('_', ' ')} | {v['cases']} | {v['tests_run']} | {ratio} | {at} |")
     (out / "conformance.md").write_text("\n".join(lines) + "\n")
+
+
+def _check_summaries(results: list[dict]) -> dict[str, dict]:
+    """Per check: distinct cases (a check without cases has one), tests run, and its worst pass and where.
+
+    ``worst_pass_ratio`` is the largest ``worst_ratio`` among the check's passes (None when no
+    pass recorded one); ``worst_pass_at`` its implementation, case and dtype, the first in node-id
+    order on a tie.
+    """
+    found: dict[str, dict] = {}
+    for r in sorted(results, key=lambda r: r["nodeid"]):
+        s = found.setdefault(r["check"], {"cases": set(), "tests_run": 0, "worst_pass_ratio": None})
+        s["cases"].add(r["case"])
+        s["tests_run"] += int(r["outcome"] != "skip")
+        ratio, worst = r["worst_ratio"], s["worst_pass_ratio"]
+        if r["outcome"] == "pass" and ratio is not None and (worst is None or ratio > worst):
+            s["worst_pass_ratio"] = ratio
+            s["worst_pass_at"] = {"impl": r["impl"], "case": r["case"], "dtype": r["dtype"]}
+    return {c: {"worst_pass_at": None, **s, "cases": len(s["cases"])} for c, s in sorted(found.items())}
 
 
 def _json(x: float | None) -> float | str | None:
@@ -317,6 +364,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
             )
         else:
             lines.append(f"  {e.name:<15} {e.framework} unavailable: {e.reason}")
+    lines.append(config.pluginmanager.get_plugin(isolation.PLUGIN_NAME).header())
     return lines
 
 

@@ -3,25 +3,26 @@
 Two ways.  Directly: every built-in runs each operation it declares, in both dtypes, and the
 process-wide switches that change numbers (JAX x64 and matmul precision, torch's default dtype,
 threads and grad mode, TensorFlow's device policy, threading, TF32 and Keras's floatx, numpy's
-error and print state, every global generator) and the reference's own values must be exactly
-as before.  By their effect: the suite runs a style of each framework in one order and in the
-reverse order, each in a process of its own, and the two reports must match bit for bit.
+error and print state, every global generator: :func:`gatespec.conformance.isolation.global_settings`,
+which the plugin also checks around every test of every implementation) and the reference's
+own values must be exactly as before.  By their effect: the suite runs a style of each
+framework in one order and in the reverse order, each in a process of its own, and the two
+reports must match bit for bit.
 Frameworks that are not installed are skipped.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
 from gatespec.conformance import registry
 from gatespec.conformance.interface import Capability, NotSupported, Target
+from gatespec.conformance.isolation import changed, global_settings
 from gatespec.reference import gates, init, logistic, mlp
 
 pytest_plugins = ["pytester"]
@@ -33,63 +34,6 @@ XOR = gates.gate("xor")
 P221 = init.standard_normal((2, 2, 1), np.random.default_rng(0))
 W = np.array([0.5, -0.25, 0.125])
 STEPS = 3
-
-
-def _digest(a) -> str:
-    return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()[:16]
-
-
-def global_settings() -> dict[str, Any]:
-    """Every process-wide switch that can change a result, for each framework that is installed.
-
-    Frameworks are imported only if installed (and the suite's run has imported them already).
-    """
-    legacy_state = np.random.get_state()[1]  # noqa: NPY002 - the global generator a careless style would draw from
-    found: dict[str, Any] = {
-        "numpy errstate": np.geterr(),
-        "numpy printoptions": np.get_printoptions(),
-        "numpy global generator": _digest(legacy_state),
-    }
-    if find_spec("torch"):
-        import torch
-
-        found |= {
-            "torch default dtype": torch.get_default_dtype(),
-            "torch default device": str(torch.get_default_device()),
-            "torch threads": torch.get_num_threads(),
-            "torch interop threads": torch.get_num_interop_threads(),
-            "torch float32 matmul precision": torch.get_float32_matmul_precision(),
-            "torch cuda matmul tf32": torch.backends.cuda.matmul.allow_tf32,
-            "torch cudnn tf32": torch.backends.cudnn.allow_tf32,
-            "torch grad enabled": torch.is_grad_enabled(),
-            "torch inference mode": torch.is_inference_mode_enabled(),
-            "torch deterministic algorithms": torch.are_deterministic_algorithms_enabled(),
-            "torch anomaly detection": torch.is_anomaly_enabled(),
-            "torch global generator": _digest(torch.random.get_rng_state().numpy()),
-        }
-    if find_spec("jax"):
-        import jax
-
-        switches = ("enable_x64", "default_matmul_precision", "default_device", "disable_jit", "debug_nans")
-        switches += ("numpy_rank_promotion", "numpy_dtype_promotion", "default_prng_impl")
-        found |= {f"jax {k}": str(getattr(jax.config, f"jax_{k}", "absent")) for k in switches}
-    if find_spec("tensorflow"):
-        import keras
-        import tensorflow as tf
-
-        found |= {
-            "tf device policy": tf.config.experimental.get_device_policy(),
-            "tf intra-op threads": tf.config.threading.get_intra_op_parallelism_threads(),
-            "tf inter-op threads": tf.config.threading.get_inter_op_parallelism_threads(),
-            "tf tf32": tf.config.experimental.tensor_float_32_execution_enabled(),
-            "tf soft device placement": tf.config.get_soft_device_placement(),
-            "tf functions run eagerly": tf.config.functions_run_eagerly(),
-            "tf synchronous execution": tf.config.experimental.get_synchronous_execution(),
-            "tf jit": tf.config.optimizer.get_jit(),
-            "keras floatx": keras.config.floatx(),
-            "keras dtype policy": keras.config.dtype_policy().name,
-        }
-    return found
 
 
 def reference_values() -> list[np.ndarray]:
@@ -136,9 +80,8 @@ def test_an_implementation_leaves_global_settings_and_the_reference_as_it_found_
     before, reference = global_settings(), reference_values()
     for dtype in entry.impl.dtypes:
         _run_every_declared_operation(entry.impl, Target(dtype))
-    after = global_settings()
-    changed = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
-    assert not changed, f"{name} changed process-wide settings (before, after): {changed}"
+    changes = changed(before, global_settings())
+    assert not changes, f"{name} changed process-wide settings (before, after): {changes}"
     for a, b in zip(reference_values(), reference):
         np.testing.assert_array_equal(a, b, err_msg=f"the reference's values changed after {name} ran")
 

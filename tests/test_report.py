@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from gatespec.conformance import plugin, registry
+from gatespec.conformance.interface import Implementation
+
 pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,3 +74,75 @@ def test_malformed_known_deviation_is_a_usage_error_naming_the_line(pytester, li
     result = pytester.runpytest("--impl", TINY, "--known-deviations", "dev.txt")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--known-deviations dev.txt:2: expected 'TEST-ID-PREFIX | reason'*"])
+
+
+class _Stub(Implementation):
+    name = "stub-a"
+
+    def framework_version(self) -> str:
+        return "1.0"
+
+
+def _result(check, impl, case, dtype, outcome, ratio):
+    params = "-".join(x for x in (impl, case, dtype) if x)
+    return {
+        "impl": impl,
+        "check": check,
+        "case": case,
+        "dtype": dtype,
+        "outcome": outcome,
+        "worst_ratio": ratio,
+        "nodeid": f"conformance/test_conformance.py::test_{check}[{params}]",
+    }
+
+
+def test_cases_and_headroom_per_check_from_synthetic_results(tmp_path):
+    fwd, exact, never = "mlp_forward_matches_reference", "threshold_predictions_are_exact", "single_example_loss"
+    results = [
+        _result(fwd, "stub-a", "xor", "float32", "pass", 0.25),
+        _result(fwd, "stub-a", "xor", "float64", "pass", 0.5),  # the worst pass
+        _result(fwd, "stub-a", "majority", "float64", "xfail", 2.0),  # worse, but no pass: not headroom
+        _result(fwd, "stub-b", "majority", "float32", "fail", 3.0),
+        _result(fwd, "stub-b", "majority", "float64", "skip", None),  # a case, but no test run
+        _result(fwd, "stub-b", "xor", "float64", "xpass", 0.9),
+        _result(exact, "stub-a", None, "float64", "pass", 0.0),
+        _result(exact, "stub-a", None, "float32", "pass", 0.0),  # a tie: the first in node-id order
+        _result(never, "stub-b", "notebook", "float64", "skip", None),
+    ]
+    entries = [
+        registry.Entry("stub-a", "numpy", "module:attr", impl=_Stub()),
+        registry.Entry("stub-b", "numpy", "module:attr", reason="planted"),
+    ]
+    plugin.write_report(tmp_path, results, entries)
+
+    summary = json.loads((tmp_path / "conformance.json").read_text())["checks_summary"]
+    assert summary == {
+        fwd: {
+            "cases": 2,
+            "tests_run": 5,
+            "worst_pass_ratio": 0.5,
+            "worst_pass_at": {"impl": "stub-a", "case": "xor", "dtype": "float64"},
+        },
+        exact: {
+            "cases": 1,  # no cases: one
+            "tests_run": 2,
+            "worst_pass_ratio": 0.0,  # exact comparisons record 0, and it is printed
+            "worst_pass_at": {"impl": "stub-a", "case": None, "dtype": "float32"},
+        },
+        never: {"cases": 1, "tests_run": 0, "worst_pass_ratio": None, "worst_pass_at": None},
+    }
+    md = (tmp_path / "conformance.md").read_text()
+    matrix, sep, table = md.partition("\n## Cases and headroom per check\n")
+    assert sep, md
+    # The matrix as before: the worst outcome per cell, with its ratio.
+    assert "| check | stub-a | stub-b |" in matrix
+    assert "| mlp forward matches reference | xfail (2) | **FAIL** (3) |" in matrix
+    assert "| threshold predictions are exact | pass (0) |  |" in matrix
+    rows = [line for line in table.splitlines() if line.startswith("|")]
+    assert rows == [
+        "| check | cases | tests run | worst pass (error / tolerance) | at |",
+        "|---|---|---|---|---|",
+        "| mlp forward matches reference | 2 | 5 | 0.5 | stub-a / xor / float64 |",
+        "| single example loss | 1 | 0 | — | — |",
+        "| threshold predictions are exact | 1 | 2 | 0 | stub-a / float32 |",
+    ]
