@@ -62,7 +62,8 @@ def pairwise(
 
     def completable(partial: dict[str, Any]) -> bool:
         rest = [f for f in names if f not in partial]
-        return any(allowed({**partial, **dict(zip(rest, levels))}) for levels in itertools.product(*(factors[f] for f in rest)))
+        levels = itertools.product(*(factors[f] for f in rest))
+        return any(allowed({**partial, **dict(zip(rest, choice))}) for choice in levels)
 
     uncovered = sorted(
         (a, i, b, j)

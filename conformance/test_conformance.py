@@ -474,3 +474,171 @@ def test_single_example_loss_matches_reference(impl, case, target):
     assert_close(loss, loss_ref, tol=tol, impl=impl, case=case, quantity="single-example loss", dtype=dt)
     tol = _tol(impl, "gradient", target)
     assert_close(grad, grad_ref, tol=tol, impl=impl, case=case, quantity="single-ex. grad", dtype=dt)
+
+
+# ----------------------------------------------------------------------------- checks that need no reference
+#
+# Metamorphic relations: each compares the implementation with itself, so a bug the reference
+# shares, or a case the reference cannot reach, still shows.  Both sides are the implementation's
+# own results, each within ε·E of the exact value (the running error analysis of the case), so
+# they may differ by 2ε·E: the same bounded() budget as against the reference.
+
+
+def _metamorphic_cases() -> tuple:
+    """The notebook's XOR net and the first generated net of each depth ≥ 2 that can learn (not saturating)."""
+    chosen = [C.XOR_221]
+    for depth in (2, 3, 4):
+        chosen.append(next(c for c in G.STRUCTURE if len(c.params) == 2 * depth and not c.saturating))
+    return tuple(chosen)
+
+
+METAMORPHIC_MLP = _metamorphic_cases()
+METAMORPHIC_LOGISTIC = (C.LOGISTIC_CASES[2], *G.LOGISTIC[:2])
+SINGLE_STEPS = 4
+
+
+def _rounded(params, target: Target):
+    """θ as the implementation holds it: the float64 values rounded to the target dtype."""
+    return tuple(np.asarray(p, dtype=target.np_dtype).astype(np.float64) for p in params)
+
+
+@pytest.mark.gatespec_cases(METAMORPHIC_MLP + METAMORPHIC_LOGISTIC)
+def test_zero_step_size_leaves_parameters_unchanged(impl, case, target):
+    """θ − 0·g = θ exactly, for SGD, Adam (0·m̂/(√v̂ + ε) = 0) and gradient descent alike."""
+    g, dt = case.gate, target.dtype
+    if not hasattr(case, "params"):
+        require(impl, Cap.LOGISTIC_TRAIN)
+        run = impl.logistic_train(g.Xb, g.y, case.w, 0.0, SINGLE_STEPS, target)
+        desired = np.broadcast_to(_rounded([case.w], target)[0], (SINGLE_STEPS + 1, len(case.w)))
+        assert_equal_exact(run.weights, desired, impl=impl, case=case, quantity="weights after η = 0 steps", dtype=dt)
+        return
+    optimizers = [(Cap.MLP_TRAIN_SGD, SGD(0.0)), (Cap.MLP_TRAIN_ADAM, Adam(0.0))]
+    if not any(impl.supports(cap) for cap, _ in optimizers):
+        require(impl, Cap.MLP_TRAIN_SGD)
+    for cap, opt in optimizers:
+        if not impl.supports(cap):
+            continue
+        run = impl.mlp_train(case.params, g.X, g.y, opt, SINGLE_STEPS, target)
+        for k, (a, p) in enumerate(zip(run.params, _rounded(case.params, target))):
+            desired = np.broadcast_to(p, (SINGLE_STEPS + 1, *p.shape))
+            quantity = f"{G.optimizer_id(opt)}: θ_t {_param_name(k)} for t ≤ {SINGLE_STEPS}"
+            assert_equal_exact(a, desired, impl=impl, case=case, quantity=quantity, dtype=dt)
+
+
+def _loss_and_grads(impl, case, X, y, target):
+    """The implementation's loss and gradients as one tuple of arrays (W₁, b₁, … or w), for either model."""
+    if hasattr(case, "params"):
+        loss, grads = impl.mlp_loss_and_grads(case.params, X, y, target)
+        return loss, tuple(grads)
+    loss, grad = impl.logistic_loss_and_grad(X, y, case.w, target)
+    return loss, (grad,)
+
+
+def _grad_bounds(case, X, y):
+    if hasattr(case, "params"):
+        E = T.mlp_error_bounds(case.params, X, y)
+        return E.loss, E.grads
+    params, X_ = _as_mlp(X, case.w)
+    E = T.mlp_error_bounds(params, X_, y)
+    return E.loss, (np.concatenate([E.grads[0][:, 0], E.grads[1]]),)
+
+
+@pytest.mark.gatespec_cases(METAMORPHIC_MLP + METAMORPHIC_LOGISTIC)
+def test_rows_permuted_or_duplicated(impl, case, target):
+    """l and ∇l are sums over rows: a permutation leaves them as they are, a second copy of the data doubles them."""
+    mlp_case = hasattr(case, "params")
+    require(impl, Cap.MLP_LOSS_GRADS if mlp_case else Cap.LOGISTIC_LOSS_GRAD)
+    g, dt = case.gate, target.dtype
+    X = g.X if mlp_case else g.Xb
+    order = np.random.default_rng(len(g.y)).permutation(len(g.y))[::-1].copy()  # never the identity for N ≥ 2
+    loss, grads = _loss_and_grads(impl, case, X, g.y, target)
+    E_loss, E_grads = _grad_bounds(case, X, g.y)
+    permuted = _loss_and_grads(impl, case, X[order], g.y[order], target)
+    tol = T.bounded(impl.name, "value", dt, E_loss)
+    assert_close(permuted[0], loss, tol=tol, impl=impl, case=case, quantity="loss, rows permuted", dtype=dt)
+    for k, (a, d, e) in enumerate(zip(permuted[1], grads, E_grads)):
+        tol = T.bounded(impl.name, "gradient", dt, e)
+        assert_close(a, d, tol=tol, impl=impl, case=case, quantity=f"gradient {k}, rows permuted", dtype=dt)
+    X2, y2 = np.concatenate([X, X]), np.concatenate([g.y, g.y])
+    doubled = _loss_and_grads(impl, case, X2, y2, target)
+    E2_loss, E2_grads = _grad_bounds(case, X2, y2)
+    # The doubled side errs by ≤ ε·E₂, twice the single one by ≤ 2ε·E: bounded() allows 2ε·(E₂ + 2E)/2.
+    tol = T.bounded(impl.name, "value", dt, (E2_loss + 2 * E_loss) / 2)
+    twice = 2 * np.asarray(loss, dtype=np.float64)
+    assert_close(doubled[0], twice, tol=tol, impl=impl, case=case, quantity="loss, data duplicated", dtype=dt)
+    for k, (a, d, e2, e) in enumerate(zip(doubled[1], grads, E2_grads, E_grads)):
+        tol = T.bounded(impl.name, "gradient", dt, (e2 + 2 * e) / 2)
+        twice = 2 * np.asarray(d, dtype=np.float64)
+        assert_close(a, twice, tol=tol, impl=impl, case=case, quantity=f"gradient {k}, data duplicated", dtype=dt)
+
+
+def _hidden_permutation(params) -> tuple[int, np.ndarray]:
+    """The first hidden layer at least two units wide, and a permutation of its units that moves every one."""
+    for layer in range(len(params) // 2 - 1):
+        width = params[2 * layer].shape[1]
+        if width >= 2:
+            return layer, np.roll(np.arange(width), 1)
+    raise ValueError("no hidden layer with two units")
+
+
+def _permute_units(params, layer: int, perm: np.ndarray):
+    """Units of hidden layer ``layer`` reordered: columns of W_l and entries of b_l, rows of W_{l+1}."""
+    out = list(params)
+    out[2 * layer] = params[2 * layer][:, perm]
+    out[2 * layer + 1] = params[2 * layer + 1][perm]
+    out[2 * layer + 2] = params[2 * layer + 2][perm, :]
+    return tuple(np.ascontiguousarray(p) for p in out)
+
+
+@pytest.mark.gatespec_cases(METAMORPHIC_MLP)
+def test_hidden_units_permuted(impl, case, target):
+    """The net with two hidden units swapped computes the same function: its loss is the same and its gradients
+    are the original ones permuted alike (a backprop that mixes up units or layers breaks the symmetry)."""
+    require(impl, Cap.MLP_LOSS_GRADS)
+    g, dt = case.gate, target.dtype
+    layer, perm = _hidden_permutation(case.params)
+    loss, grads = impl.mlp_loss_and_grads(case.params, g.X, g.y, target)
+    permuted = _permute_units(case.params, layer, perm)
+    loss_p, grads_p = impl.mlp_loss_and_grads(permuted, g.X, g.y, target)
+    E = _bounds(case)
+    tol = T.bounded(impl.name, "value", dt, E.loss)
+    quantity = f"loss, units of hidden layer {layer + 1} permuted"
+    assert_close(loss_p, loss, tol=tol, impl=impl, case=case, quantity=quantity, dtype=dt)
+    expected = _permute_units(tuple(np.asarray(x, dtype=np.float64) for x in grads), layer, perm)
+    E_perm = _permute_units(E.grads, layer, perm)
+    for k, (a, d, e) in enumerate(zip(grads_p, expected, E_perm)):
+        tol = T.bounded(impl.name, "gradient", dt, e)
+        quantity = f"gradient {_param_name(k)}, units of hidden layer {layer + 1} permuted"
+        assert_close(a, d, tol=tol, impl=impl, case=case, quantity=quantity, dtype=dt)
+
+
+@pytest.mark.gatespec_cases(METAMORPHIC_MLP + METAMORPHIC_LOGISTIC)
+def test_steps_equal_single_steps_chained(impl, case, target):
+    """SGD and gradient descent keep no state: k steps of one run equal k one-step runs, each from the last's end
+    (momentum, accumulated gradients or stale activations carried between steps break it)."""
+    g, dt = case.gate, target.dtype
+    k = SINGLE_STEPS
+    if not hasattr(case, "params"):
+        require(impl, Cap.LOGISTIC_TRAIN)
+        run = impl.logistic_train(g.Xb, g.y, case.w, case.eta, k, target)
+        w, chained = np.array(case.w), [_rounded([case.w], target)[0]]
+        for _ in range(k):
+            w = np.asarray(impl.logistic_train(g.Xb, g.y, w, case.eta, 1, target).weights[-1], dtype=np.float64)
+            chained.append(w)
+        tol_w, _ = _logistic_budget(impl, case, k, target)
+        quantity = f"w_t, {k} steps in one run vs one at a time"
+        assert_close(run.weights, np.stack(chained), tol=tol_w, impl=impl, case=case, quantity=quantity, dtype=dt)
+        return
+    require(impl, Cap.MLP_TRAIN_SGD)
+    sgd = SGD(0.3)  # not a power of two, unlike the notebook's 0.5
+    run = impl.mlp_train(case.params, g.X, g.y, sgd, k, target)
+    theta, chained = tuple(case.params), [_rounded(case.params, target)]
+    for _ in range(k):
+        one = impl.mlp_train(theta, g.X, g.y, sgd, 1, target)
+        theta = tuple(np.asarray(p[-1], dtype=np.float64) for p in one.params)
+        chained.append(theta)
+    tols, _ = _budget(impl, case, sgd, k, target)
+    for j, (a, tol) in enumerate(zip(run.params, tols)):
+        desired = np.stack([c[j] for c in chained])
+        quantity = f"SGD(0.3) θ_t {_param_name(j)}, {k} steps in one run vs one at a time"
+        assert_close(a, desired, tol=tol, impl=impl, case=case, quantity=quantity, dtype=dt)
