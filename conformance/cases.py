@@ -366,9 +366,11 @@ CONVERGENCE_CASES = tuple(ConvergenceCase(i, opt) for i in init.INITIALISERS for
 class InitCase:
     """``n`` nets of ``sizes`` drawn by an implementation's ``mlp_init``, tested against the initialiser's law.
 
-    (2, 2, 1) tells fan-in from fan-out in the second layer (2 in, 1 out): torch.nn.Linear's
-    bound is 1/√2 there, and 1 if fan-out were used; it is the statistics' own draw, so
-    checking it costs no extra compilation.
+    (2, 2, 1) is the statistics' own draw (checking it costs no extra compilation); it tells
+    fan-in from fan-out only in its last layer (2 in, 1 out).  The wider shapes have fan-in ≠
+    fan-out in every layer, in both directions, over three and four weight layers, so a bound
+    taken from the wrong fan (torch.nn.Linear's 1/√fan_in, Glorot's √(6/(fan_in + fan_out)))
+    or from the first layer's fan for every layer moves some parameter's variance by ≥ 25%.
     """
 
     initialiser: str
@@ -378,10 +380,18 @@ class InitCase:
 
     @property
     def id(self) -> str:
-        return self.initialiser
+        if self.sizes == (2, 2, 1):
+            return self.initialiser
+        return f"{self.initialiser}-{'x'.join(str(s) for s in self.sizes)}"
 
 
-INIT_CASES = tuple(InitCase(i) for i in init.INITIALISERS)
+# Fewer nets for the wider shapes: their layers hold 4–40 weights each, so 200 nets still give
+# ≥ 800 draws a weight matrix (the KS and moment tests' power at a 25% variance change stays ≫ 1 − 1e-6).
+INIT_SHAPES = ((3, 6, 2, 1), (5, 2, 8, 3, 1))
+INIT_WIDE_N = 200
+INIT_CASES = tuple(InitCase(i) for i in init.INITIALISERS) + tuple(
+    InitCase(i, sizes, INIT_WIDE_N) for sizes in INIT_SHAPES for i in init.INITIALISERS
+)
 # Each moment and Kolmogorov–Smirnov test of an initialiser rejects at INIT_ALPHA: with three
 # tests per parameter, four parameters, 3 initialisers and ≤ 13 styles in two dtypes, a false
 # alarm anywhere has probability ≤ 1e-3, while a wrong bound (×√2) moves the variance by ~40

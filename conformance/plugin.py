@@ -7,6 +7,7 @@ Options (group "gatespec"):
 ``--require FW,...``  frameworks that must be importable; a missing one is a usage error, never a skip.
 ``--device DEV``      ``cpu`` (default) or ``cuda``; implementations without that device are skipped.
 ``--known-deviations FILE``  repeatable; lines ``TEST-ID-PREFIX | reason``: matching tests become strict xfails;
+                      ``*`` in a prefix stands for any characters (``test_x[tf-keras-*-float64``);
                       an entry that matches no collected test is reported at the end of the run.
 ``--gatespec-report DIR``    write the conformance matrix (implementation × check) as
                       ``conformance.md`` and ``conformance.json``; works under pytest-xdist.
@@ -14,6 +15,11 @@ Options (group "gatespec"):
                       300; 0: none), so that a hanging implementation fails that test alone.  Set as
                       a pytest-timeout marker when pytest-timeout is installed (its method, ``signal``
                       on POSIX, fails the test and the session goes on); a test's own marker wins.
+``--gatespec-explore N``  hypothesis searches N generated cases per explored check beyond the fixed
+                      ones (``test_explore.py``, marker ``explore``; default 0: those tests skip at once),
+                      derandomised when the CI variable is set; a failure is shrunk and printed as
+                      the line to paste into ``generated.REGRESSIONS``.  Each explored check is one
+                      test under ``--gatespec-timeout``: raise it for a large N on slow styles.
 
 Tests ask for the ``impl`` and ``target`` fixtures; the plugin parametrizes them, so one test
 serves every implementation and dtype, with ids like ``test_x[torch-module-float32]``.
@@ -24,8 +30,10 @@ they are combined into one parametrization, ``test_x[torch-module-xor-2-2-1-floa
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
+import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -80,6 +88,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"per-test timeout of conformance tests, by pytest-timeout; 0: none (default: {DEFAULT_TIMEOUT:g})",
     )
     group.addoption(
+        "--gatespec-explore",
+        metavar="N",
+        type=_count,
+        default=0,
+        help="search N generated cases per explored check with hypothesis, shrink a failure and print it as a "
+        "regression case; derandomised when CI is set (default: 0, exploration off)",
+    )
+    group.addoption(
         isolation.OPTION,
         action="store_true",
         help="do not fail a test of an implementation that leaves global RNG or framework state changed",
@@ -89,6 +105,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "gatespec_cases(cases): cases (objects with an .id) to cross with impl × dtype")
     config.addinivalue_line("markers", "convergence: XOR convergence statistics over 1000 nets (-m 'not convergence')")
+    config.addinivalue_line("markers", "explore: hypothesis searches --gatespec-explore N generated cases (0: skipped)")
+    if config.getoption("--gatespec-explore") and importlib.util.find_spec("hypothesis") is None:
+        raise pytest.UsageError("--gatespec-explore needs hypothesis (pip install 'gatespec[test]')")
     try:
         entries = registry.select(config.getoption("--impl"))
     except registry.UsageError as exc:
@@ -115,10 +134,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @dataclass
 class Deviation:
+    """``prefix`` of test ids, where ``*`` stands for any run of characters within the id (and nothing else is special)."""
+
     prefix: str
     reason: str
     where: str  # FILE:LINE
     matched: int = 0
+
+    def matches(self, test_id: str) -> bool:
+        if "*" not in self.prefix:
+            return test_id.startswith(self.prefix)
+        return re.match(".*".join(map(re.escape, self.prefix.split("*"))), test_id) is not None
 
 
 def read_deviations(path: Path) -> list[Deviation]:
@@ -133,7 +159,7 @@ def read_deviations(path: Path) -> list[Deviation]:
         if not line or line.startswith("#"):
             continue
         prefix, sep, reason = (part.strip() for part in line.partition("|"))
-        if not sep or not prefix or not reason or not re.fullmatch(r"[\w\[\]\-.:/]+", prefix):
+        if not sep or not prefix or not reason or not re.fullmatch(r"[\w\[\]\-.:/*]+", prefix):
             raise pytest.UsageError(
                 f"--known-deviations {path}:{number}: expected 'TEST-ID-PREFIX | reason', got {raw!r}"
             )
@@ -151,6 +177,21 @@ def _seconds(text: str) -> float:
     return seconds
 
 
+def _count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of cases ≥ 0 (0: no exploration), got {text!r}")
+    return count
+
+
+def explore_derandomized() -> bool:
+    """Whether exploration is derandomised: under CI (the CI variable set, as tests/conftest.py reads it)."""
+    return bool(os.environ.get("CI"))
+
+
 def _timeout(config: pytest.Config) -> float:
     """The per-test timeout the plugin sets: 0 when disabled or when pytest-timeout is not there to enforce it."""
     seconds = config.getoption("--gatespec-timeout")
@@ -163,7 +204,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         test_id = item.nodeid.split("::", 1)[-1]
         for dev in deviations:
-            if test_id.startswith(dev.prefix):
+            if dev.matches(test_id):
                 dev.matched += 1
                 item.add_marker(pytest.mark.xfail(reason=f"known deviation: {dev.reason}", strict=True))
                 break
@@ -173,6 +214,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.timeout(timeout))
             if item.get_closest_marker("bench") is not None:
                 continue  # a benchmark times an implementation; it is no check of the matrix
+            if item.get_closest_marker("explore") is not None and not config.getoption("--gatespec-explore"):
+                continue  # exploration off: skipped at once, no row of the matrix (when on, a row explore_*)
             impl = callspec.params["impl"]
             target = callspec.params.get("target")
             case = callspec.params.get("case")
@@ -365,7 +408,15 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         else:
             lines.append(f"  {e.name:<15} {e.framework} unavailable: {e.reason}")
     lines.append(config.pluginmanager.get_plugin(isolation.PLUGIN_NAME).header())
+    lines.append(_explore_header(config.getoption("--gatespec-explore")))
     return lines
+
+
+def _explore_header(n: int) -> str:
+    if not n:
+        return "gatespec: exploration off (--gatespec-explore N: N generated cases per check)"
+    how = "derandomised (CI is set)" if explore_derandomized() else "random (set CI to derandomise)"
+    return f"gatespec: exploring {n} generated cases per check with hypothesis, {how}"
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -89,3 +89,18 @@ def test_a_required_framework_that_is_missing_fails_the_run(pytester, monkeypatc
     result = pytester.runpytest("--impl", "autograd", "-rs")
     result.assert_outcomes(skipped=2)
     result.stdout.fnmatch_lines(["*autograd unavailable: ModuleNotFoundError*"])
+
+
+def test_a_deviation_pattern_matches_what_it_names_and_nothing_more():
+    from gatespec.conformance.plugin import Deviation
+
+    plain = Deviation("test_x[tf-keras-xor", "r", "f:1")
+    assert plain.matches("test_x[tf-keras-xor-2-2-1-float64]")
+    assert not plain.matches("test_y[tf-keras-xor-2-2-1-float64]")
+    star = Deviation("test_x[tf-keras-*-d*-float64]", "r", "f:2")
+    assert star.matches("test_x[tf-keras-parity-3-d2-3x6x1-large-float64]")
+    assert not star.matches("test_x[tf-keras-parity-3-d2-3x6x1-large-float32]")  # another dtype
+    assert not star.matches("test_x[tf-keras-xor-2-2-1-float64]")  # a notebook case, no "-d"
+    assert not star.matches("test_x[tf-xla-parity-3-d2-3x6x1-large-float64]")  # another style
+    # Only * is special: brackets and dots are literal.
+    assert not Deviation("test_x[a.c", "r", "f:3").matches("test_x[abc")
