@@ -19,11 +19,18 @@ deterministic), so the matrix grows by dozens of cases, not by the product of th
 Parameters come from ``numpy.random.default_rng(seed)`` with a seed per case, so every case is
 the same in every process, and each is a frozen dataclass whose id names its factors
 (``majority-5-d3-5x7x2x1-saturating``, ``xor-2x3x1-adam-lr0.05-b0.5-0.99-e1e-08``).
+
+A case is a function of its levels and its seed: :func:`mlp_case` and :func:`logistic_case`
+build one (the design's cases are built by them too), so ``--gatespec-explore N``
+(``explore.py``) can search beyond the design and print what it finds as a call to paste into
+:data:`REGRESSIONS`, whose cases join the design's (``STRUCTURE``, ``TRAINING``, ``LOGISTIC``).
 """
 
 from __future__ import annotations
 
 import itertools
+import json
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -200,6 +207,7 @@ class GeneratedLogisticCase:
     w: np.ndarray = field(compare=False)
     eta: float = 1.0
     steps: int = LOGISTIC_STEPS
+    note: str = ""
 
     @property
     def id(self) -> str:
@@ -276,15 +284,141 @@ def _feasible(row: dict[str, Any]) -> bool:
     return not (row.get("depth") == 1 and row.get("inputs") == 1)
 
 
+# ----------------------------------------------------------------------------- builders
+#
+# A case as a function of its levels and a seed.  The design below builds its cases with these,
+# and exploration (explore.py) draws the same arguments, so a case it finds is one line to paste
+# into REGRESSIONS.  Cases compare (and hash) by id and note, never by their arrays, and the suite
+# caches bounds and runs per case: so the note of a built case is the call that rebuilds it, which
+# keeps apart two cases whose ids agree (another seed with the same widths, a step size that
+# prints alike).  The design's cases keep the empty note they always had: their seeds are SEED
+# plus their row, and their ids are unique.
+
+
+def mlp_case(
+    gate_name: str,
+    depth: int,
+    scale: str,
+    seed: int,
+    optimizer: SGD | Adam | None = None,
+    steps: int = 0,
+    *,
+    note: str | None = None,
+) -> GeneratedMLPCase:
+    """A net of ``depth`` weight layers on a catalogue gate, its widths and parameters from ``default_rng(seed)``.
+
+    ``scale`` is one of :data:`SCALES`; ``optimizer`` (default ``SGD()``) trains it for ``steps``
+    (0: a case for values, gradients and single steps).  Ids as the design's:
+    ``{gate}-d{depth}-{sizes}-{scale}`` when ``steps == 0``, else ``{gate}-{sizes}-{scale}-{optimizer}``.
+    ``note`` defaults to the call that rebuilds the case (:func:`recipe`).
+    """
+    g = gates.gate(gate_name)
+    if g.n_inputs not in INPUTS:
+        raise ValueError(f"gate_name: expected a gate with {INPUTS[0]}–{INPUTS[-1]} inputs, got {gate_name!r}")
+    if depth not in DEPTHS:
+        raise ValueError(f"depth: expected one of {DEPTHS}, got {depth!r}")
+    if not _feasible({"depth": depth, "inputs": g.n_inputs}):
+        raise ValueError(f"depth 1 on the one-input gate {gate_name!r} is 1 → 1, square everywhere")
+    if scale not in SCALES:
+        raise ValueError(f"scale: expected one of {SCALES}, got {scale!r}")
+    if not (isinstance(seed, int) and seed >= 0):
+        raise ValueError(f"seed: expected an int ≥ 0, got {seed!r}")
+    if not (isinstance(steps, int) and steps >= 0):
+        raise ValueError(f"steps: expected an int ≥ 0, got {steps!r}")
+    if steps and scale == "saturating":
+        raise ValueError("steps: saturating nets are for values and gradients; trajectories start where a run learns")
+    optimizer = SGD() if optimizer is None else optimizer
+    if not isinstance(optimizer, (SGD, Adam)):
+        raise ValueError(f"optimizer: expected SGD or Adam, got {optimizer!r}")
+    sizes, params = _params(seed, gate_name, depth, scale)
+    if steps:
+        name = f"{gate_name}-{_sizes_id(sizes)}-{scale}-{optimizer_id(optimizer)}"
+    else:
+        name = f"{gate_name}-d{depth}-{_sizes_id(sizes)}-{scale}"
+    if note is None:
+        note = _mlp_recipe(gate_name, depth, scale, seed, optimizer, steps)
+    return GeneratedMLPCase(name, gate_name, params, scale, optimizer, steps, note)
+
+
+def logistic_case(
+    gate_name: str, scale: str, eta: float, seed: int, steps: int = LOGISTIC_STEPS, *, note: str | None = None
+) -> GeneratedLogisticCase:
+    """Logistic regression on a catalogue gate from w ~ N(0, STD[scale]²) by ``default_rng(seed)``, bias last.
+
+    ``scale``: tiny, unit or large; ``steps`` of gradient descent with step ``eta``.  Id as the
+    design's, ``{gate}-{scale}-eta{eta}``; ``note`` defaults to the call that rebuilds the case.
+    """
+    g = gates.gate(gate_name)
+    if g.n_inputs not in INPUTS:
+        raise ValueError(f"gate_name: expected a gate with {INPUTS[0]}–{INPUTS[-1]} inputs, got {gate_name!r}")
+    if scale not in STD:
+        raise ValueError(f"scale: expected one of {tuple(STD)}, got {scale!r}")
+    if not (isinstance(seed, int) and seed >= 0):
+        raise ValueError(f"seed: expected an int ≥ 0, got {seed!r}")
+    if not (isinstance(steps, int) and steps >= 1):
+        raise ValueError(f"steps: expected an int ≥ 1, got {steps!r}")
+    if not eta >= 0:
+        raise ValueError(f"eta: expected a number ≥ 0, got {eta!r}")
+    rng = np.random.default_rng(seed)
+    w = STD[scale] * rng.standard_normal(g.n_inputs + 1)
+    if note is None:
+        note = _logistic_recipe(gate_name, scale, eta, seed, steps)
+    return GeneratedLogisticCase(f"{gate_name}-{scale}-eta{eta:g}", gate_name, *_frozen([w]), eta, steps, note)
+
+
+def recipe(case: GeneratedMLPCase | GeneratedLogisticCase) -> str:
+    """The Python expression that rebuilds a case built by :func:`mlp_case` or :func:`logistic_case`.
+
+    ``generated.mlp_case("majority-5", depth=3, scale="large", seed=17)``: evaluated where
+    ``generated`` is this module (it is, in :data:`REGRESSIONS`), it gives an equal case with the
+    same arrays, bit for bit.
+    """
+    if not case.note.startswith(f"{_MODULE}."):
+        raise ValueError(f"{case.id}: not built by mlp_case or logistic_case (its note is {case.note!r})")
+    return case.note
+
+
+_MODULE = "generated"
+
+
+def _number(x: float) -> str:
+    return repr(float(x))  # round-trips exactly; never numpy's np.float64(...)
+
+
+def _optimizer_recipe(optimizer: SGD | Adam) -> str:
+    if isinstance(optimizer, SGD):
+        return f"{_MODULE}.SGD(lr={_number(optimizer.lr)})"
+    fields = ", ".join(f"{k}={_number(getattr(optimizer, k))}" for k in ("lr", "beta1", "beta2", "eps"))
+    return f"{_MODULE}.Adam({fields})"
+
+
+def _mlp_recipe(gate_name: str, depth: int, scale: str, seed: int, optimizer: SGD | Adam, steps: int) -> str:
+    args = [json.dumps(gate_name), f"depth={depth}", f"scale={json.dumps(scale)}", f"seed={seed}"]
+    if optimizer != SGD():
+        args.append(f"optimizer={_optimizer_recipe(optimizer)}")
+    if steps:
+        args.append(f"steps={steps}")
+    return f"{_MODULE}.mlp_case({', '.join(args)})"
+
+
+def _logistic_recipe(gate_name: str, scale: str, eta: float, seed: int, steps: int) -> str:
+    args = [json.dumps(gate_name), f"scale={json.dumps(scale)}", f"eta={_number(eta)}", f"seed={seed}"]
+    if steps != LOGISTIC_STEPS:
+        args.append(f"steps={steps}")
+    return f"{_MODULE}.logistic_case({', '.join(args)})"
+
+
+# ----------------------------------------------------------------------------- the design
+
+
 def _structure_cases() -> tuple[GeneratedMLPCase, ...]:
     factors = {"depth": DEPTHS, "inputs": INPUTS, "scale": SCALES}
     rows = pairwise(factors, SEED, _feasible)
     out = []
     for k, row in enumerate(rows):
         gate_name = _gate_for(row["inputs"], k)
-        sizes, params = _params(SEED + k, gate_name, row["depth"], row["scale"])
-        name = f"{gate_name}-d{row['depth']}-{_sizes_id(sizes)}-{row['scale']}"
-        out.append(GeneratedMLPCase(name, gate_name, params, row["scale"], SGD(SGD_RATES[k % len(SGD_RATES)])))
+        sgd = SGD(SGD_RATES[k % len(SGD_RATES)])
+        out.append(mlp_case(gate_name, row["depth"], row["scale"], SEED + k, sgd, note=""))
     return tuple(out)
 
 
@@ -306,14 +440,12 @@ def _training_cases() -> tuple[GeneratedMLPCase, ...]:
     for k, row in enumerate(sgd_rows + adam_rows):
         inputs = INPUTS[k % len(INPUTS)] if row["depth"] > 1 else INPUTS[1 + k % (len(INPUTS) - 1)]
         gate_name = _gate_for(inputs, k)
-        sizes, params = _params(SEED + 1000 + k, gate_name, row["depth"], row["scale"])
         if "beta1" in row:
             opt: SGD | Adam = Adam(row["lr"], row["beta1"], row["beta2"], row["eps"])
             steps = ADAM_STEPS
         else:
             opt, steps = SGD(row["lr"]), SGD_STEPS
-        name = f"{gate_name}-{_sizes_id(sizes)}-{row['scale']}-{optimizer_id(opt)}"
-        out.append(GeneratedMLPCase(name, gate_name, params, row["scale"], opt, steps))
+        out.append(mlp_case(gate_name, row["depth"], row["scale"], SEED + 1000 + k, opt, steps, note=""))
     return tuple(out)
 
 
@@ -331,16 +463,27 @@ def _logistic_cases() -> tuple[GeneratedLogisticCase, ...]:
     out = []
     for k, row in enumerate(pairwise(factors, SEED + 3)):
         gate_name = _gate_for(row["inputs"], k)
-        rng = np.random.default_rng(SEED + 2000 + k)
-        w = STD[row["scale"]] * rng.standard_normal(row["inputs"] + 1)
-        name = f"{gate_name}-{row['scale']}-eta{row['eta']:g}"
-        out.append(GeneratedLogisticCase(name, gate_name, *_frozen([w]), eta=row["eta"]))
+        out.append(logistic_case(gate_name, row["scale"], row["eta"], SEED + 2000 + k, note=""))
     return tuple(out)
 
 
-STRUCTURE = _structure_cases()
-TRAINING = _training_cases() + _defaults_cases()
+# ----------------------------------------------------------------------------- regressions
+#
+# Cases found by exploration (pytest --pyargs gatespec.conformance --gatespec-explore N), pasted
+# as printed: "add to gatespec.conformance.generated.REGRESSIONS: generated.mlp_case(...)".  Each
+# joins the design's cases of its kind: steps == 0 nets STRUCTURE (values, gradients, single
+# steps, saturation; the metamorphic checks take the learnable ones of depth ≥ 2), trained nets
+# TRAINING, logistic cases LOGISTIC.
+
+generated = sys.modules[__name__]  # the printed lines name this module as `generated`: they paste here as they are
+
+REGRESSIONS: tuple = ()
+
+STRUCTURE = _structure_cases() + tuple(c for c in REGRESSIONS if isinstance(c, GeneratedMLPCase) and not c.steps)
+TRAINING = (
+    _training_cases() + _defaults_cases() + tuple(c for c in REGRESSIONS if isinstance(c, GeneratedMLPCase) and c.steps)
+)
 SGD_TRAINING = tuple(c for c in TRAINING if isinstance(c.optimizer, SGD))
 ADAM_TRAINING = tuple(c for c in TRAINING if isinstance(c.optimizer, Adam))
-LOGISTIC = _logistic_cases()
+LOGISTIC = _logistic_cases() + tuple(c for c in REGRESSIONS if isinstance(c, GeneratedLogisticCase))
 SATURATING = tuple(c for c in STRUCTURE if c.saturating)

@@ -134,7 +134,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @dataclass
 class Deviation:
-    """``prefix`` of test ids, where ``*`` stands for any run of characters within the id (and nothing else is special)."""
+    """A ``prefix`` of test ids, in which ``*`` stands for any run of characters (nothing else is special)."""
 
     prefix: str
     reason: str

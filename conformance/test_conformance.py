@@ -94,8 +94,7 @@ def _logistic_budget(impl, case, steps: int, target: Target) -> tuple[T.Toleranc
 # ----------------------------------------------------------------------------- threshold logic unit
 
 
-@pytest.mark.gatespec_cases(C.GATES)
-def test_threshold_predictions_are_exact(impl, case, target):
+def check_threshold_predictions_are_exact(impl, case, target):
     require(impl, Cap.TLU_PREDICT)
     g = case.gate
     actual = impl.tlu_predict(g.Xb, case.w, target)
@@ -104,7 +103,11 @@ def test_threshold_predictions_are_exact(impl, case, target):
 
 
 @pytest.mark.gatespec_cases(C.GATES)
-def test_perceptron_batch_step_is_exact(impl, case, target):
+def test_threshold_predictions_are_exact(impl, case, target):
+    check_threshold_predictions_are_exact(impl, case, target)
+
+
+def check_perceptron_batch_step_is_exact(impl, case, target):
     require(impl, Cap.PERCEPTRON_STEP)
     g = case.gate
     actual = impl.perceptron_step(g.Xb, g.y, case.w, C.PERCEPTRON_ETA, target)
@@ -113,7 +116,11 @@ def test_perceptron_batch_step_is_exact(impl, case, target):
 
 
 @pytest.mark.gatespec_cases(C.GATES)
-def test_perceptron_online_trajectory_is_exact(impl, case, target):
+def test_perceptron_batch_step_is_exact(impl, case, target):
+    check_perceptron_batch_step_is_exact(impl, case, target)
+
+
+def check_perceptron_online_trajectory_is_exact(impl, case, target):
     require(impl, Cap.PERCEPTRON_ONLINE)
     g = case.gate
     actual = impl.perceptron_online(g.Xb, g.y, case.w, C.PERCEPTRON_ETA, case.order, target)
@@ -121,11 +128,15 @@ def test_perceptron_online_trajectory_is_exact(impl, case, target):
     assert_equal_exact(actual, desired, impl=impl, case=case, quantity="online perceptron weights", dtype=target.dtype)
 
 
+@pytest.mark.gatespec_cases(C.GATES)
+def test_perceptron_online_trajectory_is_exact(impl, case, target):
+    check_perceptron_online_trajectory_is_exact(impl, case, target)
+
+
 # ----------------------------------------------------------------------------- forward values
 
 
-@pytest.mark.gatespec_cases(MLP_VALUES)
-def test_mlp_forward_matches_reference(impl, case, target):
+def check_mlp_forward_matches_reference(impl, case, target):
     require(impl, Cap.MLP_FORWARD)
     z, p = impl.mlp_forward(case.params, case.gate.X, target)
     z_ref, p_ref = mlp.forward(case.params, case.gate.X)
@@ -137,7 +148,11 @@ def test_mlp_forward_matches_reference(impl, case, target):
 
 
 @pytest.mark.gatespec_cases(MLP_VALUES)
-def test_mlp_loss_and_gradients_match_reference(impl, case, target):
+def test_mlp_forward_matches_reference(impl, case, target):
+    check_mlp_forward_matches_reference(impl, case, target)
+
+
+def check_mlp_loss_and_gradients_match_reference(impl, case, target):
     require(impl, Cap.MLP_LOSS_GRADS)
     g = case.gate
     loss, grads = impl.mlp_loss_and_grads(case.params, g.X, g.y, target)
@@ -150,8 +165,12 @@ def test_mlp_loss_and_gradients_match_reference(impl, case, target):
         assert_close(a, d, tol=tol, impl=impl, case=case, quantity=f"gradient {_param_name(k)}", dtype=dt)
 
 
-@pytest.mark.gatespec_cases(LOGISTIC_VALUES)
-def test_logistic_loss_and_gradient_match_reference(impl, case, target):
+@pytest.mark.gatespec_cases(MLP_VALUES)
+def test_mlp_loss_and_gradients_match_reference(impl, case, target):
+    check_mlp_loss_and_gradients_match_reference(impl, case, target)
+
+
+def check_logistic_loss_and_gradient_match_reference(impl, case, target):
     require(impl, Cap.LOGISTIC_LOSS_GRAD)
     g = case.gate
     loss, grad = impl.logistic_loss_and_grad(g.Xb, g.y, case.w, target)
@@ -161,6 +180,11 @@ def test_logistic_loss_and_gradient_match_reference(impl, case, target):
     assert_close(loss, loss_ref, tol=tol, impl=impl, case=case, quantity="loss", dtype=dt)
     tol = T.bounded(impl.name, "gradient", dt, _logistic_grad_bound(case))
     assert_close(grad, grad_ref, tol=tol, impl=impl, case=case, quantity="gradient", dtype=dt)
+
+
+@pytest.mark.gatespec_cases(LOGISTIC_VALUES)
+def test_logistic_loss_and_gradient_match_reference(impl, case, target):
+    check_logistic_loss_and_gradient_match_reference(impl, case, target)
 
 
 def _param_name(k: int) -> str:
@@ -200,8 +224,7 @@ def _mlp_fd(loss_of, params):
     return tuple(out)
 
 
-@pytest.mark.parametrize("case", FD_MLP + FD_LOGISTIC, ids=lambda c: c.id)
-def test_reference_gradients_match_finite_differences(case):
+def check_reference_gradients_match_finite_differences(case):
     g = case.gate
     if hasattr(case, "params"):
         desired = _mlp_fd(lambda p: mlp.loss(p, g.X, g.y), case.params)
@@ -215,13 +238,17 @@ def test_reference_gradients_match_finite_differences(case):
         assert_close(actual, desired, tol=T.FINITE_DIFFERENCE, impl="reference", case=case, quantity="gradient vs FD")
 
 
+@pytest.mark.parametrize("case", FD_MLP + FD_LOGISTIC, ids=lambda c: c.id)
+def test_reference_gradients_match_finite_differences(case):
+    check_reference_gradients_match_finite_differences(case)
+
+
 def _float64_only(target: Target) -> None:
     if target.dtype != "float64":
         pytest.skip("central differences need float64: in float32 their rounding error ε/h ≈ 2e-2 swamps the check")
 
 
-@pytest.mark.gatespec_cases(FD_MLP)
-def test_mlp_autodiff_matches_finite_differences_of_its_own_loss(impl, case, target):
+def check_mlp_autodiff_matches_finite_differences_of_its_own_loss(impl, case, target):
     require(impl, Cap.MLP_LOSS_GRADS)
     _float64_only(target)
     g = case.gate
@@ -231,8 +258,12 @@ def test_mlp_autodiff_matches_finite_differences_of_its_own_loss(impl, case, tar
     assert_close_params(actual, desired, tol=tol, impl=impl, case=case, quantity="gradient vs FD", dtype=dt)
 
 
-@pytest.mark.gatespec_cases(FD_LOGISTIC)
-def test_logistic_autodiff_matches_finite_differences_of_its_own_loss(impl, case, target):
+@pytest.mark.gatespec_cases(FD_MLP)
+def test_mlp_autodiff_matches_finite_differences_of_its_own_loss(impl, case, target):
+    check_mlp_autodiff_matches_finite_differences_of_its_own_loss(impl, case, target)
+
+
+def check_logistic_autodiff_matches_finite_differences_of_its_own_loss(impl, case, target):
     require(impl, Cap.LOGISTIC_LOSS_GRAD)
     _float64_only(target)
     g = case.gate
@@ -242,14 +273,18 @@ def test_logistic_autodiff_matches_finite_differences_of_its_own_loss(impl, case
     assert_close(actual, desired, tol=tol, impl=impl, case=case, quantity="gradient vs FD", dtype=dt)
 
 
+@pytest.mark.gatespec_cases(FD_LOGISTIC)
+def test_logistic_autodiff_matches_finite_differences_of_its_own_loss(impl, case, target):
+    check_logistic_autodiff_matches_finite_differences_of_its_own_loss(impl, case, target)
+
+
 # ----------------------------------------------------------------------------- one training step
 
 
 # Budgets of single steps and of whole runs come from one derivation, tolerances.trajectory_spread.
 
 
-@pytest.mark.gatespec_cases(LOGISTIC_VALUES)
-def test_logistic_one_gradient_descent_step(impl, case, target):
+def check_logistic_one_gradient_descent_step(impl, case, target):
     require(impl, Cap.LOGISTIC_TRAIN)
     g = case.gate
     run = impl.logistic_train(g.Xb, g.y, case.w, case.eta, 1, target)
@@ -260,8 +295,12 @@ def test_logistic_one_gradient_descent_step(impl, case, target):
     assert_close(run.weights, ref.weights, tol=tol_w, impl=impl, case=case, quantity=f"w₀, w₁, {what}", dtype=dt)
 
 
-@pytest.mark.gatespec_cases(MLP_VALUES)
-def test_mlp_one_sgd_step(impl, case, target):
+@pytest.mark.gatespec_cases(LOGISTIC_VALUES)
+def test_logistic_one_gradient_descent_step(impl, case, target):
+    check_logistic_one_gradient_descent_step(impl, case, target)
+
+
+def check_mlp_one_sgd_step(impl, case, target):
     require(impl, Cap.MLP_TRAIN_SGD)
     g, sgd = case.gate, _sgd(case)
     run = impl.mlp_train(case.params, g.X, g.y, sgd, 1, target)
@@ -275,7 +314,11 @@ def test_mlp_one_sgd_step(impl, case, target):
 
 
 @pytest.mark.gatespec_cases(MLP_VALUES)
-def test_mlp_one_adam_step(impl, case, target):
+def test_mlp_one_sgd_step(impl, case, target):
+    check_mlp_one_sgd_step(impl, case, target)
+
+
+def check_mlp_one_adam_step(impl, case, target):
     require(impl, Cap.MLP_TRAIN_ADAM)
     g = case.gate
     run = impl.mlp_train(case.params, g.X, g.y, C.ADAM, 1, target)
@@ -285,6 +328,11 @@ def test_mlp_one_adam_step(impl, case, target):
         tol = T.Tolerance(tol.rtol, np.asarray(tol.atol)[1] if np.ndim(tol.atol) else tol.atol, tol.why)
         quantity = f"Adam θ₁ {_param_name(k)}"
         assert_close(a[1], d, tol=tol, impl=impl, case=case, quantity=quantity, dtype=target.dtype)
+
+
+@pytest.mark.gatespec_cases(MLP_VALUES)
+def test_mlp_one_adam_step(impl, case, target):
+    check_mlp_one_adam_step(impl, case, target)
 
 
 # ----------------------------------------------------------------------------- whole trajectories
@@ -306,8 +354,7 @@ def _mlp_reference(case, optimizer: SGD | Adam, steps: int) -> mlp.MLPRun:
     return mlp.train(case.params, case.gate.X, case.gate.y, optimizer, steps)
 
 
-@pytest.mark.gatespec_cases(C.LOGISTIC_TRAJECTORIES + G.LOGISTIC)
-def test_logistic_gradient_descent_trajectory(impl, case, target):
+def check_logistic_gradient_descent_trajectory(impl, case, target):
     require(impl, Cap.LOGISTIC_TRAIN)
     g = case.gate
     run = impl.logistic_train(g.Xb, g.y, case.w, case.eta, case.steps, target)
@@ -316,6 +363,11 @@ def test_logistic_gradient_descent_trajectory(impl, case, target):
     dt, quantity = target.dtype, f"over {case.steps} steps of η = {case.eta:g}"
     assert_close(run.weights, ref.weights, tol=tol_w, impl=impl, case=case, quantity=f"weights {quantity}", dtype=dt)
     assert_close(run.losses, ref.losses, tol=tol_loss, impl=impl, case=case, quantity=f"losses {quantity}", dtype=dt)
+
+
+@pytest.mark.gatespec_cases(C.LOGISTIC_TRAJECTORIES + G.LOGISTIC)
+def test_logistic_gradient_descent_trajectory(impl, case, target):
+    check_logistic_gradient_descent_trajectory(impl, case, target)
 
 
 def _check_trajectory(impl, case, target, run, optimizer, steps: int, total: int, name: str) -> None:
@@ -332,8 +384,7 @@ def _check_trajectory(impl, case, target, run, optimizer, steps: int, total: int
     assert_close(run.losses, desired, tol=tol_loss, impl=impl, case=case, quantity=f"losses, {quantity}", dtype=dt)
 
 
-@pytest.mark.gatespec_cases(C.MLP_TRAJECTORIES + G.SGD_TRAINING)
-def test_mlp_sgd_trajectory(impl, case, target):
+def check_mlp_sgd_trajectory(impl, case, target):
     require(impl, Cap.MLP_TRAIN_SGD)
     run = _mlp_run(impl, case, target)
     sgd = _sgd(case)
@@ -342,8 +393,12 @@ def test_mlp_sgd_trajectory(impl, case, target):
     _check_trajectory(impl, case, target, run, sgd, steps, total, f"SGD({sgd.lr:g})")
 
 
-@pytest.mark.gatespec_cases(G.ADAM_TRAINING)
-def test_mlp_adam_trajectory(impl, case, target):
+@pytest.mark.gatespec_cases(C.MLP_TRAJECTORIES + G.SGD_TRAINING)
+def test_mlp_sgd_trajectory(impl, case, target):
+    check_mlp_sgd_trajectory(impl, case, target)
+
+
+def check_mlp_adam_trajectory(impl, case, target):
     """Every step of a multi-step Adam run: β₁, β₂ and ε matter from step 2 on (the first step is ±lr·sign(g))."""
     require(impl, Cap.MLP_TRAIN_ADAM)
     g, opt = case.gate, case.optimizer
@@ -351,11 +406,15 @@ def test_mlp_adam_trajectory(impl, case, target):
     _check_trajectory(impl, case, target, run, opt, case.steps, case.steps, G.optimizer_id(opt))
 
 
+@pytest.mark.gatespec_cases(G.ADAM_TRAINING)
+def test_mlp_adam_trajectory(impl, case, target):
+    check_mlp_adam_trajectory(impl, case, target)
+
+
 # ----------------------------------------------------------------------------- learned truth tables
 
 
-@pytest.mark.gatespec_cases([c for c in C.GATES if c.gate_name in C.SEPARABLE])
-def test_logistic_regression_learns_separable_gates(impl, case, target):
+def check_logistic_regression_learns_separable_gates(impl, case, target):
     require(impl, Cap.LOGISTIC_TRAIN)
     if impl.name in C.EAGER_STYLES and case.gate_name not in C.NOTEBOOK_GATES:
         pytest.skip(f"{impl.name} learns only the notebook's gates {C.NOTEBOOK_GATES}: {C.EAGER_STYLES[impl.name]}")
@@ -366,8 +425,12 @@ def test_logistic_regression_learns_separable_gates(impl, case, target):
     assert_equal_exact(learned, g.y, impl=impl, case=case, quantity=f"truth table after {C.LEARN_STEPS} GD steps")
 
 
-@pytest.mark.gatespec_cases(C.GATES)
-def test_perceptron_learns_exactly_the_separable_gates(impl, case, target):
+@pytest.mark.gatespec_cases([c for c in C.GATES if c.gate_name in C.SEPARABLE])
+def test_logistic_regression_learns_separable_gates(impl, case, target):
+    check_logistic_regression_learns_separable_gates(impl, case, target)
+
+
+def check_perceptron_learns_exactly_the_separable_gates(impl, case, target):
     """From w = 0 in cyclic order, Rosenblatt's rule realises every separable gate and never XOR/XNOR/parity.
 
     η = ½ and w₀ = 0 keep every weight on the dyadic grid, so the implementation's run must
@@ -400,8 +463,12 @@ def test_perceptron_learns_exactly_the_separable_gates(impl, case, target):
         assert_equal_exact(visited, [False], impl=impl, case=case, quantity="gate realised at some step")
 
 
-@pytest.mark.gatespec_cases([c for c in C.MLP_TRAJECTORIES if c.learns])
-def test_mlp_learns_its_gate(impl, case, target):
+@pytest.mark.gatespec_cases(C.GATES)
+def test_perceptron_learns_exactly_the_separable_gates(impl, case, target):
+    check_perceptron_learns_exactly_the_separable_gates(impl, case, target)
+
+
+def check_mlp_learns_its_gate(impl, case, target):
     require(impl, Cap.MLP_TRAIN_SGD)
     if case.steps_for(impl.name) < case.steps:
         pytest.skip(f"{impl.name} runs {case.steps_for(impl.name)} of {case.steps} steps: {C.EAGER_STYLES[impl.name]}")
@@ -409,6 +476,11 @@ def test_mlp_learns_its_gate(impl, case, target):
     final = tuple(p[-1] for p in _mlp_run(impl, case, target).params)  # the trajectory check's run
     learned = (mlp.forward(tuple(np.asarray(p, dtype=np.float64) for p in final), g.X)[0] > 0).astype(np.float64)
     assert_equal_exact(learned, g.y, impl=impl, case=case, quantity=f"truth table after {case.steps} SGD steps")
+
+
+@pytest.mark.gatespec_cases([c for c in C.MLP_TRAJECTORIES if c.learns])
+def test_mlp_learns_its_gate(impl, case, target):
+    check_mlp_learns_its_gate(impl, case, target)
 
 
 def gates_predict(Xb: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -425,8 +497,7 @@ def _finite(x, impl, case, quantity: str) -> None:
         raise AssertionError(f"{impl.name} / {case.id} / {quantity}: non-finite values at |z| ≫ 30:\n{x!r}")
 
 
-@pytest.mark.gatespec_cases(C.LOGISTIC_SATURATING)
-def test_logistic_loss_and_gradient_survive_saturation(impl, case, target):
+def check_logistic_loss_and_gradient_survive_saturation(impl, case, target):
     require(impl, Cap.LOGISTIC_LOSS_GRAD)
     g = case.gate
     loss, grad = impl.logistic_loss_and_grad(g.Xb, g.y, case.w, target)
@@ -440,8 +511,12 @@ def test_logistic_loss_and_gradient_survive_saturation(impl, case, target):
     assert_close(grad, grad_ref, tol=tol, impl=impl, case=case, quantity="saturated grad", dtype=dt)
 
 
-@pytest.mark.gatespec_cases((C.SATURATING_221, *G.SATURATING))
-def test_mlp_loss_and_gradients_survive_saturation(impl, case, target):
+@pytest.mark.gatespec_cases(C.LOGISTIC_SATURATING)
+def test_logistic_loss_and_gradient_survive_saturation(impl, case, target):
+    check_logistic_loss_and_gradient_survive_saturation(impl, case, target)
+
+
+def check_mlp_loss_and_gradients_survive_saturation(impl, case, target):
     """|z| ≥ 1000 on rows confidently right (loss ≈ 0) and wrong (loss ≈ |z|): e^{|z|} overflows both dtypes."""
     require(impl, Cap.MLP_LOSS_GRADS)
     g = case.gate
@@ -458,8 +533,12 @@ def test_mlp_loss_and_gradients_survive_saturation(impl, case, target):
         assert_close(a, d, tol=tol, impl=impl, case=case, quantity=f"saturated grad {_param_name(k)}", dtype=dt)
 
 
-@pytest.mark.gatespec_cases(C.SINGLE_EXAMPLE)
-def test_single_example_loss_matches_reference(impl, case, target):
+@pytest.mark.gatespec_cases((C.SATURATING_221, *G.SATURATING))
+def test_mlp_loss_and_gradients_survive_saturation(impl, case, target):
+    check_mlp_loss_and_gradients_survive_saturation(impl, case, target)
+
+
+def check_single_example_loss_matches_reference(impl, case, target):
     """The notebook's naive −log σ(w·x): expected to FAIL at saturation wherever written as the notebook does.
 
     That failure is the point: conformance/known_deviations.txt lists it, with the reason, for
@@ -474,6 +553,11 @@ def test_single_example_loss_matches_reference(impl, case, target):
     assert_close(loss, loss_ref, tol=tol, impl=impl, case=case, quantity="single-example loss", dtype=dt)
     tol = _tol(impl, "gradient", target)
     assert_close(grad, grad_ref, tol=tol, impl=impl, case=case, quantity="single-ex. grad", dtype=dt)
+
+
+@pytest.mark.gatespec_cases(C.SINGLE_EXAMPLE)
+def test_single_example_loss_matches_reference(impl, case, target):
+    check_single_example_loss_matches_reference(impl, case, target)
 
 
 # ----------------------------------------------------------------------------- checks that need no reference
@@ -492,8 +576,15 @@ def _metamorphic_cases() -> tuple:
     return tuple(chosen)
 
 
-METAMORPHIC_MLP = _metamorphic_cases()
-METAMORPHIC_LOGISTIC = (C.LOGISTIC_CASES[2], *G.LOGISTIC[:2])
+# Regressions found by exploring these checks (generated.REGRESSIONS; explore draws them as below) run here too.
+METAMORPHIC_MLP = _metamorphic_cases() + tuple(
+    c
+    for c in G.REGRESSIONS
+    if isinstance(c, G.GeneratedMLPCase) and not c.steps and not c.saturating and len(c.params) >= 4
+)
+METAMORPHIC_LOGISTIC = (C.LOGISTIC_CASES[2], *G.LOGISTIC[:2]) + tuple(
+    c for c in G.REGRESSIONS if isinstance(c, G.GeneratedLogisticCase)
+)
 SINGLE_STEPS = 4
 
 
@@ -502,8 +593,7 @@ def _rounded(params, target: Target):
     return tuple(np.asarray(p, dtype=target.np_dtype).astype(np.float64) for p in params)
 
 
-@pytest.mark.gatespec_cases(METAMORPHIC_MLP + METAMORPHIC_LOGISTIC)
-def test_zero_step_size_leaves_parameters_unchanged(impl, case, target):
+def check_zero_step_size_leaves_parameters_unchanged(impl, case, target):
     """θ − 0·g = θ exactly, for SGD, Adam (0·m̂/(√v̂ + ε) = 0) and gradient descent alike."""
     g, dt = case.gate, target.dtype
     if not hasattr(case, "params"):
@@ -525,6 +615,11 @@ def test_zero_step_size_leaves_parameters_unchanged(impl, case, target):
             assert_equal_exact(a, desired, impl=impl, case=case, quantity=quantity, dtype=dt)
 
 
+@pytest.mark.gatespec_cases(METAMORPHIC_MLP + METAMORPHIC_LOGISTIC)
+def test_zero_step_size_leaves_parameters_unchanged(impl, case, target):
+    check_zero_step_size_leaves_parameters_unchanged(impl, case, target)
+
+
 def _loss_and_grads(impl, case, X, y, target):
     """The implementation's loss and gradients as one tuple of arrays (W₁, b₁, … or w), for either model."""
     if hasattr(case, "params"):
@@ -543,8 +638,7 @@ def _grad_bounds(case, X, y):
     return E.loss, (np.concatenate([E.grads[0][:, 0], E.grads[1]]),)
 
 
-@pytest.mark.gatespec_cases(METAMORPHIC_MLP + METAMORPHIC_LOGISTIC)
-def test_rows_permuted_or_duplicated(impl, case, target):
+def check_rows_permuted_or_duplicated(impl, case, target):
     """l and ∇l are sums over rows: a permutation leaves them as they are, a second copy of the data doubles them."""
     mlp_case = hasattr(case, "params")
     require(impl, Cap.MLP_LOSS_GRADS if mlp_case else Cap.LOGISTIC_LOSS_GRAD)
@@ -572,6 +666,11 @@ def test_rows_permuted_or_duplicated(impl, case, target):
         assert_close(a, twice, tol=tol, impl=impl, case=case, quantity=f"gradient {k}, data duplicated", dtype=dt)
 
 
+@pytest.mark.gatespec_cases(METAMORPHIC_MLP + METAMORPHIC_LOGISTIC)
+def test_rows_permuted_or_duplicated(impl, case, target):
+    check_rows_permuted_or_duplicated(impl, case, target)
+
+
 def _hidden_permutation(params) -> tuple[int, np.ndarray]:
     """The first hidden layer at least two units wide, and a permutation of its units that moves every one."""
     for layer in range(len(params) // 2 - 1):
@@ -590,8 +689,7 @@ def _permute_units(params, layer: int, perm: np.ndarray):
     return tuple(np.ascontiguousarray(p) for p in out)
 
 
-@pytest.mark.gatespec_cases(METAMORPHIC_MLP)
-def test_hidden_units_permuted(impl, case, target):
+def check_hidden_units_permuted(impl, case, target):
     """The net with two hidden units swapped computes the same function: its loss is the same and its gradients
     are the original ones permuted alike (a backprop that mixes up units or layers breaks the symmetry)."""
     require(impl, Cap.MLP_LOSS_GRADS)
@@ -612,8 +710,12 @@ def test_hidden_units_permuted(impl, case, target):
         assert_close(a, d, tol=tol, impl=impl, case=case, quantity=quantity, dtype=dt)
 
 
-@pytest.mark.gatespec_cases(METAMORPHIC_MLP + METAMORPHIC_LOGISTIC)
-def test_steps_equal_single_steps_chained(impl, case, target):
+@pytest.mark.gatespec_cases(METAMORPHIC_MLP)
+def test_hidden_units_permuted(impl, case, target):
+    check_hidden_units_permuted(impl, case, target)
+
+
+def check_steps_equal_single_steps_chained(impl, case, target):
     """SGD and gradient descent keep no state: k steps of one run equal k one-step runs, each from the last's end
     (momentum, accumulated gradients or stale activations carried between steps break it)."""
     g, dt = case.gate, target.dtype
@@ -642,3 +744,8 @@ def test_steps_equal_single_steps_chained(impl, case, target):
         desired = np.stack([c[j] for c in chained])
         quantity = f"SGD(0.3) θ_t {_param_name(j)}, {k} steps in one run vs one at a time"
         assert_close(a, desired, tol=tol, impl=impl, case=case, quantity=quantity, dtype=dt)
+
+
+@pytest.mark.gatespec_cases(METAMORPHIC_MLP + METAMORPHIC_LOGISTIC)
+def test_steps_equal_single_steps_chained(impl, case, target):
+    check_steps_equal_single_steps_chained(impl, case, target)

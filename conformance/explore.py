@@ -1,0 +1,116 @@
+"""Hypothesis strategies over the generated cases' factors, for ``--gatespec-explore N`` (``test_explore.py``).
+
+The fixed cases (``generated.py``) cover every pair of factor levels once; these strategies draw
+the same factors freely — depth 1–4, a catalogue gate of 1–6 inputs, the scale (tiny, unit,
+large, saturating), the seed that fixes widths and parameters, SGD's step size in [10⁻³, 2],
+Adam's lr, β₁, β₂ and ε, the logistic η and the number of steps — and build each case with
+:func:`generated.mlp_case` or :func:`generated.logistic_case`.  Hypothesis shrinks a failure
+towards fewer inputs, shallower nets, smaller seeds and steps, and :func:`render` prints the
+shrunk case as the line to paste into :data:`generated.REGRESSIONS`::
+
+    generated.mlp_case("majority-5", depth=3, scale="large", seed=17)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hypothesis import strategies as st
+
+from gatespec.reference.mlp import SGD, Adam
+
+from . import generated
+from .generated import GeneratedLogisticCase, GeneratedMLPCase
+
+SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
+# The scales a run learns from: trajectories and the metamorphic checks leave saturation to the value checks.
+LEARNING_SCALES = ("tiny", "unit", "large")
+SGD_RATES = (1e-3, 2.0)
+LOGISTIC_RATES = (1e-3, 2.0)
+# Adam's hyperparameters, around every level of the design (generated.ADAM_*) and beyond.
+ADAM_LRS = (1e-4, 0.3)
+ADAM_BETA1S = (0.0, 0.99)
+ADAM_BETA2S = (0.5, 0.9999)
+ADAM_LOG10_EPSILONS = (-10.0, -2.0)
+
+
+def sgds() -> st.SearchStrategy[SGD]:
+    """SGD with a step size in [10⁻³, 2]."""
+    return st.builds(SGD, lr=st.floats(*SGD_RATES))
+
+
+def adams() -> st.SearchStrategy[Adam]:
+    """Adam with lr, β₁, β₂ in their ranges above and ε = 10^k, k in [−10, −2]."""
+    return st.builds(
+        Adam,
+        lr=st.floats(*ADAM_LRS),
+        beta1=st.floats(*ADAM_BETA1S),
+        beta2=st.floats(*ADAM_BETA2S),
+        eps=st.floats(*ADAM_LOG10_EPSILONS).map(lambda k: 10.0**k),
+    )
+
+
+def gate_names(n_inputs: int) -> st.SearchStrategy[str]:
+    """A catalogue gate with ``n_inputs`` inputs (generated.GATES_BY_INPUTS)."""
+    return st.sampled_from(generated.GATES_BY_INPUTS[n_inputs])
+
+
+def mlp_cases(
+    *,
+    depths: Sequence[int] = generated.DEPTHS,
+    scales: Sequence[str] = generated.SCALES,
+    optimizers: st.SearchStrategy[SGD | Adam] | None = None,
+    steps: st.SearchStrategy[int] | None = None,
+) -> st.SearchStrategy[GeneratedMLPCase]:
+    """Nets of ``depths`` weight layers on a gate of 1–6 inputs at one of ``scales``, from any seed.
+
+    ``optimizers`` (default: none drawn, so ``SGD()``) and ``steps`` (default 0: a case for values
+    and single steps) as :func:`generated.mlp_case` takes them.  A one-input gate is never given
+    depth 1 (a 1 → 1 net).
+    """
+
+    def on(n_inputs: int) -> st.SearchStrategy[GeneratedMLPCase]:
+        feasible = [d for d in depths if d > 1 or n_inputs > 1]
+        kwargs = dict(
+            gate_name=gate_names(n_inputs),
+            depth=st.sampled_from(feasible),
+            scale=st.sampled_from(scales),
+            seed=SEEDS,
+        )
+        if optimizers is not None:
+            kwargs["optimizer"] = optimizers
+        if steps is not None:
+            kwargs["steps"] = steps
+        return st.builds(generated.mlp_case, **kwargs)
+
+    inputs = [n for n in generated.INPUTS if any(d > 1 or n > 1 for d in depths)]
+    return st.sampled_from(inputs).flatmap(on)
+
+
+def logistic_cases(
+    *,
+    scales: Sequence[str] = LEARNING_SCALES,
+    steps: st.SearchStrategy[int] | None = None,
+) -> st.SearchStrategy[GeneratedLogisticCase]:
+    """Logistic regression on a gate of 1–6 inputs from w at one of ``scales``, η in [10⁻³, 2].
+
+    ``steps`` of gradient descent (default: generated.LOGISTIC_STEPS, not drawn).
+    """
+
+    def on(n_inputs: int) -> st.SearchStrategy[GeneratedLogisticCase]:
+        kwargs = dict(
+            gate_name=gate_names(n_inputs),
+            scale=st.sampled_from(scales),
+            eta=st.floats(*LOGISTIC_RATES),
+            seed=SEEDS,
+        )
+        if steps is not None:
+            kwargs["steps"] = steps
+        return st.builds(generated.logistic_case, **kwargs)
+
+    return st.sampled_from(generated.INPUTS).flatmap(on)
+
+
+def render(case: GeneratedMLPCase | GeneratedLogisticCase) -> str:
+    """The line that rebuilds ``case``, to paste into generated.REGRESSIONS: ``generated.mlp_case("xor", …)``."""
+    return generated.recipe(case)

@@ -1,0 +1,150 @@
+"""Exploration: hypothesis searches generated cases beyond the fixed ones, one test per explored check.
+
+``pytest --pyargs gatespec.conformance --gatespec-explore N`` runs each check of
+``test_conformance.py`` named below on N cases drawn by ``explore.py`` (depth, gate, scale,
+seed, step sizes, Adam's hyperparameters, steps), per implementation and dtype:
+``test_explore_mlp_forward[numpy-float32]``.  A failure is shrunk to a minimal case, and the
+report says what to paste::
+
+    add to gatespec.conformance.generated.REGRESSIONS: generated.mlp_case("xor", depth=3, scale="unit", seed=0)
+
+so that the case joins the fixed matrix.  Derandomised when the CI variable is set (the same
+cases on every run, and for every implementation and dtype); otherwise each run draws afresh.
+With N = 0 (the default) every test here is skipped at once and none is a row of the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from gatespec.conformance import plugin
+from gatespec.conformance import test_conformance as suite
+from gatespec.conformance.checks import require
+from gatespec.conformance.interface import Capability as Cap
+
+pytest.importorskip("hypothesis", reason="exploration needs hypothesis (the test extra)")
+from hypothesis import HealthCheck, Phase, given, note, settings
+from hypothesis import strategies as st
+
+from gatespec.conformance import explore as E
+from gatespec.conformance import generated as G
+
+pytestmark = pytest.mark.explore
+
+OFF = "exploration is off: --gatespec-explore N searches N generated cases per check"
+REGRESSION = "add to gatespec.conformance.generated.REGRESSIONS: "
+# Drawing a case builds its parameters (saturating draws are rejected until one fits), and a
+# check may run a 40-step trajectory: slow data and slow examples are what this search is.
+SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+# No database (a case found is pasted into REGRESSIONS instead) and no explain phase (its list of
+# lines run only by failing examples names numpy's array printing, not the case).
+PHASES = (Phase.explicit, Phase.generate, Phase.target, Phase.shrink)
+
+# Cases a run learns from, of depth ≥ 2 (a hidden layer to permute): the metamorphic checks' nets.
+LEARNABLE = E.mlp_cases(depths=(2, 3, 4), scales=E.LEARNING_SCALES)
+
+
+@pytest.fixture
+def explore(request) -> Callable:
+    """``explore(strategy, check)``: ``check(case)`` on N cases drawn from ``strategy``; skipped when N = 0."""
+    n = request.config.getoption("--gatespec-explore")
+    if not n:
+        pytest.skip(OFF)
+
+    def run(strategy, check: Callable) -> None:
+        @settings(
+            max_examples=n,
+            deadline=None,
+            derandomize=plugin.explore_derandomized(),
+            database=None,
+            phases=PHASES,
+            suppress_health_check=SLOW,
+        )
+        @given(case=strategy)
+        def explored(case):
+            note(REGRESSION + E.render(case))
+            check(case)
+
+        explored()
+
+    return run
+
+
+def _either(impl, mlp_cap: Cap, logistic_cap: Cap, mlp_cases, logistic_cases):
+    """The MLP cases, the logistic ones or both, as the implementation declares them (else skipped)."""
+    kinds = [s for cap, s in ((mlp_cap, mlp_cases), (logistic_cap, logistic_cases)) if impl.supports(cap)]
+    if not kinds:
+        require(impl, mlp_cap)
+    return st.one_of(*kinds)
+
+
+# ----------------------------------------------------------------------------- values and gradients
+
+
+def test_explore_mlp_forward(impl, target, explore):
+    require(impl, Cap.MLP_FORWARD)
+    explore(E.mlp_cases(), lambda case: suite.check_mlp_forward_matches_reference(impl, case, target))
+
+
+def test_explore_mlp_loss_and_gradients(impl, target, explore):
+    require(impl, Cap.MLP_LOSS_GRADS)
+    explore(E.mlp_cases(), lambda case: suite.check_mlp_loss_and_gradients_match_reference(impl, case, target))
+
+
+def test_explore_mlp_saturation(impl, target, explore):
+    require(impl, Cap.MLP_LOSS_GRADS)
+    cases = E.mlp_cases(scales=("saturating",))
+    explore(cases, lambda case: suite.check_mlp_loss_and_gradients_survive_saturation(impl, case, target))
+
+
+def test_explore_logistic_loss_and_gradient(impl, target, explore):
+    require(impl, Cap.LOGISTIC_LOSS_GRAD)
+    explore(E.logistic_cases(), lambda case: suite.check_logistic_loss_and_gradient_match_reference(impl, case, target))
+
+
+# ----------------------------------------------------------------------------- training
+
+
+def test_explore_mlp_one_sgd_step(impl, target, explore):
+    require(impl, Cap.MLP_TRAIN_SGD)
+    explore(E.mlp_cases(optimizers=E.sgds()), lambda case: suite.check_mlp_one_sgd_step(impl, case, target))
+
+
+def test_explore_mlp_sgd_trajectory(impl, target, explore):
+    require(impl, Cap.MLP_TRAIN_SGD)
+    steps = st.integers(1, G.SGD_STEPS)
+    cases = E.mlp_cases(scales=E.LEARNING_SCALES, optimizers=E.sgds(), steps=steps)
+    explore(cases, lambda case: suite.check_mlp_sgd_trajectory(impl, case, target))
+
+
+def test_explore_mlp_adam_trajectory(impl, target, explore):
+    require(impl, Cap.MLP_TRAIN_ADAM)
+    steps = st.integers(1, G.ADAM_STEPS)
+    cases = E.mlp_cases(scales=E.LEARNING_SCALES, optimizers=E.adams(), steps=steps)
+    explore(cases, lambda case: suite.check_mlp_adam_trajectory(impl, case, target))
+
+
+def test_explore_logistic_gradient_descent_trajectory(impl, target, explore):
+    require(impl, Cap.LOGISTIC_TRAIN)
+    cases = E.logistic_cases(steps=st.integers(1, G.LOGISTIC_STEPS))
+    explore(cases, lambda case: suite.check_logistic_gradient_descent_trajectory(impl, case, target))
+
+
+# ----------------------------------------------------------------------------- metamorphic
+
+
+def test_explore_rows_permuted_or_duplicated(impl, target, explore):
+    cases = _either(impl, Cap.MLP_LOSS_GRADS, Cap.LOGISTIC_LOSS_GRAD, LEARNABLE, E.logistic_cases())
+    explore(cases, lambda case: suite.check_rows_permuted_or_duplicated(impl, case, target))
+
+
+def test_explore_hidden_units_permuted(impl, target, explore):
+    require(impl, Cap.MLP_LOSS_GRADS)
+    explore(LEARNABLE, lambda case: suite.check_hidden_units_permuted(impl, case, target))
+
+
+def test_explore_steps_equal_single_steps_chained(impl, target, explore):
+    cases = _either(impl, Cap.MLP_TRAIN_SGD, Cap.LOGISTIC_TRAIN, LEARNABLE, E.logistic_cases())
+    explore(cases, lambda case: suite.check_steps_equal_single_steps_chained(impl, case, target))
