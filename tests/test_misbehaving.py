@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from gatespec.conformance.interface import DTYPES
+from gatespec.conformance.test_conformance import MLP_VALUES
+
 from . import misbehaving
 
 pytest_plugins = ["pytester"]
@@ -25,8 +28,8 @@ SUITE = "gatespec.conformance.test_conformance"
 BROKEN = "test_mlp_forward_matches_reference"
 INTACT = "test_mlp_loss_and_gradients_match_reference"
 CONTROL = "tests.mutants:Control"
-# Forward and loss checks each run 3 MLP cases × 2 dtypes per implementation.
-PER_CHECK = 6
+# Forward and loss checks each run every MLP value case in both dtypes per implementation.
+PER_CHECK = len(MLP_VALUES) * len(DTYPES)
 
 
 @dataclass(frozen=True)
