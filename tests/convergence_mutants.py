@@ -6,10 +6,16 @@ mutant                        check meant to catch it (the planted bug: the ``# 
 mutant-batched-mean-loss      test_mlp_batched_training_matches_each_net_alone
 mutant-linear-fan-out         test_mlp_init_draws_from_its_distribution
 mutant-batched-first-512      test_xor_convergence_rate_matches_reference
+mutant-linear-first-fan-in    test_mlp_init_draws_from_its_distribution (3-6-2-1)
+mutant-glorot-first-fans      test_mlp_init_draws_from_its_distribution (5-2-8-3-1)
 ============================  ====================================================================
 
-The last one passes the other two checks (4 nets are fewer than 512, and its draws are
-numpy's): only the statistic over 1000 nets sees it.  ``tests/test_convergence.py`` runs each
+``mutant-batched-first-512`` passes the other two checks (4 nets are fewer than 512, and its
+draws are numpy's): only the statistic over 1000 nets sees it.  The last two compute an
+initialiser's bound once, from the first layer, for every layer.  On (2, 2, 1) the torch bound
+is then right (both fan-ins are 2): only the wider shapes of ``cases.INIT_CASES`` show it; the
+Glorot limit is off in (2, 2, 1)'s last layer already.  Like the mutants of ``tests/mutants.py``
+these two declare no batched training.  ``tests/test_convergence.py`` runs each
 check against its mutant and demands a failure naming the mutant and the spoiled quantity.
 """
 
@@ -20,9 +26,10 @@ import math
 import numpy as np
 
 from gatespec.conformance.adapters import numpy_impl as base
-from gatespec.conformance.interface import BatchedRun
+from gatespec.conformance.interface import BatchedRun, Capability
 
 Numpy = base.NumpyImplementation
+SINGLE_NET = Numpy.capabilities - {Capability.MLP_TRAIN_BATCHED}
 
 
 class BatchedMeanLoss(Numpy):
@@ -61,3 +68,33 @@ class BatchedFirst512(Numpy):
         first_loss = super().mlp_train_batched(rest, X, y, optimizer, 1, target).losses
         losses = np.concatenate([head.losses, np.repeat(first_loss, steps, axis=0)], axis=1)
         return BatchedRun(tuple(np.concatenate([h, r]) for h, r in zip(head.params, rest)), losses)
+
+
+class LinearBoundFromFirstFanIn(Numpy):
+    name = "mutant-linear-first-fan-in"
+    capabilities = SINGLE_NET
+
+    def mlp_init(self, initialiser, sizes, n, seed, target):
+        if initialiser != "torch-linear":
+            return super().mlp_init(initialiser, sizes, n, seed, target)
+        rng = np.random.default_rng(seed)
+        bound = 1 / math.sqrt(sizes[0])  # BUG: hoisted out of the loop: every layer gets the input layer's 1/√fan_in
+        params = []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            params += [rng.uniform(-bound, bound, (n, fan_in, fan_out)), rng.uniform(-bound, bound, (n, fan_out))]
+        return tuple(p.astype(target.np_dtype) for p in params)
+
+
+class GlorotFromFirstLayerFans(Numpy):
+    name = "mutant-glorot-first-fans"
+    capabilities = SINGLE_NET
+
+    def mlp_init(self, initialiser, sizes, n, seed, target):
+        if initialiser != "keras-glorot":
+            return super().mlp_init(initialiser, sizes, n, seed, target)
+        rng = np.random.default_rng(seed)
+        limit = math.sqrt(6 / (sizes[0] + sizes[1]))  # BUG: every layer's limit from the first layer's fans
+        params = []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            params += [rng.uniform(-limit, limit, (n, fan_in, fan_out)), np.zeros((n, fan_out))]
+        return tuple(p.astype(target.np_dtype) for p in params)

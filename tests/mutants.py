@@ -5,35 +5,69 @@ Each mutant subclasses :class:`~gatespec.conformance.adapters.numpy_impl.NumpyIm
 ``name``, which the failure message must show.  ``tests/test_planted_bugs.py`` runs the
 conformance check meant for each mutant against it and demands a failure.
 
-============================  ======================================================================
-mutant                        check meant to catch it (the planted bug: the mutant's ``# BUG`` line)
-============================  ======================================================================
-mutant-heaviside-one-at-zero  test_threshold_predictions_are_exact
-mutant-perceptron-no-eta      test_perceptron_batch_step_is_exact
-mutant-online-skips-last      test_perceptron_online_trajectory_is_exact
-mutant-perceptron-always      test_perceptron_learns_exactly_the_separable_gates
-mutant-sigmoid-tanh           test_mlp_forward_matches_reference
-mutant-weight-transposed      test_mlp_forward_matches_reference
-mutant-bias-grad-dropped      test_mlp_loss_and_gradients_match_reference
-mutant-float16-accumulation   test_mlp_loss_and_gradients_match_reference
-mutant-logistic-mean-loss     test_logistic_loss_and_gradient_match_reference
-mutant-label-flipped          test_logistic_loss_and_gradient_match_reference
-mutant-mlp-no-sigmoid-prime   test_mlp_autodiff_matches_finite_differences_of_its_own_loss
-mutant-logistic-grad-sign     test_logistic_autodiff_matches_finite_differences_of_its_own_loss
-mutant-gd-mean-step           test_logistic_one_gradient_descent_step
-mutant-sgd-mean-step          test_mlp_one_sgd_step
-mutant-history-initial        test_mlp_one_sgd_step
-mutant-adam-no-bias-corr      test_mlp_one_adam_step
-mutant-gd-hoisted-grad        test_logistic_gradient_descent_trajectory
-mutant-grad-not-zeroed        test_logistic_gradient_descent_trajectory
-mutant-sgd-momentum           test_mlp_sgd_trajectory
-mutant-stale-activations      test_mlp_sgd_trajectory
-mutant-gd-frozen-bias         test_logistic_regression_learns_separable_gates
-mutant-mlp-frozen-hidden      test_mlp_learns_its_gate
-mutant-logistic-naive-bce     test_logistic_loss_and_gradient_survive_saturation
-mutant-mlp-naive-bce          test_mlp_loss_and_gradients_survive_saturation
-mutant-single-example-tanh    test_single_example_loss_matches_reference
-============================  ======================================================================
+================================  ======================================================================
+mutant                            check meant to catch it (the planted bug: the mutant's ``# BUG`` line)
+================================  ======================================================================
+mutant-heaviside-one-at-zero      test_threshold_predictions_are_exact
+mutant-perceptron-no-eta          test_perceptron_batch_step_is_exact
+mutant-online-skips-last          test_perceptron_online_trajectory_is_exact
+mutant-perceptron-always          test_perceptron_learns_exactly_the_separable_gates
+mutant-sigmoid-tanh               test_mlp_forward_matches_reference
+mutant-weight-transposed          test_mlp_forward_matches_reference
+mutant-bias-grad-dropped          test_mlp_loss_and_gradients_match_reference
+mutant-float16-accumulation       test_mlp_loss_and_gradients_match_reference
+mutant-logistic-mean-loss         test_logistic_loss_and_gradient_match_reference
+mutant-label-flipped              test_logistic_loss_and_gradient_match_reference
+mutant-mlp-no-sigmoid-prime       test_mlp_autodiff_matches_finite_differences_of_its_own_loss
+mutant-logistic-grad-sign         test_logistic_autodiff_matches_finite_differences_of_its_own_loss
+mutant-gd-mean-step               test_logistic_one_gradient_descent_step
+mutant-sgd-mean-step              test_mlp_one_sgd_step
+mutant-history-initial            test_mlp_one_sgd_step
+mutant-adam-no-bias-corr          test_mlp_one_adam_step
+mutant-gd-hoisted-grad            test_logistic_gradient_descent_trajectory
+mutant-grad-not-zeroed            test_logistic_gradient_descent_trajectory
+mutant-sgd-momentum               test_mlp_sgd_trajectory
+mutant-stale-activations          test_mlp_sgd_trajectory
+mutant-gd-frozen-bias             test_logistic_regression_learns_separable_gates
+mutant-mlp-frozen-hidden          test_mlp_learns_its_gate
+mutant-logistic-naive-bce         test_logistic_loss_and_gradient_survive_saturation
+mutant-mlp-naive-bce              test_mlp_loss_and_gradients_survive_saturation
+mutant-single-example-tanh        test_single_example_loss_matches_reference
+mutant-hidden-loop-once           test_mlp_forward_matches_reference
+mutant-deep-linear-hidden         test_mlp_forward_matches_reference
+mutant-backprop-two-layers        test_mlp_loss_and_gradients_match_reference
+mutant-backprop-reshaped-weight   test_hidden_units_permuted
+mutant-grad-weight-reshaped       test_hidden_units_permuted
+mutant-sgd-lr-ignored             test_mlp_one_sgd_step
+mutant-sgd-lr-float32             test_mlp_one_sgd_step
+mutant-logistic-eta-ignored       test_logistic_one_gradient_descent_step
+mutant-adam-beta1-default         test_mlp_adam_trajectory
+mutant-adam-beta2-default         test_mlp_adam_trajectory
+mutant-adam-eps-default           test_mlp_adam_trajectory
+mutant-sgd-zero-lr-default        test_zero_step_size_leaves_parameters_unchanged
+mutant-logistic-zero-eta-default  test_zero_step_size_leaves_parameters_unchanged
+mutant-adam-step-frozen           test_mlp_adam_trajectory
+mutant-adam-recreated             test_mlp_adam_trajectory
+mutant-adam-m-not-decayed         test_mlp_adam_trajectory
+mutant-adam-v-not-decayed         test_mlp_adam_trajectory
+mutant-mlp-grad-not-zeroed        test_steps_equal_single_steps_chained
+mutant-model-built-once           test_steps_equal_single_steps_chained
+mutant-mlp-mean-reduction         test_rows_permuted_or_duplicated
+mutant-mlp-skips-last-row         test_rows_permuted_or_duplicated
+mutant-sigmoid-exp-ratio          test_mlp_loss_and_gradients_survive_saturation
+mutant-softplus-log-1-plus-exp    test_mlp_loss_and_gradients_survive_saturation
+mutant-softplus-clipped-88        test_mlp_loss_and_gradients_survive_saturation
+mutant-reseeds-global-rng         test_mlp_one_sgd_step (the plugin's global-state check)
+mutant-adam-state-kept            none: uncaught (see ``UNCAUGHT`` in tests/test_planted_bugs.py)
+================================  ======================================================================
+
+The mutants from ``mutant-hidden-loop-once`` on are aimed at the generated cases
+(``conformance/generated.py``: 3–4 weight layers, step sizes ≠ 0.5, Adam's β₁, β₂ and ε varied
+over 25 steps, |z| ≥ 1000) and the checks that need no reference (η = 0, rows permuted or
+duplicated, hidden units permuted, k steps against k chained single steps): all but the
+gradient-reshape, grad-not-zeroed, mean-reduction and skips-last-row ones pass every check on
+the notebook's own cases.  Each declares no batched training (:class:`SingleNet`), so the
+checks reach it through ``mlp_train``, one net at a time.
 
 ``test_reference_gradients_match_finite_differences`` has no implementation (it checks the
 reference against central differences); its planted bug is :func:`reference_backprop_without_sigmoid_prime`,
@@ -43,12 +77,13 @@ another name: it must pass everything, so the failures above come from the bugs.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 
 from gatespec.conformance.adapters import numpy_impl as base
-from gatespec.conformance.interface import MLPTrajectory, Target, Trajectory
+from gatespec.conformance.interface import Capability, MLPTrajectory, Target, Trajectory
 from gatespec.reference.mlp import SGD, Adam, Params
 
 Numpy = base.NumpyImplementation
@@ -400,6 +435,419 @@ class SingleExampleTanh(Numpy):
         y_pred = _tanh_sigmoid(np.dot(x, w))
         with np.errstate(divide="ignore"):
             return np.asarray(-np.log(y_pred)), -(1 - y_pred) * x
+
+
+# ----------------------------------------------------------------------------- the generated cases' mutants
+#
+# Slips the notebook's cases cannot see (two weight layers, η = 0.5, one Adam step at default β,
+# |z| ≤ 62) and the generated cases and reference-free checks can.  None declares batched
+# training, so every check reaches the bug through mlp_train, one net at a time.
+
+
+class SingleNet:
+    """Mixin: the numpy implementation's capabilities without MLP_TRAIN_BATCHED (the bug is on the single-net path)."""
+
+    capabilities = Numpy.capabilities - {Capability.MLP_TRAIN_BATCHED}
+    unsupported_reasons = {Capability.MLP_TRAIN_BATCHED: "a planted bug on the single-net path (mlp_train) only"}
+
+
+def _zeros(params: Params) -> Params:
+    return tuple(np.zeros_like(p) for p in params)
+
+
+def _loss(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.asarray(np.sum(np.logaddexp(0, z) - y * z))
+
+
+# ---- deeper nets: right for the notebook's two weight layers, wrong from three on
+
+
+class HiddenLoopOnce(SingleNet, Numpy):
+    """The hidden loop runs once: right for one or two weight layers, deeper nets skip their later hidden layers.
+
+    Where the first hidden width differs from the last, the output layer's matmul raises; where they agree (some
+    generated nets, e.g. 3-3-3-1) the logits are silently those of a shallower net, and the forward check says so.
+    """
+
+    name = "mutant-hidden-loop-once"
+
+    @staticmethod
+    def _mlp_forward(params, X):
+        h = X
+        for W, b in zip(params[0:-2:2], params[1:2:2]):  # BUG: [1:2:2], a typo for [1:-2:2]: zip stops after one
+            h = base._sigmoid(h @ W + b)
+        z = (h @ params[-2] + params[-1])[:, 0]
+        return z, base._sigmoid(z)
+
+
+class LinearDeepHidden(SingleNet, Numpy):
+    """The notebook's one-hidden-layer forward pass, extended to deeper nets by copying its output line."""
+
+    name = "mutant-deep-linear-hidden"
+
+    @staticmethod
+    def _mlp_forward(params, X):
+        h = base._sigmoid(X @ params[0] + params[1]) if len(params) > 2 else X
+        for W, b in zip(params[2:-2:2], params[3:-2:2]):
+            h = h @ W + b  # BUG: no σ after hidden layers 2, 3, … (only the first hidden layer is squashed)
+        z = (h @ params[-2] + params[-1])[:, 0]
+        return z, base._sigmoid(z)
+
+
+class BackpropTwoLayers(SingleNet, Numpy):
+    """dW₂ and dW₁ as the notebook derives them; a deeper net's lower layers never get their gradient."""
+
+    name = "mutant-backprop-two-layers"
+
+    @staticmethod
+    def _mlp_loss_and_grads(params, X, y):
+        hs, z = base._forward(params, X)
+        delta = (base._sigmoid(z) - y)[:, None]
+        grads, n_layers = list(_zeros(params)), len(params) // 2
+        for layer in range(n_layers - 1, max(n_layers - 3, -1), -1):  # BUG: the top two layers only, dW₂ and dW₁
+            h = hs[layer]
+            grads[2 * layer], grads[2 * layer + 1] = h.T @ delta, delta.sum(axis=0)
+            if layer:
+                delta = (delta @ params[2 * layer].T) * h * (1 - h)
+        return _loss(z, y), tuple(grads)
+
+
+class BackpropReshapedWeight(SingleNet, Numpy):
+    """δ sent down through W in torch's (out, in) layout, made by reshape: right for a one-column W, the output layer's.
+
+    So right for every net of two weight layers; from three on, a hidden W (in ≠ out, or square) is scrambled.
+    """
+
+    name = "mutant-backprop-reshaped-weight"
+
+    @staticmethod
+    def _mlp_loss_and_grads(params, X, y):
+        hs, z = base._forward(params, X)
+        delta = (base._sigmoid(z) - y)[:, None]
+        grads: list[np.ndarray] = []
+        for layer in range(len(params) // 2 - 1, -1, -1):
+            h, W = hs[layer], params[2 * layer]
+            grads = [h.T @ delta, delta.sum(axis=0), *grads]
+            if layer:
+                delta = (delta @ W.reshape(W.shape[::-1])) * h * (1 - h)  # BUG: W.reshape(out, in), not W.T
+        return _loss(z, y), tuple(grads)
+
+
+# ---- hidden units mixed up
+
+
+class GradWeightReshaped(SingleNet, Numpy):
+    """Backprop written torch-style, ∂l/∂W = δᵀh in (out, in), handed back in the canonical (in, out) by reshape."""
+
+    name = "mutant-grad-weight-reshaped"
+
+    @staticmethod
+    def _mlp_loss_and_grads(params, X, y):
+        loss, grads = base._mlp_loss_and_grads(params, X, y)
+        return loss, tuple(g.T.reshape(g.shape) if g.ndim == 2 else g for g in grads)  # BUG: reshape, not .T
+
+
+# ---- hyperparameters ignored or rounded
+
+
+class SGDLrIgnored(SingleNet, Numpy):
+    name = "mutant-sgd-lr-ignored"
+
+    def mlp_train(self, params, X, y, optimizer, steps, target):
+        if isinstance(optimizer, SGD):
+            optimizer = SGD(0.5)  # BUG: the notebook's lr = 0.5 hard-coded, optimizer.lr never read
+        return super().mlp_train(params, X, y, optimizer, steps, target)
+
+
+class SGDLrFloat32(SingleNet, Numpy):
+    name = "mutant-sgd-lr-float32"
+
+    def mlp_train(self, params, X, y, optimizer, steps, target):
+        if isinstance(optimizer, SGD):
+            optimizer = SGD(float(np.float32(optimizer.lr)))  # BUG: lr held as torch.tensor(lr), float32, in any run
+        return super().mlp_train(params, X, y, optimizer, steps, target)
+
+
+class LogisticEtaIgnored(SingleNet, Numpy):
+    name = "mutant-logistic-eta-ignored"
+
+    def logistic_train(self, Xb, y, w0, eta, steps, target):
+        return super().logistic_train(Xb, y, w0, 1.0, steps, target)  # BUG: w -= grad, as cell 58 (eta = 0.5 unused)
+
+
+class AdamBeta1Default(SingleNet, Numpy):
+    name = "mutant-adam-beta1-default"
+
+    def mlp_train(self, params, X, y, optimizer, steps, target):
+        if isinstance(optimizer, Adam):
+            optimizer = Adam(optimizer.lr, 0.9, optimizer.beta2, optimizer.eps)  # BUG: betas=(0.9, β₂): β₁ dropped
+        return super().mlp_train(params, X, y, optimizer, steps, target)
+
+
+class AdamBeta2Default(SingleNet, Numpy):
+    name = "mutant-adam-beta2-default"
+
+    def mlp_train(self, params, X, y, optimizer, steps, target):
+        if isinstance(optimizer, Adam):
+            optimizer = Adam(optimizer.lr, optimizer.beta1, 0.999, optimizer.eps)  # BUG: betas=(β₁, 0.999): β₂ dropped
+        return super().mlp_train(params, X, y, optimizer, steps, target)
+
+
+class AdamEpsDefault(SingleNet, Numpy):
+    name = "mutant-adam-eps-default"
+
+    def mlp_train(self, params, X, y, optimizer, steps, target):
+        if isinstance(optimizer, Adam):
+            optimizer = Adam(optimizer.lr, optimizer.beta1, optimizer.beta2)  # BUG: eps not passed on: torch's 1e-8
+        return super().mlp_train(params, X, y, optimizer, steps, target)
+
+
+# ---- a zero step size taken for "not given"
+
+
+class SGDZeroLrDefault(SingleNet, Numpy):
+    name = "mutant-sgd-zero-lr-default"
+
+    def mlp_train(self, params, X, y, optimizer, steps, target):
+        if isinstance(optimizer, SGD):
+            optimizer = SGD(optimizer.lr or 0.5)  # BUG: `lr or 0.5`: lr = 0 is falsy, so it trains at the default
+        return super().mlp_train(params, X, y, optimizer, steps, target)
+
+
+class LogisticZeroEtaDefault(SingleNet, Numpy):
+    name = "mutant-logistic-zero-eta-default"
+
+    def logistic_train(self, Xb, y, w0, eta, steps, target):
+        return super().logistic_train(Xb, y, w0, eta or 1.0, steps, target)  # BUG: `eta or 1.0`: η = 0 is falsy
+
+
+# ---- optimiser state across steps
+
+
+def _adam_apply(opt: Adam, t: int, params: Params, m: Params, v: Params) -> Params:
+    """θ − (lr/(1 − β₁ᵗ))·m/(√v/√(1 − β₂ᵗ) + ε) from step t's moments: numpy_impl._adam_update's last line."""
+    step_size, bc2_sqrt = opt.lr / (1 - opt.beta1**t), math.sqrt(1 - opt.beta2**t)
+    return tuple(p - step_size * mi / (np.sqrt(vi) / bc2_sqrt + opt.eps) for p, mi, vi in zip(params, m, v))
+
+
+class AdamStepFrozen(SingleNet, Numpy):
+    name = "mutant-adam-step-frozen"
+
+    def mlp_train(self, params, X, y, optimizer, steps, target):
+        if not isinstance(optimizer, Adam):
+            return super().mlp_train(params, X, y, optimizer, steps, target)
+
+        def update(t, params, grads, state):
+            m, v = state or (_zeros(grads), _zeros(grads))
+            params, m, v = base._adam_update(optimizer, 1, params, grads, m, v)  # BUG: self.t = 1, never incremented
+            return params, (m, v)
+
+        return _train(self, params, X, y, steps, target, update)
+
+
+class AdamRecreatedEachStep(SingleNet, Numpy):
+    name = "mutant-adam-recreated"
+
+    def mlp_train(self, params, X, y, optimizer, steps, target):
+        if not isinstance(optimizer, Adam):
+            return super().mlp_train(params, X, y, optimizer, steps, target)
+
+        def update(t, params, grads, state):
+            # BUG: torch.optim.Adam(...) constructed inside the loop: every step is its first (t = 1, m = v = 0)
+            params, _, _ = base._adam_update(optimizer, 1, params, grads, _zeros(grads), _zeros(grads))
+            return params, state
+
+        return _train(self, params, X, y, steps, target, update)
+
+
+class AdamMNotDecayed(SingleNet, Numpy):
+    name = "mutant-adam-m-not-decayed"
+
+    def mlp_train(self, params, X, y, optimizer, steps, target):
+        if not isinstance(optimizer, Adam):
+            return super().mlp_train(params, X, y, optimizer, steps, target)
+        b1, b2 = optimizer.beta1, optimizer.beta2
+
+        def update(t, params, grads, state):
+            m, v = state or (_zeros(grads), _zeros(grads))
+            m = tuple(mi + (1 - b1) * g for mi, g in zip(m, grads))  # BUG: m += (1 − β₁)g, the β₁·m decay left out
+            v = tuple(b2 * vi + (1 - b2) * g * g for vi, g in zip(v, grads))
+            return _adam_apply(optimizer, t, params, m, v), (m, v)
+
+        return _train(self, params, X, y, steps, target, update)
+
+
+class AdamVNotDecayed(SingleNet, Numpy):
+    name = "mutant-adam-v-not-decayed"
+
+    def mlp_train(self, params, X, y, optimizer, steps, target):
+        if not isinstance(optimizer, Adam):
+            return super().mlp_train(params, X, y, optimizer, steps, target)
+        b1, b2 = optimizer.beta1, optimizer.beta2
+
+        def update(t, params, grads, state):
+            m, v = state or (_zeros(grads), _zeros(grads))
+            m = tuple(b1 * mi + (1 - b1) * g for mi, g in zip(m, grads))
+            v = tuple(vi + (1 - b2) * g * g for vi, g in zip(v, grads))  # BUG: v += (1 − β₂)g², the β₂·v decay left out
+            return _adam_apply(optimizer, t, params, m, v), (m, v)
+
+        return _train(self, params, X, y, steps, target, update)
+
+
+# ---- state carried between steps or between calls
+
+
+class MLPGradNotZeroed(SingleNet, Numpy):
+    """The MLP loop as a torch user writes it: ``loss.backward()`` adds into ``.grad``; no ``zero_grad()`` follows."""
+
+    name = "mutant-mlp-grad-not-zeroed"
+
+    def mlp_train(self, params, X, y, optimizer, steps, target):
+        if not isinstance(optimizer, SGD):
+            return super().mlp_train(params, X, y, optimizer, steps, target)
+
+        def update(t, params, grads, accumulated):
+            accumulated = grads if accumulated is None else tuple(a + g for a, g in zip(accumulated, grads))  # BUG
+            return tuple(p - optimizer.lr * a for p, a in zip(params, accumulated)), accumulated
+
+        return _train(self, params, X, y, steps, target, update)
+
+
+class ModelBuiltOnce(SingleNet, Numpy):
+    """A model object kept on the implementation and rebuilt only when the architecture changes.
+
+    A call on a net of the same shapes and dtype as the last call's trains on from where that call
+    ended, ignoring the parameters it was given: the notebook's model trained further by re-running a cell.
+    """
+
+    name = "mutant-model-built-once"
+
+    def mlp_train(self, params, X, y, optimizer, steps, target):
+        key = (tuple(np.shape(p) for p in params), target)
+        if self.__dict__.get("_built") != key:  # BUG: the given θ is loaded only when the architecture changes
+            self._built, self._theta = key, tuple(params)
+        run = super().mlp_train(self._theta, X, y, optimizer, steps, target)
+        self._theta = tuple(p[-1] for p in run.params)
+        return run
+
+
+class AdamStateKeptWithModel(SingleNet, Numpy):
+    """The torch pattern of a model kept on the implementation, with its optimizer beside it.
+
+    Model and optimizer are built when the architecture, dtype or hyperparameters change, and the
+    given θ is loaded into the model on every call; but the optimizer's step count and moments carry
+    over into the next call on the same net.  No check catches it (``UNCAUGHT`` in
+    ``tests/test_planted_bugs.py``): no check makes two Adam runs in a row on one net and dtype.
+    """
+
+    name = "mutant-adam-state-kept"
+
+    def mlp_train(self, params, X, y, optimizer, steps, target):
+        if not isinstance(optimizer, Adam):
+            return super().mlp_train(params, X, y, optimizer, steps, target)
+        key = (tuple(np.shape(p) for p in params), target, optimizer)
+        if self.__dict__.get("_built") != key:
+            self._built, self._adam = key, (0, _zeros(_cast(target, *params)), _zeros(_cast(target, *params)))
+
+        def update(t, params, grads, state):
+            step, m, v = self._adam  # BUG: step count and moments live with the model, across calls, not per run
+            params, m, v = base._adam_update(optimizer, step + 1, params, grads, m, v)
+            self._adam = (step + 1, m, v)
+            return params, state
+
+        return _train(self, params, X, y, steps, target, update)
+
+
+# ---- row order and data size
+
+
+class MLPMeanReduction(SingleNet, Numpy):
+    """torch.nn.BCEWithLogitsLoss()'s default reduction="mean", where the spec sums over rows."""
+
+    name = "mutant-mlp-mean-reduction"
+
+    @staticmethod
+    def _mlp_loss_and_grads(params, X, y):
+        loss, grads = base._mlp_loss_and_grads(params, X, y)
+        return loss / len(y), tuple(g / len(y) for g in grads)  # BUG: mean over rows, not the sum
+
+
+class MLPSkipsLastRow(SingleNet, Numpy):
+    name = "mutant-mlp-skips-last-row"
+
+    @staticmethod
+    def _mlp_loss_and_grads(params, X, y):
+        return base._mlp_loss_and_grads(params, X[:-1], y[:-1])  # BUG: a row loop over range(len(X) − 1)
+
+
+# ---- overflow beyond |z| = 88 (float32's e^z overflows at 88.7, float64's at 709.8)
+
+
+def _ratio_sigmoid(z: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore", invalid="ignore"):  # the result, inf/inf = nan, is what the checks see
+        return np.exp(z) / (1 + np.exp(z))  # BUG: e^z/(1 + e^z) is nan once e^z overflows
+
+
+def _ratio_forward(params: Params, X: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    hs = [X]
+    for W, b in zip(params[0:-2:2], params[1:-2:2]):
+        hs.append(_ratio_sigmoid(hs[-1] @ W + b))
+    return hs, (hs[-1] @ params[-2] + params[-1])[:, 0]
+
+
+class SigmoidExpRatio(SingleNet, Numpy):
+    """σ(a) written e^a/(1 + e^a), in the hidden layers and in δ = σ(z) − y; the loss stays softplus of z."""
+
+    name = "mutant-sigmoid-exp-ratio"
+
+    @staticmethod
+    def _mlp_forward(params, X):
+        z = _ratio_forward(params, X)[1]
+        return z, _ratio_sigmoid(z)
+
+    @staticmethod
+    def _mlp_loss_and_grads(params, X, y):
+        hs, z = _ratio_forward(params, X)
+        delta = (_ratio_sigmoid(z) - y)[:, None]
+        grads: list[np.ndarray] = []
+        for layer in range(len(params) // 2 - 1, -1, -1):
+            h = hs[layer]
+            grads = [h.T @ delta, delta.sum(axis=0), *grads]
+            if layer:
+                delta = (delta @ params[2 * layer].T) * h * (1 - h)
+        return _loss(z, y), tuple(grads)
+
+
+class SoftplusLogOnePlusExp(SingleNet, Numpy):
+    name = "mutant-softplus-log-1-plus-exp"
+
+    @staticmethod
+    def _mlp_loss_and_grads(params, X, y):
+        z = base._forward(params, X)[1]
+        with np.errstate(over="ignore"):  # the result, inf, is what the checks see
+            loss = np.sum(np.log(1 + np.exp(z)) - y * z)  # BUG: softplus as log(1 + e^z): inf once e^z overflows
+        return np.asarray(loss), base._mlp_loss_and_grads(params, X, y)[1]
+
+
+class SoftplusClipped(SingleNet, Numpy):
+    name = "mutant-softplus-clipped-88"
+
+    @staticmethod
+    def _mlp_loss_and_grads(params, X, y):
+        z = base._forward(params, X)[1]
+        loss = np.sum(np.log1p(np.exp(np.clip(z, -88.0, 88.0))) - y * z)  # BUG: clipped "so e^z stays finite"
+        return np.asarray(loss), base._mlp_loss_and_grads(params, X, y)[1]
+
+
+# ---- global state
+
+
+class ReseedsGlobalGenerator(SingleNet, Numpy):
+    name = "mutant-reseeds-global-rng"
+
+    def mlp_train(self, params, X, y, optimizer, steps, target):
+        np.random.seed(0)  # noqa: NPY002 - BUG: "reproducible" training reseeds the user's global generator
+        return super().mlp_train(params, X, y, optimizer, steps, target)
 
 
 # ----------------------------------------------------------------------------- the reference itself

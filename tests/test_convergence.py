@@ -354,8 +354,20 @@ def test_no_statistics_no_section(tmp_path):
             "test_xor_convergence_rate_matches_reference and torch-linear and sgd",
             "rate of nets learned after 1000 steps*",
         ),
+        (
+            "LinearBoundFromFirstFanIn",
+            "mutant-linear-first-fan-in",
+            "test_mlp_init_draws_from_its_distribution and torch-linear-3x6x2x1",
+            "W2 of 200 nets: * draws outside*",
+        ),
+        (
+            "GlorotFromFirstLayerFans",
+            "mutant-glorot-first-fans",
+            "test_mlp_init_draws_from_its_distribution and keras-glorot-5x2x8x3x1",
+            "W2 of 200 nets: * draws outside*",
+        ),
     ],
-    ids=["batched", "init", "rate"],
+    ids=["batched", "init", "rate", "init-first-fan-in", "init-glorot-first-fans"],
 )
 def test_convergence_check_catches_planted_bug(pytester, mutant, name, select, quantity):
     result = pytester.runpytest_inprocess(
@@ -389,3 +401,20 @@ def test_the_rate_mutant_passes_the_other_two_checks(pytester):
     )
     outcomes = result.parseoutcomes()
     assert "failed" not in outcomes and outcomes.get("passed", 0) >= 7, result.stdout.str()
+
+
+def test_the_first_fan_in_mutant_passes_on_two_two_one(pytester):
+    # Both of (2, 2, 1)'s fan-ins are 2, so a bound from the first layer's is right there: only the wider shapes see it.
+    result = pytester.runpytest_inprocess(
+        "--pyargs",
+        "gatespec.conformance.test_convergence",
+        "--impl",
+        "tests.convergence_mutants:LinearBoundFromFirstFanIn",
+        "-k",
+        "test_mlp_init_draws_from_its_distribution and torch-linear and not 3x6x2x1 and not 5x2x8x3x1",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+    )
+    outcomes = result.parseoutcomes()
+    assert "failed" not in outcomes and outcomes.get("passed", 0) == 2, result.stdout.str()
