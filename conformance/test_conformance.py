@@ -749,3 +749,33 @@ def check_steps_equal_single_steps_chained(impl, case, target):
 @pytest.mark.gatespec_cases(METAMORPHIC_MLP + METAMORPHIC_LOGISTIC)
 def test_steps_equal_single_steps_chained(impl, case, target):
     check_steps_equal_single_steps_chained(impl, case, target)
+
+
+REPEATED_ADAM = Adam(0.05, 0.5, 0.99, 1e-6)  # every hyperparameter off its default, so none can hide
+
+
+def check_repeated_run_repeats_the_trajectory(impl, case, target):
+    """Two identical training calls give the same run: nothing (an optimizer's step count or moments, a cached
+    model, accumulated gradients) carries from one call into the next."""
+    g, dt = case.gate, target.dtype
+    optimizers = [(Cap.MLP_TRAIN_SGD, SGD(0.3)), (Cap.MLP_TRAIN_ADAM, REPEATED_ADAM)]
+    if not any(impl.supports(cap) for cap, _ in optimizers):
+        require(impl, Cap.MLP_TRAIN_ADAM)
+    for cap, opt in optimizers:
+        if not impl.supports(cap):
+            continue
+        first = impl.mlp_train(case.params, g.X, g.y, opt, SINGLE_STEPS, target)
+        second = impl.mlp_train(case.params, g.X, g.y, opt, SINGLE_STEPS, target)
+        tols, tol_loss = _budget(impl, case, opt, SINGLE_STEPS, target)
+        what = f"{G.optimizer_id(opt)}, second of two identical runs"
+        for k, (a, d, tol) in enumerate(zip(second.params, first.params, tols)):
+            desired = np.asarray(d, dtype=np.float64)
+            quantity = f"{what}: θ_t {_param_name(k)}"
+            assert_close(a, desired, tol=tol, impl=impl, case=case, quantity=quantity, dtype=dt)
+        desired = np.asarray(first.losses, dtype=np.float64)
+        assert_close(second.losses, desired, tol=tol_loss, impl=impl, case=case, quantity=f"{what}: losses", dtype=dt)
+
+
+@pytest.mark.gatespec_cases(METAMORPHIC_MLP[:2])
+def test_repeated_run_repeats_the_trajectory(impl, case, target):
+    check_repeated_run_repeats_the_trajectory(impl, case, target)

@@ -58,7 +58,7 @@ mutant-sigmoid-exp-ratio          test_mlp_loss_and_gradients_survive_saturation
 mutant-softplus-log-1-plus-exp    test_mlp_loss_and_gradients_survive_saturation
 mutant-softplus-clipped-88        test_mlp_loss_and_gradients_survive_saturation
 mutant-reseeds-global-rng         test_mlp_one_sgd_step (the plugin's global-state check)
-mutant-adam-state-kept            none: uncaught (see ``UNCAUGHT`` in tests/test_planted_bugs.py)
+mutant-adam-state-kept            test_repeated_run_repeats_the_trajectory
 ================================  ======================================================================
 
 The mutants from ``mutant-hidden-loop-once`` on are aimed at the generated cases
@@ -736,8 +736,8 @@ class AdamStateKeptWithModel(SingleNet, Numpy):
 
     Model and optimizer are built when the architecture, dtype or hyperparameters change, and the
     given θ is loaded into the model on every call; but the optimizer's step count and moments carry
-    over into the next call on the same net.  No check catches it (``UNCAUGHT`` in
-    ``tests/test_planted_bugs.py``): no check makes two Adam runs in a row on one net and dtype.
+    over into the next call on the same net.  It passed every check until one ran the same Adam
+    training twice in a row (test_repeated_run_repeats_the_trajectory).
     """
 
     name = "mutant-adam-state-kept"

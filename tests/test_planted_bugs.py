@@ -243,6 +243,12 @@ ROWS = [
     ),
     # Global state: the plugin's state check (conformance/isolation.py) fails the first test that trains.
     Row(
+        "adam-state-kept",
+        "tests.mutants:AdamStateKeptWithModel",
+        "test_repeated_run_repeats_the_trajectory",
+        "adam-lr0.05-b0.5-0.99-e1e-06, second of two identical runs: θ_t W1",
+    ),
+    Row(
         "reseeds-global-rng",
         "tests.mutants:ReseedsGlobalGenerator",
         "test_mlp_one_sgd_step",
@@ -253,13 +259,8 @@ ROWS = [
 # Realistic mutants that no check catches yet: mutant class → what the checks miss.  Each must pass
 # the whole suite (test_uncaught_mutants_pass_the_suite, a strict xfail): when a new check catches
 # one, that test fails, and the mutant moves into ROWS with the check that caught it.
-UNCAUGHT = {
-    "AdamStateKeptWithModel": (
-        "Adam's step count and moments carried from one mlp_train call into the next on the same net and dtype: "
-        "no check makes two Adam runs in a row on one net (the order of the cases alternates dtypes and nets), "
-        "and test_steps_equal_single_steps_chained, which does for SGD, has no Adam counterpart"
-    ),
-}
+# (Empty today: AdamStateKeptWithModel passed every check until test_repeated_run_repeats_the_trajectory.)
+UNCAUGHT: dict[str, str] = {}
 
 # Checks of the reference alone (no ``impl``): their planted bug is patched into the reference.
 REFERENCE_ONLY = {"test_reference_gradients_match_finite_differences"}
