@@ -487,3 +487,47 @@ SGD_TRAINING = tuple(c for c in TRAINING if isinstance(c.optimizer, SGD))
 ADAM_TRAINING = tuple(c for c in TRAINING if isinstance(c.optimizer, Adam))
 LOGISTIC = _logistic_cases() + tuple(c for c in REGRESSIONS if isinstance(c, GeneratedLogisticCase))
 SATURATING = tuple(c for c in STRUCTURE if c.saturating)
+
+
+# ----------------------------------------------------------------------------- the core subset
+#
+# A style that compiles per net shape (jit, tf.function, XLA) or dispatches eagerly op by op
+# pays seconds for every new shape and dtype: the whole design costs such a style minutes (the
+# main job measured 13 min with every style on every case).  Those styles run CORE, a subset
+# that still takes every level of every factor at least once (an "each-choice" cover: depth,
+# input count, scale, step size, each Adam hyperparameter); the pairwise design runs in full on
+# the styles that pay microseconds a shape (numpy, autograd, torch) and on third-party
+# implementations unless they declare ``compiled``.
+
+
+def _factors_of(case) -> dict[str, Any]:
+    if isinstance(case, GeneratedLogisticCase):
+        return {"inputs": case.gate.n_inputs, "scale": case.id.split("-eta")[0].rsplit("-", 1)[-1], "eta": case.eta}
+    out: dict[str, Any] = {"depth": len(case.params) // 2, "inputs": case.gate.n_inputs, "scale": case.scale}
+    opt = case.optimizer
+    if case.steps and isinstance(opt, SGD):
+        out["lr"] = opt.lr
+    elif case.steps:
+        out |= {"lr": opt.lr, "beta1": opt.beta1, "beta2": opt.beta2, "eps": opt.eps}
+    return out
+
+
+def each_choice(cases: Sequence[Any]) -> tuple[Any, ...]:
+    """The fewest cases, picked greedily in order, in which every level of every factor appears at least once."""
+    wanted = {(f, v) for c in cases for f, v in _factors_of(c).items()}
+    chosen: list[Any] = []
+    while wanted:
+        best = max(cases, key=lambda c: len(wanted & set(_factors_of(c).items())))
+        chosen.append(best)
+        wanted -= set(_factors_of(best).items())
+    return tuple(sorted(chosen, key=cases.index))
+
+
+CORE = frozenset(
+    each_choice(STRUCTURE)
+    + each_choice(SGD_TRAINING)
+    + each_choice(tuple(c for c in ADAM_TRAINING if not c.id.endswith("-defaults")))
+    + tuple(c for c in ADAM_TRAINING if c.id.endswith("-defaults"))
+    + each_choice(LOGISTIC)
+    + REGRESSIONS
+)

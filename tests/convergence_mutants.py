@@ -6,7 +6,7 @@ mutant                        check meant to catch it (the planted bug: the ``# 
 mutant-batched-mean-loss      test_mlp_batched_training_matches_each_net_alone
 mutant-linear-fan-out         test_mlp_init_draws_from_its_distribution
 mutant-batched-first-512      test_xor_convergence_rate_matches_reference
-mutant-linear-first-fan-in    test_mlp_init_draws_from_its_distribution (3-6-2-1)
+mutant-linear-first-fan-in    test_mlp_init_draws_from_its_distribution (5-2-8-3-1)
 mutant-glorot-first-fans      test_mlp_init_draws_from_its_distribution (5-2-8-3-1)
 ============================  ====================================================================
 
