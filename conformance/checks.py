@@ -48,7 +48,7 @@ def assert_close(
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         err = np.abs(a.astype(np.float64) - d)
         bound = tol.atol + tol.rtol * np.abs(d)
-        ratio = err / bound
+        ratio = np.where(err == 0, 0.0, err / bound)  # an exact match is no error, even against a zero budget
         rel = np.where(d != 0, err / np.abs(d), np.where(err == 0, 0.0, np.inf))
     bad = ~(err <= bound)  # NaN in either compares False, so counts as a mismatch
     _record(impl, case, quantity, a, err, rel, ratio, tol, not bad.any())
