@@ -57,11 +57,22 @@ def assert_close(
         raise AssertionError(_message(impl, case, quantity, header, a, d, bad, err, rel))
 
 
+def zip_params(impl: Any, case: Any, quantity: str, actual, *desired):
+    """zip(actual, *desired), but first a failure naming the quantity when the counts differ: a result missing a
+    layer's parameters would otherwise be compared on the layers it has and pass."""
+    actual = tuple(actual)
+    for d in desired:
+        if len(actual) != len(d):
+            where = f"{_name(impl)} / {_name(case)} / {quantity}"
+            raise AssertionError(f"{where}: {len(actual)} arrays, expected {len(d)} (W₁, b₁, …, W_L, b_L)")
+    return zip(actual, *desired)
+
+
 def assert_close_params(
     actual, desired, *, tol: Tolerance, impl: Any, case: Any, quantity: str, dtype: str | None = None
 ) -> None:
     """:func:`assert_close` on each parameter of the canonical layout, named W1, b1, W2, … in the message."""
-    for k, (a, d) in enumerate(zip(actual, desired)):
+    for k, (a, d) in enumerate(zip_params(impl, case, quantity, actual, desired)):
         name = ("W", "b")[k % 2] + str(k // 2 + 1)
         assert_close(a, d, tol=tol, impl=impl, case=case, quantity=f"{quantity} {name}", dtype=dtype)
 

@@ -25,6 +25,7 @@ from gatespec.conformance.checks import (
     assert_equal_exact,
     central_gradient,
     require,
+    zip_params,
 )
 from gatespec.conformance.interface import Capability, Target
 from gatespec.reference import logistic, mlp, perceptron
@@ -173,7 +174,7 @@ def check_mlp_loss_and_gradients_match_reference(impl, case, target):
     E, dt = _bounds(case), target.dtype
     assert_close(loss, loss_ref, tol=T.bounded(impl.name, "value", dt, E.loss), impl=impl, case=case,
                  quantity="loss", dtype=dt)
-    for k, (a, d, e) in enumerate(zip(grads, grads_ref, E.grads)):
+    for k, (a, d, e) in enumerate(zip_params(impl, case, "gradients", grads, grads_ref, E.grads)):
         tol = T.bounded(impl.name, "gradient", dt, e)
         assert_close(a, d, tol=tol, impl=impl, case=case, quantity=f"gradient {_param_name(k)}", dtype=dt)
 
@@ -326,7 +327,7 @@ def check_mlp_one_sgd_step(impl, case, target):
     tols, tol_loss = _budget(impl, case, sgd, 1, target)
     dt, what = target.dtype, f"SGD({sgd.lr:g})"
     assert_close(run.losses, ref.losses, tol=tol_loss, impl=impl, case=case, quantity=f"loss at θ₀, {what}", dtype=dt)
-    for k, (a, d, tol) in enumerate(zip(run.params, ref.params, tols)):
+    for k, (a, d, tol) in enumerate(zip_params(impl, case, "parameters", run.params, ref.params, tols)):
         quantity = f"{what} θ₀, θ₁ {_param_name(k)}"
         assert_close(a, d, tol=tol, impl=impl, case=case, quantity=quantity, dtype=dt)
 
@@ -343,7 +344,7 @@ def check_mlp_one_adam_step(impl, case, target):
     run = impl.mlp_train(case.params, g.X, g.y, C.ADAM, 1, target)
     desired = C.reference_adam_step(case.params, g.X, g.y, C.ADAM)
     tols, _ = _budget(impl, case, C.ADAM, 1, target)
-    for k, (a, d, tol) in enumerate(zip(run.params, desired, tols)):
+    for k, (a, d, tol) in enumerate(zip_params(impl, case, "parameters", run.params, desired, tols)):
         tol = T.Tolerance(tol.rtol, np.asarray(tol.atol)[1] if np.ndim(tol.atol) else tol.atol, tol.why)
         quantity = f"Adam θ₁ {_param_name(k)}"
         assert_close(a[1], d, tol=tol, impl=impl, case=case, quantity=quantity, dtype=target.dtype)
@@ -398,7 +399,7 @@ def _check_trajectory(impl, case, target, run, optimizer, steps: int, total: int
     if steps < total:
         quantity += f" (of {total}: {C.EAGER_STYLES[impl.name]})"
     dt = target.dtype
-    for k, (a, d, tol) in enumerate(zip(run.params, ref.params, tols)):
+    for k, (a, d, tol) in enumerate(zip_params(impl, case, "parameters", run.params, ref.params, tols)):
         name = f"{quantity} {_param_name(k)}"
         assert_close(a, d[: steps + 1], tol=tol, impl=impl, case=case, quantity=name, dtype=dt)
     desired = ref.losses[:steps]
@@ -551,7 +552,7 @@ def check_mlp_loss_and_gradients_survive_saturation(impl, case, target):
     E, dt = _bounds(case), target.dtype
     tol = T.bounded(impl.name, "value", dt, E.loss)
     assert_close(loss, loss_ref, tol=tol, impl=impl, case=case, quantity="saturated loss", dtype=dt)
-    for k, (a, d, e) in enumerate(zip(grads, grads_ref, E.grads)):
+    for k, (a, d, e) in enumerate(zip_params(impl, case, "gradients", grads, grads_ref, E.grads)):
         tol = T.bounded(impl.name, "gradient", dt, e)
         assert_close(a, d, tol=tol, impl=impl, case=case, quantity=f"saturated grad {_param_name(k)}", dtype=dt)
 
@@ -633,7 +634,8 @@ def check_zero_step_size_leaves_parameters_unchanged(impl, case, target):
         if not impl.supports(cap):
             continue
         run = impl.mlp_train(case.params, g.X, g.y, opt, SINGLE_STEPS, target)
-        for k, (a, p) in enumerate(zip(run.params, _rounded(case.params, target))):
+        rounded = _rounded(case.params, target)
+        for k, (a, p) in enumerate(zip_params(impl, case, "parameters", run.params, rounded)):
             desired = np.broadcast_to(p, (SINGLE_STEPS + 1, *p.shape))
             quantity = f"{G.optimizer_id(opt)}: θ_t {_param_name(k)} for t ≤ {SINGLE_STEPS}"
             assert_equal_exact(a, desired, impl=impl, case=case, quantity=quantity, dtype=dt)
@@ -674,7 +676,7 @@ def check_rows_permuted_or_duplicated(impl, case, target):
     permuted = _loss_and_grads(impl, case, X[order], g.y[order], target)
     tol = T.bounded(impl.name, "value", dt, E_loss)
     assert_close(permuted[0], loss, tol=tol, impl=impl, case=case, quantity="loss, rows permuted", dtype=dt)
-    for k, (a, d, e) in enumerate(zip(permuted[1], grads, E_grads)):
+    for k, (a, d, e) in enumerate(zip_params(impl, case, "gradients, rows permuted", permuted[1], grads, E_grads)):
         tol = T.bounded(impl.name, "gradient", dt, e)
         assert_close(a, d, tol=tol, impl=impl, case=case, quantity=f"gradient {k}, rows permuted", dtype=dt)
     X2, y2 = np.concatenate([X, X]), np.concatenate([g.y, g.y])
@@ -684,7 +686,8 @@ def check_rows_permuted_or_duplicated(impl, case, target):
     tol = T.bounded(impl.name, "value", dt, (E2_loss + 2 * E_loss) / 2)
     twice = 2 * np.asarray(loss, dtype=np.float64)
     assert_close(doubled[0], twice, tol=tol, impl=impl, case=case, quantity="loss, data duplicated", dtype=dt)
-    for k, (a, d, e2, e) in enumerate(zip(doubled[1], grads, E2_grads, E_grads)):
+    pairs = zip_params(impl, case, "gradients, data duplicated", doubled[1], grads, E2_grads, E_grads)
+    for k, (a, d, e2, e) in enumerate(pairs):
         tol = T.bounded(impl.name, "gradient", dt, (e2 + 2 * e) / 2)
         twice = 2 * np.asarray(d, dtype=np.float64)
         assert_close(a, twice, tol=tol, impl=impl, case=case, quantity=f"gradient {k}, data duplicated", dtype=dt)
@@ -728,7 +731,7 @@ def check_hidden_units_permuted(impl, case, target):
     assert_close(loss_p, loss, tol=tol, impl=impl, case=case, quantity=quantity, dtype=dt)
     expected = _permute_units(tuple(np.asarray(x, dtype=np.float64) for x in grads), layer, perm)
     E_perm = _permute_units(E.grads, layer, perm)
-    for k, (a, d, e) in enumerate(zip(grads_p, expected, E_perm)):
+    for k, (a, d, e) in enumerate(zip_params(impl, case, "gradients, units permuted", grads_p, expected, E_perm)):
         tol = T.bounded(impl.name, "gradient", dt, e)
         quantity = f"gradient {_param_name(k)}, units of hidden layer {layer + 1} permuted"
         assert_close(a, d, tol=tol, impl=impl, case=case, quantity=quantity, dtype=dt)
@@ -764,7 +767,7 @@ def check_steps_equal_single_steps_chained(impl, case, target):
         theta = tuple(np.asarray(p[-1], dtype=np.float64) for p in one.params)
         chained.append(theta)
     tols, _ = _budget(impl, case, sgd, k, target)
-    for j, (a, tol) in enumerate(zip(run.params, tols)):
+    for j, (a, tol) in enumerate(zip_params(impl, case, "parameters", run.params, tols)):
         desired = np.stack([c[j] for c in chained])
         quantity = f"SGD(0.3) θ_t {_param_name(j)}, {k} steps in one run vs one at a time"
         assert_close(a, desired, tol=tol, impl=impl, case=case, quantity=quantity, dtype=dt)
@@ -792,7 +795,8 @@ def check_repeated_run_repeats_the_trajectory(impl, case, target):
         second = impl.mlp_train(case.params, g.X, g.y, opt, SINGLE_STEPS, target)
         tols, tol_loss = _budget(impl, case, opt, SINGLE_STEPS, target)
         what = f"{G.optimizer_id(opt)}, second of two identical runs"
-        for k, (a, d, tol) in enumerate(zip(second.params, first.params, tols)):
+        pairs = zip_params(impl, case, "parameters", second.params, first.params, tols)
+        for k, (a, d, tol) in enumerate(pairs):
             desired = np.asarray(d, dtype=np.float64)
             quantity = f"{what}: θ_t {_param_name(k)}"
             assert_close(a, desired, tol=tol, impl=impl, case=case, quantity=quantity, dtype=dt)

@@ -26,7 +26,7 @@ import pytest
 
 from gatespec.conformance import cases as C
 from gatespec.conformance import tolerances as T
-from gatespec.conformance.checks import assert_close, assert_equal_exact, require
+from gatespec.conformance.checks import assert_close, assert_equal_exact, require, zip_params
 from gatespec.conformance.convergence_report import CURVE_EVERY, PROPERTY
 from gatespec.conformance.interface import Capability, Target
 from gatespec.reference import convergence, mlp
@@ -72,7 +72,8 @@ def test_mlp_batched_training_matches_each_net_alone(impl, case, target):
     for b in range(n_nets):
         alone, spread = _alone(case, b, target.dtype)
         tols, tol_loss = spread.budget(impl.name)
-        for k, (actual, desired, tol) in enumerate(zip(run.params, alone.final, tols)):
+        pairs = zip_params(impl, case, "final parameters", run.params, alone.final, tols)
+        for k, (actual, desired, tol) in enumerate(pairs):
             name = ("W", "b")[k % 2] + str(k // 2 + 1)
             quantity = f"net {b} of {n_nets}, final {name}, {what}"
             tol = T.Tolerance(tol.rtol, np.asarray(tol.atol)[-1] if np.ndim(tol.atol) else tol.atol, tol.why)

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from gatespec.conformance.interface import DTYPES
@@ -156,3 +157,15 @@ def test_a_bad_timeout_is_a_usage_error(pytester, value):
     result = pytester.runpytest_inprocess("--gatespec-timeout", value, "--impl", CONTROL)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*--gatespec-timeout: expected seconds ≥ 0 (0: no timeout), got '{value}'"])
+
+
+def test_a_missing_layer_is_named_not_compared_away():
+    """A result with fewer parameter arrays than the net fails with the count, instead of zip stopping early."""
+    from gatespec.conformance.checks import assert_close_params, zip_params
+    from gatespec.conformance.tolerances import Tolerance
+
+    three = (np.zeros(2), np.zeros(2), np.zeros(1))
+    with pytest.raises(AssertionError, match=r"impl / case / gradients: 2 arrays, expected 3"):
+        list(zip_params("impl", "case", "gradients", three[:2], three))
+    with pytest.raises(AssertionError, match="2 arrays, expected 3"):
+        assert_close_params(three[:2], three, tol=Tolerance(0.0, 1.0, "test"), impl="impl", case="case", quantity="q")
