@@ -1,0 +1,109 @@
+"""The generated cases are what generated.py promises: a pairwise cover, the stated factor ranges, stable ids."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from gatespec.conformance import generated as G
+from gatespec.reference import mlp
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_pairwise_covers_every_allowed_pair(seed):
+    factors = {"a": (1, 2, 3), "b": ("x", "y"), "c": (0.1, 0.2, 0.3, 0.4), "d": (True, False)}
+
+    def allowed(row):
+        return not (row.get("a") == 1 and row.get("b") == "x")
+
+    rows = G.pairwise(factors, seed, allowed)
+    assert all(allowed(r) for r in rows)
+    every = {
+        (f, i, g, j)
+        for f, g in itertools.combinations(factors, 2)
+        for i, j in itertools.product(range(len(factors[f])), range(len(factors[g])))
+        if not (f == "a" and g == "b" and i == 0 and j == 0)
+    }
+    assert every <= G.covered_pairs(factors, rows)
+    # A cover, not the cross product (3·2·4·2 = 48 rows): the largest pair of factors needs 12.
+    assert 12 <= len(rows) <= 20
+    assert rows == G.pairwise(factors, seed, allowed)  # deterministic
+
+
+def _factor_pairs(cases, keys):
+    return {
+        (a, va, b, vb)
+        for c in cases
+        for (a, va), (b, vb) in itertools.combinations([(k, G._factors_of(c)[k]) for k in keys], 2)
+    }
+
+
+def test_value_cases_cover_depth_inputs_and_scale_pairwise():
+    got = _factor_pairs(G.STRUCTURE, ("depth", "inputs", "scale"))
+    for (a, la), (b, lb) in itertools.combinations(
+        [("depth", G.DEPTHS), ("inputs", G.INPUTS), ("scale", G.SCALES)], 2
+    ):
+        for va, vb in itertools.product(la, lb):
+            if {a: va, b: vb} == {"depth": 1, "inputs": 1}:
+                continue  # 1 → 1 is square everywhere: left out on purpose
+            assert (a, va, b, vb) in got, (a, va, b, vb)
+
+
+def test_adam_runs_cover_each_hyperparameter_against_depth():
+    cases = [c for c in G.ADAM_TRAINING if not c.id.endswith("-defaults")]
+    got = _factor_pairs(cases, ("depth", "lr", "beta1", "beta2", "eps"))
+    hyper = (("lr", G.ADAM_LRS), ("beta1", G.ADAM_BETA1S), ("beta2", G.ADAM_BETA2S), ("eps", G.ADAM_EPSILONS))
+    for name, levels in hyper:
+        for depth, level in itertools.product(G.DEPTHS, levels):
+            assert ("depth", depth, name, level) in got
+
+
+def test_ids_are_unique_and_name_their_factors():
+    everything = G.STRUCTURE + G.TRAINING + G.LOGISTIC
+    ids = [c.id for c in everything]
+    assert len(set(ids)) == len(ids)
+    for c in G.STRUCTURE:
+        assert c.id.startswith(c.gate_name) and c.id.endswith(c.scale)
+        assert "x".join(map(str, mlp.layer_sizes(c.params))) in c.id
+
+
+def test_every_net_tells_fan_in_from_fan_out():
+    for c in G.STRUCTURE + G.TRAINING:
+        sizes = mlp.layer_sizes(c.params)
+        assert any(a != b for a, b in itertools.pairwise(sizes)), c.id
+        assert 1 <= len(sizes) - 1 <= 4 and max(sizes[1:-1], default=2) <= 8, c.id
+        if len(sizes) > 2:
+            assert max(sizes[1:-1]) >= 2, c.id  # a hidden layer whose units can be permuted
+
+
+def test_gates_span_one_to_six_inputs():
+    assert {c.gate.n_inputs for c in G.STRUCTURE} == set(range(1, 7))
+    assert {c.gate.n_inputs for c in G.LOGISTIC} == set(range(1, 7))
+
+
+def test_saturating_cases_reach_a_thousand_on_right_and_wrong_rows():
+    assert G.SATURATING
+    for c in G.SATURATING:
+        z = mlp.forward(c.params, c.gate.X)[0]
+        assert np.min(np.abs(z)) >= 1000 * (1 - 1e-12), c.id
+        right = (z > 0) == (c.gate.y == 1)
+        assert right.any() and (~right).any(), c.id
+
+
+def test_step_sizes_are_not_powers_of_two_and_span_the_range():
+    rates = {c.optimizer.lr for c in G.SGD_TRAINING} | {c.eta for c in G.LOGISTIC}
+    assert all(not math.log2(r).is_integer() for r in rates)
+    assert min(rates) <= 1e-3 and max(rates) >= 1.5
+    # Each rounds in float32: a float64 run that rounds it is visible.
+    assert all(float(np.float32(r)) != r for r in rates)
+
+
+def test_core_takes_every_level_of_every_factor():
+    for group in (G.STRUCTURE, G.SGD_TRAINING, G.LOGISTIC):
+        levels = {kv for c in group for kv in G._factors_of(c).items()}
+        core = {kv for c in group if c in G.CORE for kv in G._factors_of(c).items()}
+        assert levels == core
+    assert all(c in G.CORE for c in G.ADAM_TRAINING if c.id.endswith("-defaults"))
