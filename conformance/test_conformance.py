@@ -64,19 +64,28 @@ def _as_mlp(Xb: np.ndarray, w: np.ndarray) -> tuple[mlp.Params, np.ndarray]:
     return (np.ascontiguousarray(w[:-1, None]), w[-1:].copy()), np.ascontiguousarray(Xb[:, :-1])
 
 
+def _as_w(W: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`_as_mlp` on the last axes: W (…, d, 1) and b (…, 1) joined as w (…, d + 1)."""
+    return np.concatenate([W[..., 0], b], axis=-1)
+
+
+def _bounds_on(case, X: np.ndarray, y: np.ndarray) -> T.ErrorBounds:
+    """tolerances.mlp_error_bounds of the case's net (or logistic unit, X then with its bias column) on (X, y)."""
+    if hasattr(case, "params"):
+        return T.mlp_error_bounds(case.params, X, y)
+    params, X_ = _as_mlp(X, case.w)
+    return T.mlp_error_bounds(params, X_, y)
+
+
 @functools.lru_cache(maxsize=256)
 def _bounds(case) -> T.ErrorBounds:
-    """The running error analysis of the case (tolerances.mlp_error_bounds), for the MLP or logistic unit."""
+    """The running error analysis of the case on its own gate."""
     g = case.gate
-    if hasattr(case, "params"):
-        return T.mlp_error_bounds(case.params, g.X, g.y)
-    params, X = _as_mlp(g.Xb, case.w)
-    return T.mlp_error_bounds(params, X, g.y)
+    return _bounds_on(case, g.X if hasattr(case, "params") else g.Xb, g.y)
 
 
 def _logistic_grad_bound(case) -> np.ndarray:
-    E = _bounds(case).grads
-    return np.concatenate([E[0][:, 0], E[1]])
+    return _as_w(*_bounds(case).grads)
 
 
 @functools.lru_cache(maxsize=256)
@@ -100,8 +109,7 @@ def _logistic_budget(impl, case, steps: int, target: Target) -> tuple[T.Toleranc
         tol = T.OVERRIDES[impl.name, "trajectory", target.dtype]
         return tol, tol
     (tol_W, tol_b), tol_loss = _budget(impl, case, SGD(case.eta), steps, target)
-    atol = np.concatenate([tol_W.atol[..., 0], tol_b.atol], axis=-1)
-    return T.Tolerance(tol_W.rtol, atol, tol_W.why), tol_loss
+    return T.Tolerance(tol_W.rtol, _as_w(tol_W.atol, tol_b.atol), tol_W.why), tol_loss
 
 
 # ----------------------------------------------------------------------------- threshold logic unit
@@ -345,7 +353,7 @@ def check_mlp_one_adam_step(impl, case, target):
     desired = C.reference_adam_step(case.params, g.X, g.y, C.ADAM)
     tols, _ = _budget(impl, case, C.ADAM, 1, target)
     for k, (a, d, tol) in enumerate(zip_params(impl, case, "parameters", run.params, desired, tols)):
-        tol = T.Tolerance(tol.rtol, np.asarray(tol.atol)[1] if np.ndim(tol.atol) else tol.atol, tol.why)
+        tol = tol.at(1)
         quantity = f"Adam θ₁ {_param_name(k)}"
         assert_close(a[1], d, tol=tol, impl=impl, case=case, quantity=quantity, dtype=target.dtype)
 
@@ -400,8 +408,8 @@ def _check_trajectory(impl, case, target, run, optimizer, steps: int, total: int
         quantity += f" (of {total}: {C.EAGER_STYLES[impl.name]})"
     dt = target.dtype
     for k, (a, d, tol) in enumerate(zip_params(impl, case, "parameters", run.params, ref.params, tols)):
-        name = f"{quantity} {_param_name(k)}"
-        assert_close(a, d[: steps + 1], tol=tol, impl=impl, case=case, quantity=name, dtype=dt)
+        what = f"{quantity} {_param_name(k)}"
+        assert_close(a, d[: steps + 1], tol=tol, impl=impl, case=case, quantity=what, dtype=dt)
     desired = ref.losses[:steps]
     assert_close(run.losses, desired, tol=tol_loss, impl=impl, case=case, quantity=f"losses, {quantity}", dtype=dt)
 
@@ -656,12 +664,9 @@ def _loss_and_grads(impl, case, X, y, target):
 
 
 def _grad_bounds(case, X, y):
-    if hasattr(case, "params"):
-        E = T.mlp_error_bounds(case.params, X, y)
-        return E.loss, E.grads
-    params, X_ = _as_mlp(X, case.w)
-    E = T.mlp_error_bounds(params, X_, y)
-    return E.loss, (np.concatenate([E.grads[0][:, 0], E.grads[1]]),)
+    """(loss bound, gradient bounds in the layout of :func:`_loss_and_grads`) on (X, y)."""
+    E = _bounds_on(case, X, y)
+    return E.loss, (E.grads if hasattr(case, "params") else (_as_w(*E.grads),))
 
 
 def check_rows_permuted_or_duplicated(impl, case, target):

@@ -76,7 +76,7 @@ def test_mlp_batched_training_matches_each_net_alone(impl, case, target):
         for k, (actual, desired, tol) in enumerate(pairs):
             name = ("W", "b")[k % 2] + str(k // 2 + 1)
             quantity = f"net {b} of {n_nets}, final {name}, {what}"
-            tol = T.Tolerance(tol.rtol, np.asarray(tol.atol)[-1] if np.ndim(tol.atol) else tol.atol, tol.why)
+            tol = tol.at(-1)
             assert_close(actual[b], desired, tol=tol, impl=impl, case=case, quantity=quantity, dtype=target.dtype)
         losses = run.losses[:, b]
         quantity = f"net {b} losses, {what}"

@@ -24,6 +24,11 @@ class Tolerance:
     atol: float | np.ndarray
     why: str
 
+    def at(self, t: int) -> Tolerance:
+        """Step t of a trajectory's budget (atol indexed by step first); a scalar atol serves every step."""
+        atol = np.asarray(self.atol)
+        return Tolerance(self.rtol, atol[t] if atol.ndim else self.atol, self.why)
+
     def __str__(self) -> str:
         atol = np.asarray(self.atol)
         if atol.ndim == 0:
