@@ -19,7 +19,7 @@ import contextlib
 import functools
 import itertools
 from collections.abc import Callable, Iterator
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -151,8 +151,36 @@ def _mlp_loss(params: Tree, X: jax.Array, y: jax.Array) -> jax.Array:
 _mlp_loss_and_grads = jax.value_and_grad(_mlp_loss)
 
 
-def _opt_init(opt: SGD | Adam, params: Tree) -> OptState:
+class _SGDHyper(NamedTuple):
+    """SGD's step size as a traced scalar, so a new lr reuses the compiled step."""
+
+    lr: jax.Array
+
+
+class _AdamHyper(NamedTuple):
+    """Adam's hyperparameters as traced scalars: β and 1 − β each rounded once from float64, as
+    Python floats folded into the graph would be, so a new β or ε reuses the compiled step."""
+
+    beta1: jax.Array
+    one_minus_beta1: jax.Array
+    beta2: jax.Array
+    one_minus_beta2: jax.Array
+    eps: jax.Array
+
+
+Hyper = _SGDHyper | _AdamHyper
+
+
+def _hyper(opt: SGD | Adam, target: Target, device: jax.Device) -> Hyper:
+    """The optimizer as a pytree of scalars in the target dtype; its type, a static structure, picks the update."""
     if isinstance(opt, SGD):
+        return _SGDHyper(_put(np.array(opt.lr), target, device))
+    values = (opt.beta1, 1 - opt.beta1, opt.beta2, 1 - opt.beta2, opt.eps)
+    return _AdamHyper(*(_put(np.array(v), target, device) for v in values))
+
+
+def _opt_init(hyper: Hyper, params: Tree) -> OptState:
+    if isinstance(hyper, _SGDHyper):
         return ()
     zeros = jax.tree.map(jnp.zeros_like, params)
     return zeros, zeros
@@ -168,27 +196,28 @@ def _adam_coefficients(opt: Adam, steps: int) -> list[tuple[float, float]]:
 
 
 def _opt_update(
-    opt: SGD | Adam, params: Tree, grads: Tree, state: OptState, coef: tuple[Any, Any] | None
+    hyper: Hyper, params: Tree, grads: Tree, state: OptState, coef: tuple[Any, Any] | None
 ) -> tuple[Tree, OptState]:
     """One SGD or Adam update; Adam as reference.mlp.Adam (torch's: ε after dividing √v by √(1−β₂ᵗ)).
 
     ``coef`` is step t's pair from :func:`_adam_coefficients` (None for SGD).
     """
-    if isinstance(opt, SGD):
-        return jax.tree.map(lambda p, g: p - opt.lr * g, params, grads), state
+    if isinstance(hyper, _SGDHyper):
+        return jax.tree.map(lambda p, g: p - hyper.lr * g, params, grads), state
     m, v = state
     step_size, bc2_sqrt = coef
-    m = jax.tree.map(lambda mi, g: opt.beta1 * mi + (1 - opt.beta1) * g, m, grads)
-    v = jax.tree.map(lambda vi, g: opt.beta2 * vi + (1 - opt.beta2) * g * g, v, grads)
-    params = jax.tree.map(lambda p, mi, vi: p - step_size * mi / (jnp.sqrt(vi) / bc2_sqrt + opt.eps), params, m, v)
+    h = hyper
+    m = jax.tree.map(lambda mi, g: h.beta1 * mi + h.one_minus_beta1 * g, m, grads)
+    v = jax.tree.map(lambda vi, g: h.beta2 * vi + h.one_minus_beta2 * g * g, v, grads)
+    params = jax.tree.map(lambda p, mi, vi: p - step_size * mi / (jnp.sqrt(vi) / bc2_sqrt + h.eps), params, m, v)
     return params, (m, v)
 
 
 def _mlp_step(
-    params: Tree, state: OptState, coef: tuple[Any, Any] | None, X: jax.Array, y: jax.Array, opt: SGD | Adam
+    params: Tree, state: OptState, coef: tuple[Any, Any] | None, X: jax.Array, y: jax.Array, hyper: Hyper
 ) -> tuple[Tree, OptState, jax.Array]:
     loss, grads = _mlp_loss_and_grads(params, X, y)
-    params, state = _opt_update(opt, params, grads, state, coef)
+    params, state = _opt_update(hyper, params, grads, state, coef)
     return params, state, loss
 
 
@@ -207,8 +236,7 @@ _logistic_step_jit = jax.jit(_logistic_step)
 _notebook_grad_jit = jax.jit(jax.grad(_notebook_loss))  # the notebook's `jax.jit(jax.grad(loss))`
 _forward_jit = jax.jit(_forward)
 _mlp_loss_and_grads_jit = jax.jit(_mlp_loss_and_grads)
-# The optimizer is a frozen dataclass: hashable, so a static argument keyed by its hyper-parameters.
-_mlp_step_jit = jax.jit(_mlp_step, static_argnames="opt")
+_mlp_step_jit = jax.jit(_mlp_step)
 
 
 @jax.jit
@@ -231,8 +259,8 @@ def _logistic_scan(Xb: jax.Array, y: jax.Array, w0: jax.Array, eta: float, steps
     return _prepend(w0, ws), losses
 
 
-@functools.partial(jax.jit, static_argnames=("opt", "steps"))
-def _mlp_scan(params: Tree, X: jax.Array, y: jax.Array, opt: SGD | Adam, steps: int, schedule: Tree) -> jax.Array:
+@functools.partial(jax.jit, static_argnames="steps")
+def _mlp_scan(params: Tree, X: jax.Array, y: jax.Array, hyper: Hyper, steps: int, schedule: Tree) -> jax.Array:
     """The run as (steps, P + 1) rows: after step t, every parameter raveled in canonical order, then
     the loss at step t's start (:func:`_unpack_rows` takes them apart on the host).
 
@@ -242,10 +270,10 @@ def _mlp_scan(params: Tree, X: jax.Array, y: jax.Array, opt: SGD | Adam, steps: 
     """
 
     def body(carry: tuple[Tree, OptState], coef: Tree) -> tuple[tuple[Tree, OptState], jax.Array]:
-        params, state, loss = _mlp_step(*carry, coef, X, y, opt)
+        params, state, loss = _mlp_step(*carry, coef, X, y, hyper)
         return (params, state), jnp.concatenate([p.ravel() for p in params] + [loss[None]])
 
-    _, rows = jax.lax.scan(body, (params, _opt_init(opt, params)), schedule, length=steps)
+    _, rows = jax.lax.scan(body, (params, _opt_init(hyper, params)), schedule, length=steps)
     return rows
 
 
@@ -265,26 +293,26 @@ def _unpack_rows(rows: jax.Array, start: Params, target: Target) -> MLPTrajector
 
 
 def _batched_step(
-    params: Tree, state: OptState, coef: tuple[Any, Any] | None, X: jax.Array, y: jax.Array, opt: SGD | Adam
+    params: Tree, state: OptState, coef: tuple[Any, Any] | None, X: jax.Array, y: jax.Array, hyper: Hyper
 ) -> tuple[Tree, OptState, jax.Array]:
     """:func:`_mlp_step` of every net: params and optimizer state mapped over axis 0, data and coefficients shared."""
-    return jax.vmap(lambda p, s: _mlp_step(p, s, coef, X, y, opt))(params, state)
+    return jax.vmap(lambda p, s: _mlp_step(p, s, coef, X, y, hyper))(params, state)
 
 
-_batched_step_jit = jax.jit(_batched_step, static_argnames="opt")
+_batched_step_jit = jax.jit(_batched_step)
 
 
-@functools.partial(jax.jit, static_argnames=("opt", "steps"))
+@functools.partial(jax.jit, static_argnames="steps")
 def _batched_scan(
-    params: Tree, X: jax.Array, y: jax.Array, opt: SGD | Adam, steps: int, schedule: Tree
+    params: Tree, X: jax.Array, y: jax.Array, hyper: Hyper, steps: int, schedule: Tree
 ) -> tuple[Tree, jax.Array]:
     """(final params, losses (steps, B)): the vmapped step scanned, only the per-step losses as output."""
 
     def body(carry: tuple[Tree, OptState], coef: Tree) -> tuple[tuple[Tree, OptState], jax.Array]:
-        params, state, losses = _batched_step(*carry, coef, X, y, opt)
+        params, state, losses = _batched_step(*carry, coef, X, y, hyper)
         return (params, state), losses
 
-    (final, _), losses = jax.lax.scan(body, (params, _opt_init(opt, params)), schedule, length=steps)
+    (final, _), losses = jax.lax.scan(body, (params, _opt_init(hyper, params)), schedule, length=steps)
     return final, losses
 
 
@@ -370,14 +398,14 @@ class _JaxImplementation(NativeBackedMLP):
         return None if isinstance(opt, SGD) else _adam_coefficients(opt, steps)
 
     def _mlp_train(
-        self, params: Tree, X: jax.Array, y: jax.Array, opt: SGD | Adam, steps: int, schedule: Any
+        self, params: Tree, X: jax.Array, y: jax.Array, hyper: Hyper, steps: int, schedule: Any
     ) -> tuple[tuple[list[jax.Array], ...], list[jax.Array]]:
         """(per parameter, its list of steps + 1 values; the losses), left unstacked for the host."""
         history, losses = [params], []
-        state = _opt_init(opt, params)
+        state = _opt_init(hyper, params)
         for t in range(steps):
             coef = None if schedule is None else schedule[t]
-            params, state, loss = self._mlp_step(params, state, coef, X, y, opt)
+            params, state, loss = self._mlp_step(params, state, coef, X, y, hyper)
             history.append(params)
             losses.append(loss)
         return tuple(list(leaf) for leaf in zip(*history, strict=True)), losses
@@ -444,7 +472,7 @@ class _JaxImplementation(NativeBackedMLP):
             y = _put(inputs["y"], target, dev) if "y" in inputs else None
             if op == "mlp_train":
                 opt, steps = inputs["optimizer"], inputs["steps"]
-                schedule = self._schedule(opt, steps, target, dev)
+                hyper, schedule = _hyper(opt, target, dev), self._schedule(opt, steps, target, dev)
         if op == "mlp_forward":
             compute: Callable[[], Any] = functools.partial(self._forward, params, X)
             to_numpy: Callable[[Any], Any] = functools.partial(_to_numpy, target=target)
@@ -452,7 +480,7 @@ class _JaxImplementation(NativeBackedMLP):
             compute = functools.partial(self._mlp_loss_and_grads, params, X, y)
             to_numpy = functools.partial(_to_numpy, target=target)
         else:
-            compute = functools.partial(self._mlp_train, params, X, y, opt, steps, schedule)
+            compute = functools.partial(self._mlp_train, params, X, y, hyper, steps, schedule)
             to_numpy = functools.partial(self._trajectory_to_numpy, start=inputs["params"], target=target)
 
         def run() -> Any:
@@ -472,13 +500,14 @@ class _JaxImplementation(NativeBackedMLP):
             return _to_numpy(_init_many(keys, initialiser, tuple(sizes), target.np_dtype), target)
 
     def _mlp_train_batched(
-        self, params: Tree, X: jax.Array, y: jax.Array, opt: SGD | Adam, steps: int, schedule: Any
+        self, params: Tree, X: jax.Array, y: jax.Array, hyper: Hyper, steps: int, schedule: Any
     ) -> tuple[Tree, Any]:
         """(final params, losses): a Python loop over the jitted vmapped step; jax-scan scans it."""
-        state = _opt_init(opt, params)
+        state = _opt_init(hyper, params)
         losses = []
         for t in range(steps):
-            params, state, loss = _batched_step_jit(params, state, None if schedule is None else schedule[t], X, y, opt)
+            coef = None if schedule is None else schedule[t]
+            params, state, loss = _batched_step_jit(params, state, coef, X, y, hyper)
             losses.append(loss)
         return params, losses
 
@@ -487,11 +516,11 @@ class _JaxImplementation(NativeBackedMLP):
     ) -> NativeOp:
         with _scope(target) as dev:
             params_, X_, y_ = _put_params(params, target, dev), _put(X, target, dev), _put(y, target, dev)
-            schedule = self._schedule(optimizer, steps, target, dev)
+            hyper, schedule = _hyper(optimizer, target, dev), self._schedule(optimizer, steps, target, dev)
 
         def run() -> Any:
             with _scope(target):
-                return jax.block_until_ready(self._mlp_train_batched(params_, X_, y_, optimizer, steps, schedule))
+                return jax.block_until_ready(self._mlp_train_batched(params_, X_, y_, hyper, steps, schedule))
 
         def to_numpy(out: tuple[Tree, Any]) -> BatchedRun:
             final, losses = out
@@ -582,14 +611,14 @@ class JaxScan(JaxJit):
         return _put(coefs[:, 0], target, device), _put(coefs[:, 1], target, device)
 
     def _mlp_train(
-        self, params: Tree, X: jax.Array, y: jax.Array, opt: SGD | Adam, steps: int, schedule: Any
+        self, params: Tree, X: jax.Array, y: jax.Array, hyper: Hyper, steps: int, schedule: Any
     ) -> jax.Array:
-        return _mlp_scan(params, X, y, opt, steps, schedule)
+        return _mlp_scan(params, X, y, hyper, steps, schedule)
 
     def _mlp_train_batched(
-        self, params: Tree, X: jax.Array, y: jax.Array, opt: SGD | Adam, steps: int, schedule: Any
+        self, params: Tree, X: jax.Array, y: jax.Array, hyper: Hyper, steps: int, schedule: Any
     ) -> tuple[Tree, jax.Array]:
-        return _batched_scan(params, X, y, opt, steps, schedule)
+        return _batched_scan(params, X, y, hyper, steps, schedule)
 
     def _trajectory_to_numpy(self, out: jax.Array, start: Params, target: Target) -> MLPTrajectory:
         return _unpack_rows(out, start, target)
