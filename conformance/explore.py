@@ -2,13 +2,14 @@
 
 The fixed cases (``generated.py``) cover every pair of factor levels once; these strategies draw
 the same factors freely — depth 1–4, a catalogue gate of 1–6 inputs, the scale (tiny, unit,
-large, saturating), the seed that fixes widths and parameters, SGD's step size in [10⁻³, 2],
+large, saturating), the hidden widths (1–8; the design has one shape per inputs and depth),
+the seed that fixes the parameters, SGD's step size in [10⁻³, 2],
 Adam's lr, β₁, β₂ and ε, the logistic η and the number of steps — and build each case with
 :func:`generated.mlp_case` or :func:`generated.logistic_case`.  Hypothesis shrinks a failure
-towards fewer inputs, shallower nets, smaller seeds and steps, and :func:`render` prints the
-shrunk case as the line to paste into :data:`generated.REGRESSIONS`::
+towards fewer inputs, shallower and narrower nets, smaller seeds and steps, and :func:`render`
+prints the shrunk case as the line to paste into :data:`generated.REGRESSIONS`::
 
-    generated.mlp_case("majority-5", depth=3, scale="large", seed=17)
+    generated.mlp_case("majority-5", depth=3, scale="large", seed=17, widths=(2, 5))
 """
 
 from __future__ import annotations
@@ -69,13 +70,13 @@ def mlp_cases(
     depth 1 (a 1 → 1 net).
     """
 
-    def on(n_inputs: int) -> st.SearchStrategy[GeneratedMLPCase]:
-        feasible = [d for d in depths if d > 1 or n_inputs > 1]
+    def on(n_inputs: int, depth: int) -> st.SearchStrategy[GeneratedMLPCase]:
         kwargs = dict(
             gate_name=gate_names(n_inputs),
-            depth=st.sampled_from(feasible),
+            depth=st.just(depth),
             scale=st.sampled_from(scales),
             seed=SEEDS,
+            widths=widths(n_inputs, depth),
         )
         if optimizers is not None:
             kwargs["optimizer"] = optimizers
@@ -83,8 +84,14 @@ def mlp_cases(
             kwargs["steps"] = steps
         return st.builds(generated.mlp_case, **kwargs)
 
-    inputs = [n for n in generated.INPUTS if any(d > 1 or n > 1 for d in depths)]
-    return st.sampled_from(inputs).flatmap(on)
+    pairs = [(n, d) for n in generated.INPUTS for d in depths if d > 1 or n > 1]
+    return st.sampled_from(pairs).flatmap(lambda pair: on(*pair))
+
+
+def widths(n_inputs: int, depth: int) -> st.SearchStrategy[tuple[int, ...]]:
+    """``depth − 1`` hidden widths in 1–8 that :func:`generated.mlp_case` accepts for ``n_inputs`` inputs."""
+    hidden = st.lists(st.integers(1, generated.MAX_WIDTH), min_size=depth - 1, max_size=depth - 1).map(tuple)
+    return hidden.filter(lambda h: generated.valid_sizes((n_inputs, *h, 1)))
 
 
 def logistic_cases(

@@ -150,6 +150,9 @@ ADAM_DEFAULTS = {
     "torch-defaults": Adam(1e-3, 0.9, 0.999, 1e-8),  # torch.optim.Adam, optax.adam
     "keras-defaults": Adam(1e-3, 0.9, 0.999, 1e-7),  # keras.optimizers.Adam
 }
+# The input counts a trained net of each depth takes, alternately: every count 1–6 appears, and few
+# enough (inputs, depth) pairs that the styles running CORE compile few shapes (see _core).
+TRAINING_INPUTS = {1: (2, 5), 2: (1, 6), 3: (3, 2), 4: (4, 5)}
 SGD_STEPS = 40
 ADAM_STEPS = 25
 LOGISTIC_STEPS = 30
@@ -225,15 +228,40 @@ def _frozen(arrays) -> tuple[np.ndarray, ...]:
     return out
 
 
-def _widths(rng: np.random.Generator, n_inputs: int, depth: int) -> tuple[int, ...]:
-    """(n_inputs, h₁, …, 1): hidden widths in 1…8, at least one hidden layer ≥ 2 wide (so hidden units can be
-    permuted) and some layer with fan-in ≠ fan-out (so a transposed weight cannot pass as square)."""
+def valid_sizes(sizes: tuple[int, ...]) -> bool:
+    """At least one hidden layer ≥ 2 wide (so hidden units can be permuted), every hidden width in 1…8, and
+    some layer with fan-in ≠ fan-out (so a transposed weight cannot pass as square)."""
+    hidden = sizes[1:-1]
+    square_everywhere = all(a == b for a, b in itertools.pairwise(sizes))
+    return not square_everywhere and all(1 <= h <= MAX_WIDTH for h in hidden) and (not hidden or max(hidden) >= 2)
+
+
+def _widths(rng: np.random.Generator, n_inputs: int, depth: int, tied: bool = False) -> tuple[int, ...]:
+    """(n_inputs, h₁, …, 1), hidden widths drawn in 1…8 until :func:`valid_sizes` holds; ``tied``: h_last = h₁."""
     while True:
-        hidden = tuple(int(w) for w in rng.integers(1, MAX_WIDTH + 1, size=depth - 1))
+        hidden = [int(w) for w in rng.integers(1, MAX_WIDTH + 1, size=depth - 1)]
+        if tied:
+            hidden[-1] = hidden[0]
         sizes = (n_inputs, *hidden, 1)
-        square_everywhere = all(a == b for a, b in itertools.pairwise(sizes))
-        if not square_everywhere and (depth == 1 or max(hidden) >= 2):
+        if valid_sizes(sizes):
             return sizes
+
+
+def shape(n_inputs: int, depth: int) -> tuple[int, ...]:
+    """The design's net for ``n_inputs`` and ``depth``: layer sizes drawn once per pair from its own seed.
+
+    One shape per (inputs, depth), so every case of that pair, whatever its scale, step size or
+    optimizer, has the same layer sizes.  A style that compiles per shape (jit, tf.function, XLA, or
+    JAX's eager per-op dispatch) then compiles a shape once and reuses it across cases and checks
+    (the main job compiled 17 shapes per style and dtype before, 8 now).  The widths still span 1…8
+    across the 23 pairs (tests/test_generated.py), and exploration draws any widths.
+
+    Half the nets of depth ≥ 3 (inputs + depth even) have their first and last hidden layers
+    equally wide, so a forward or backward pass that skips or repeats a middle layer still fits
+    the shapes and computes a wrong value, instead of failing on a shape mismatch.
+    """
+    tied = depth >= 3 and (n_inputs + depth) % 2 == 0
+    return _widths(np.random.default_rng((SEED, n_inputs, depth)), n_inputs, depth, tied)
 
 
 def _draw(rng: np.random.Generator, sizes: tuple[int, ...], scale: str) -> list[np.ndarray]:
@@ -260,14 +288,19 @@ def _saturate(rng: np.random.Generator, sizes: tuple[int, ...], g: Gate) -> list
     return params if right.any() and (~right).any() else None
 
 
-def _params(seed: int, gate_name: str, depth: int, scale: str) -> tuple[tuple[int, ...], Params]:
+def _params(seed: int, sizes: tuple[int, ...], gate_name: str, scale: str) -> Params:
     rng = np.random.default_rng(seed)
     g = gates.gate(gate_name)
-    while True:
-        sizes = _widths(rng, g.n_inputs, depth)
+    for _ in range(_SATURATION_DRAWS):
         params = _saturate(rng, sizes, g) if scale == "saturating" else _draw(rng, sizes, scale)
         if params is not None:
-            return sizes, _frozen(params)
+            return _frozen(params)
+    raise ValueError(f"no saturating parameters for {gate_name} on {_sizes_id(sizes)} in {_SATURATION_DRAWS} draws")
+
+
+# A saturating draw is rejected when its logits nearly cancel or every row falls on one side; no
+# shape of the design needs more than a few draws, so this many means the shape cannot saturate so.
+_SATURATION_DRAWS = 1000
 
 
 def _gate_for(n_inputs: int, k: int) -> str:
@@ -303,12 +336,14 @@ def mlp_case(
     optimizer: SGD | Adam | None = None,
     steps: int = 0,
     *,
+    widths: Sequence[int] | None = None,
     note: str | None = None,
 ) -> GeneratedMLPCase:
-    """A net of ``depth`` weight layers on a catalogue gate, its widths and parameters from ``default_rng(seed)``.
+    """A net of ``depth`` weight layers on a catalogue gate, its parameters from ``default_rng(seed)``.
 
     ``scale`` is one of :data:`SCALES`; ``optimizer`` (default ``SGD()``) trains it for ``steps``
-    (0: a case for values, gradients and single steps).  Ids as the design's:
+    (0: a case for values, gradients and single steps).  ``widths``: the ``depth − 1`` hidden
+    widths, each in 1…8 (default: the design's :func:`shape` for the gate's inputs and depth).  Ids as the design's:
     ``{gate}-d{depth}-{sizes}-{scale}`` when ``steps == 0``, else ``{gate}-{sizes}-{scale}-{optimizer}``.
     ``note`` defaults to the call that rebuilds the case (:func:`recipe`).
     """
@@ -330,13 +365,22 @@ def mlp_case(
     optimizer = SGD() if optimizer is None else optimizer
     if not isinstance(optimizer, (SGD, Adam)):
         raise ValueError(f"optimizer: expected SGD or Adam, got {optimizer!r}")
-    sizes, params = _params(seed, gate_name, depth, scale)
+    if widths is None:
+        sizes = shape(g.n_inputs, depth)
+    else:
+        sizes = (g.n_inputs, *(int(w) for w in widths), 1)
+        if len(sizes) != depth + 1 or not valid_sizes(sizes):
+            raise ValueError(
+                f"widths: expected {depth - 1} hidden widths in 1…{MAX_WIDTH}, one ≥ 2 if any, not square "
+                f"everywhere, got {tuple(widths)!r} (sizes {sizes})"
+            )
+    params = _params(seed, sizes, gate_name, scale)
     if steps:
         name = f"{gate_name}-{_sizes_id(sizes)}-{scale}-{optimizer_id(optimizer)}"
     else:
         name = f"{gate_name}-d{depth}-{_sizes_id(sizes)}-{scale}"
     if note is None:
-        note = _mlp_recipe(gate_name, depth, scale, seed, optimizer, steps)
+        note = _mlp_recipe(gate_name, depth, scale, seed, optimizer, steps, widths)
     return GeneratedMLPCase(name, gate_name, params, scale, optimizer, steps, note)
 
 
@@ -392,12 +436,16 @@ def _optimizer_recipe(optimizer: SGD | Adam) -> str:
     return f"{_MODULE}.Adam({fields})"
 
 
-def _mlp_recipe(gate_name: str, depth: int, scale: str, seed: int, optimizer: SGD | Adam, steps: int) -> str:
+def _mlp_recipe(
+    gate_name: str, depth: int, scale: str, seed: int, optimizer: SGD | Adam, steps: int, widths: Sequence[int] | None
+) -> str:
     args = [json.dumps(gate_name), f"depth={depth}", f"scale={json.dumps(scale)}", f"seed={seed}"]
     if optimizer != SGD():
         args.append(f"optimizer={_optimizer_recipe(optimizer)}")
     if steps:
         args.append(f"steps={steps}")
+    if widths is not None:
+        args.append(f"widths={tuple(int(w) for w in widths)!r}")
     return f"{_MODULE}.mlp_case({', '.join(args)})"
 
 
@@ -438,7 +486,7 @@ def _training_cases() -> tuple[GeneratedMLPCase, ...]:
     adam_rows = pairwise(adam_factors, SEED + 2)
     out = []
     for k, row in enumerate(sgd_rows + adam_rows):
-        inputs = INPUTS[k % len(INPUTS)] if row["depth"] > 1 else INPUTS[1 + k % (len(INPUTS) - 1)]
+        inputs = TRAINING_INPUTS[row["depth"]][k % 2]
         gate_name = _gate_for(inputs, k)
         if "beta1" in row:
             opt: SGD | Adam = Adam(row["lr"], row["beta1"], row["beta2"], row["eps"])
@@ -512,22 +560,39 @@ def _factors_of(case) -> dict[str, Any]:
     return out
 
 
-def each_choice(cases: Sequence[Any]) -> tuple[Any, ...]:
-    """The fewest cases, picked greedily in order, in which every level of every factor appears at least once."""
+def _shape_of(case) -> tuple[int, ...] | None:
+    return case.sizes if isinstance(case, GeneratedMLPCase) else None
+
+
+def each_choice(cases: Sequence[Any], shapes: frozenset = frozenset()) -> tuple[Any, ...]:
+    """The fewest cases, picked greedily in order, in which every level of every factor appears at least once.
+
+    Between cases that cover as many new levels, one whose net shape is in ``shapes`` or already
+    picked wins: the fewer shapes, the fewer compilations for the styles that run only this subset.
+    """
     wanted = {(f, v) for c in cases for f, v in _factors_of(c).items()}
     chosen: list[Any] = []
+    seen = set(shapes)
     while wanted:
-        best = max(cases, key=lambda c: len(wanted & set(_factors_of(c).items())))
+        best = max(cases, key=lambda c: (len(wanted & set(_factors_of(c).items())), _shape_of(c) in seen))
         chosen.append(best)
+        seen.add(_shape_of(best))
         wanted -= set(_factors_of(best).items())
     return tuple(sorted(chosen, key=cases.index))
 
 
-CORE = frozenset(
-    each_choice(STRUCTURE)
-    + each_choice(SGD_TRAINING)
-    + each_choice(tuple(c for c in ADAM_TRAINING if not c.id.endswith("-defaults")))
-    + tuple(c for c in ADAM_TRAINING if c.id.endswith("-defaults"))
-    + each_choice(LOGISTIC)
-    + REGRESSIONS
-)
+def _core() -> frozenset:
+    # Training first: its nets take few shapes (TRAINING_INPUTS), which the structure cases then reuse.
+    sets = (
+        SGD_TRAINING,
+        tuple(c for c in ADAM_TRAINING if not c.id.endswith("-defaults")),
+        STRUCTURE,
+        LOGISTIC,
+    )
+    chosen: list[Any] = []
+    for cases in sets:
+        chosen += each_choice(cases, frozenset(_shape_of(c) for c in chosen))
+    return frozenset(chosen + [c for c in ADAM_TRAINING if c.id.endswith("-defaults")] + list(REGRESSIONS))
+
+
+CORE = _core()

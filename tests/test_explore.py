@@ -1,11 +1,11 @@
 """``--gatespec-explore N`` bites: it finds a planted bug the fixed cases miss and prints the case to paste.
 
-The planted bug (:class:`FastPathForAnyTwoWideLayer`) is a fast path written for the notebook's
-2-2-1 net — a 2-unit hidden layer straight into the output — taken for every net whose first
-hidden layer is 2 wide, so deeper nets lose their middle layers.  The fixed cases pass it: the
-pairwise design varies depth, inputs and scale, not widths, and none of its nets of depth ≥ 3
-has a first hidden layer 2 wide.  Exploration draws widths through the seed and meets one in
-about one net in sixteen; hypothesis shrinks it and prints the ``generated.mlp_case(…)`` line,
+The planted bug (:class:`FastPathForAnyTwoByTwoStart`) is a fast path written for the notebook's
+2-2-1 net — 2 inputs into a 2-unit hidden layer straight into the output — taken for every net
+whose first layer is 2 → 2, so deeper nets lose their middle layers.  The fixed cases pass it:
+the design has one net shape per (inputs, depth) (``generated.shape``), and none of depth ≥ 3
+starts 2 → 2.  Exploration draws widths freely and meets one in about one net in a hundred;
+hypothesis shrinks it and prints the ``generated.mlp_case(…)`` line,
 which rebuilds a case that fails the check by itself.  Each run goes in-process through
 pytester, as ``test_planted_bugs.py`` does.
 """
@@ -31,25 +31,26 @@ pytest_plugins = ["pytester"]
 SUITE = "gatespec.conformance.test_explore"
 FIXED = "gatespec.conformance.test_conformance"
 NUMPY = "gatespec.conformance.adapters.numpy_impl:NumpyImplementation"
-MUTANT = "tests.test_explore:FastPathForAnyTwoWideLayer"
+MUTANT = "tests.test_explore:FastPathForAnyTwoByTwoStart"
 RECORDING = "tests.test_explore:Recording"
-# Cases per check: the bug shows in ~6% of drawn nets (found after 7–40 examples in eight random
-# runs), so 200 miss it with probability ~(15/16)^200 ≈ 3e-6, at ~1 s a run.
-N = 200
+# Cases per check: a uniform draw meets the bug in 1/6 (2 inputs) × 1/2 (depth ≥ 3) × 1/8 (h₁ = 2)
+# ≈ 1% of nets, so 1500 miss it with probability ~(95/96)^1500 ≈ 1e-7; hypothesis, which favours
+# small integers, meets it sooner.  Derandomised under CI, the search is the same every run.
+N = 1500
 LINE = re.compile(r"add to gatespec\.conformance\.generated\.REGRESSIONS: (generated\.\w+\(.*\))\s*$", re.M)
 EXPLORE_CHECKS = 11  # the tests of conformance/test_explore.py, each per dtype
 
 
 def _fast_path_forward(params, X):
-    if params[0].shape[1] == 2:  # BUG: the 2-2-1 fast path, taken whenever the first hidden layer is 2 wide
+    if params[0].shape == (2, 2):  # BUG: the 2-2-1 fast path, taken whenever the first layer is the notebook's 2 → 2
         h = numpy_impl._sigmoid(np.dot(X, params[0]) + params[1])
         z = (np.dot(h, params[2]) + params[3])[:, 0]
         return z, numpy_impl._sigmoid(z)
     return numpy_impl._mlp_forward(params, X)
 
 
-class FastPathForAnyTwoWideLayer(NumpyImplementation):
-    """The numpy forward pass with the notebook's fast path taken for any net whose first hidden layer is 2 wide."""
+class FastPathForAnyTwoByTwoStart(NumpyImplementation):
+    """The numpy forward pass with the notebook's fast path taken for any net whose first layer is 2 → 2."""
 
     name = "mutant-2-2-1-fast-path"
     _mlp_forward = staticmethod(_fast_path_forward)
@@ -85,7 +86,7 @@ def test_exploration_finds_the_planted_bug_and_prints_a_case_that_reproduces_it(
     monkeypatch.setenv("CI", "true")  # derandomised: the same search on every machine
     result = _run(pytester, SUITE, MUTANT, "--gatespec-explore", str(N), "-k", "test_explore_mlp_forward", "-q")
     result.assert_outcomes(failed=2)  # float32 and float64
-    result.stdout.fnmatch_lines([f"*{FastPathForAnyTwoWideLayer.name} / * / logits: not within*"])
+    result.stdout.fnmatch_lines([f"*{FastPathForAnyTwoByTwoStart.name} / * / logits: not within*"])
     # One line per failing test (in its traceback and again in the short summary); derandomised, both
     # dtypes explore the same cases, so both shrink to the same one.
     lines = set(LINE.findall(result.stdout.str()))
@@ -93,12 +94,12 @@ def test_exploration_finds_the_planted_bug_and_prints_a_case_that_reproduces_it(
     for line in lines:
         case = eval(line, {"generated": generated})  # the line as pasted into generated.REGRESSIONS
         assert explore.render(case) == line
-        # Shrunk into the bug's region: depth ≥ 3 (at depth 2 the fast path is right) with a 2-wide first layer.
-        assert len(case.params) >= 6 and case.sizes[1] == 2, line
+        # Shrunk into the bug's region: depth ≥ 3 (at depth 2 the fast path is right) with a 2 → 2 first layer.
+        assert len(case.params) >= 6 and case.sizes[:2] == (2, 2), line
         for dtype in ("float32", "float64"):
             target = Target(dtype, "cpu")
-            with pytest.raises(AssertionError, match=f"{FastPathForAnyTwoWideLayer.name} / {case.id} / logits"):
-                suite.check_mlp_forward_matches_reference(FastPathForAnyTwoWideLayer(), case, target)
+            with pytest.raises(AssertionError, match=f"{FastPathForAnyTwoByTwoStart.name} / {case.id} / logits"):
+                suite.check_mlp_forward_matches_reference(FastPathForAnyTwoByTwoStart(), case, target)
             suite.check_mlp_forward_matches_reference(NumpyImplementation(), case, target)  # the bug, not the case
 
 
