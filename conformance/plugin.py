@@ -271,6 +271,17 @@ class _Collector:
         )
 
 
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """Under ``--dist loadscope``, one work unit per framework, dtype and net shape (scheduling.py)."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from .scheduling import CompileCacheScheduling
+
+    frameworks = {entry.name: entry.framework for entry in config.stash[_ENTRIES]}
+    return CompileCacheScheduling(config, log, frameworks=frameworks)
+
+
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     for dev in config.stash.get(_DEVIATIONS, []):
         if not dev.matched:

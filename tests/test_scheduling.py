@@ -1,0 +1,69 @@
+"""The xdist work units (conformance/scheduling.py): one per framework, dtype and net shape, read from real test ids."""
+
+from __future__ import annotations
+
+import collections
+
+import pytest
+
+from gatespec.conformance import cases as C
+from gatespec.conformance import generated as G
+from gatespec.conformance.registry import BUILTINS
+from gatespec.conformance.scheduling import scope_of
+from gatespec.reference import mlp
+
+FRAMEWORKS = {name: framework for name, (framework, _) in BUILTINS.items()}
+MLP_CASES = [c for c in (*C.MLP_CASES, *G.STRUCTURE, *G.TRAINING)]
+
+
+def _nodeid(test: str, style: str, case_id: str, dtype: str) -> str:
+    return f"conformance/test_conformance.py::{test}[{style}-{case_id}-{dtype}]"
+
+
+@pytest.mark.parametrize("style", sorted(FRAMEWORKS))
+def test_every_net_case_is_grouped_by_framework_dtype_and_its_layer_sizes(style):
+    for case in MLP_CASES:
+        sizes = "x".join(map(str, mlp.layer_sizes(case.params)))
+        for dtype in ("float32", "float64"):
+            scope = scope_of(_nodeid("test_mlp_one_sgd_step", style, case.id, dtype), FRAMEWORKS)
+            # The notebook's ids name the gate's inputs beside the sizes (majority-3-3-8-1): the scope
+            # then carries the extra leading number, still one scope per net and never another net's.
+            assert scope.startswith(f"{FRAMEWORKS[style]}/{dtype}/"), (case.id, scope)
+            assert scope.endswith(sizes), (case.id, scope)
+
+
+def test_cases_of_one_shape_share_a_scope_across_checks_styles_and_optimizers():
+    nets = (*G.STRUCTURE, *G.TRAINING)
+    shared = collections.Counter(c.sizes for c in nets).most_common(1)[0][0]
+    same = [c for c in nets if c.sizes == shared]
+    assert len(same) >= 2  # the design reuses shapes (generated.shape): else this test shows nothing
+    scopes = {
+        scope_of(_nodeid(test, style, c.id, "float32"), FRAMEWORKS)
+        for c in same
+        for test in ("test_mlp_one_sgd_step", "test_mlp_adam_trajectory")
+        for style in ("jax-grad", "jax-jit", "jax-scan")
+    }
+    assert scopes == {"jax/float32/" + "x".join(map(str, shared))}
+
+
+def test_a_longer_style_name_wins_over_a_prefix_of_it():
+    frameworks = {"torch": "torch", "torch-nn": "torch-nn-fw"}
+    assert scope_of(_nodeid("t", "torch-nn", "xor-2-2-1", "float64"), frameworks) == "torch-nn-fw/float64/2x2x1"
+    assert scope_of(_nodeid("t", "torch", "xor-2-2-1", "float64"), frameworks) == "torch/float64/2x2x1"
+
+
+def test_hyperparameters_and_step_sizes_are_not_read_as_sizes():
+    for case in G.ADAM_TRAINING:
+        scope = scope_of(_nodeid("t", "numpy", case.id, "float32"), FRAMEWORKS)
+        assert scope == "numpy/float32/" + "x".join(map(str, case.sizes)), (case.id, scope)
+
+
+def test_tests_without_a_net_are_grouped_by_function_and_others_stand_alone():
+    logistic = G.LOGISTIC[0].id
+    assert scope_of(_nodeid("test_logistic_one_gradient_descent_step", "jax-jit", logistic, "float64"), FRAMEWORKS) == (
+        "jax/float64/test_logistic_one_gradient_descent_step"
+    )
+    assert scope_of("conformance/test_conformance.py::test_tlu[numpy-xor-and]", FRAMEWORKS) == "numpy/-/test_tlu"
+    others = ("tests/test_mlp.py::test_forward", "tests/test_x.py::test_b[1-2-3]", "tests/test_x.py::test_c[nojax-1]")
+    for nodeid in others:
+        assert scope_of(nodeid, FRAMEWORKS) == nodeid
