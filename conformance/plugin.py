@@ -127,7 +127,10 @@ def pytest_configure(config: pytest.Config) -> None:
     paths = config.getoption("--known-deviations")
     config.stash[_DEVIATIONS] = [dev for path in paths for dev in read_deviations(Path(path))]
     config.stash[_RESULTS] = []
-    config.pluginmanager.register(_Collector(config.stash[_RESULTS]), "gatespec-collector")
+    # An xdist controller: -n given and this process is no worker (workers have workerinput).
+    controller = bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
+    collector = _Collector(config.stash[_RESULTS], config.stash[_DEVIATIONS], controller)
+    config.pluginmanager.register(collector, "gatespec-collector")
     config.pluginmanager.register(convergence_report.Collector(), convergence_report.PLUGIN_NAME)
     config.pluginmanager.register(isolation.StateCheck(config), isolation.PLUGIN_NAME)
 
@@ -145,6 +148,18 @@ class Deviation:
         if "*" not in self.prefix:
             return test_id.startswith(self.prefix)
         return re.match(".*".join(map(re.escape, self.prefix.split("*"))), test_id) is not None
+
+    def names_one_of(self, implementations: list[str]) -> bool:
+        """Whether the entry's parameters start with one of these names (or with a pattern, which may match any)."""
+        _, bracket, param = self.prefix.partition("[")
+        if not bracket or param.startswith("*"):
+            return True
+        return any(param.startswith(name) or name.startswith(param) for name in implementations)
+
+
+def _first_match(deviations: list[Deviation], nodeid: str) -> Deviation | None:
+    test_id = nodeid.split("::", 1)[-1]
+    return next((dev for dev in deviations if dev.matches(test_id)), None)
 
 
 def read_deviations(path: Path) -> list[Deviation]:
@@ -202,12 +217,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     deviations = config.stash[_DEVIATIONS]
     timeout = _timeout(config)
     for item in items:
-        test_id = item.nodeid.split("::", 1)[-1]
-        for dev in deviations:
-            if dev.matches(test_id):
-                dev.matched += 1
-                item.add_marker(pytest.mark.xfail(reason=f"known deviation: {dev.reason}", strict=True))
-                break
+        dev = _first_match(deviations, item.nodeid)
+        if dev is not None:
+            dev.matched += 1
+            item.add_marker(pytest.mark.xfail(reason=f"known deviation: {dev.reason}", strict=True))
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "impl" in callspec.params:
             if timeout and item.get_closest_marker("timeout") is None:
@@ -252,12 +265,22 @@ class _Missing:
 
 
 class _Collector:
-    """Outcomes per test, from reports: on an xdist controller these include every worker's."""
+    """Outcomes per test, from reports: on an xdist controller these include every worker's.
 
-    def __init__(self, results: list[dict]) -> None:
+    The controller collects nothing itself (its workers do), so there the known deviations are
+    counted as matched from each test's setup report instead of at collection.
+    """
+
+    def __init__(self, results: list[dict], deviations: list[Deviation], controller: bool) -> None:
         self.results = results
+        self.deviations = deviations
+        self.controller = controller
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.controller and report.when == "setup":
+            dev = _first_match(self.deviations, report.nodeid)
+            if dev is not None:
+                dev.matched += 1
         meta = dict(report.user_properties).get("gatespec")
         if meta is None or not (report.when == "call" or report.outcome != "passed"):
             return
@@ -283,8 +306,10 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    # An entry for an implementation this run did not select (tox -e numpy reads the whole file) is no news.
+    selected = [entry.name for entry in config.stash.get(_ENTRIES, [])]
     for dev in config.stash.get(_DEVIATIONS, []):
-        if not dev.matched:
+        if not dev.matched and dev.names_one_of(selected):
             terminalreporter.write_line(
                 f"gatespec: known deviation {dev.where} matches no collected test: {dev.prefix}", yellow=True
             )
