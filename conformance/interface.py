@@ -148,6 +148,11 @@ class Implementation:
     # True where native ops trace or compile on their first call (jit, tf.function, XLA): the
     # benchmarks then time that first call on its own, after clear_caches().
     compiled: ClassVar[bool] = False
+    # Tests this implementation is known to fail, each with its reason: {"TEST[REST": reason}, the
+    # test id with the implementation's name left out, so "test_mlp_one_adam_step[*-float64]" stands
+    # for test_mlp_one_adam_step[NAME-*-float64] (``*``: any characters; a prefix, as in a
+    # --known-deviations file).  Run as strict xfails: a deviation that goes away fails its test.
+    known_deviations: ClassVar[dict[str, str]] = {}
 
     def framework_version(self) -> str:
         raise NotImplementedError

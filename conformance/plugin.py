@@ -125,7 +125,8 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"--require {fw}: framework {fw!r} is required but not available ({reasons})")
     config.stash[_ENTRIES] = entries
     paths = config.getoption("--known-deviations")
-    config.stash[_DEVIATIONS] = [dev for path in paths for dev in read_deviations(Path(path))]
+    declared = [dev for entry in entries if entry.available for dev in declared_deviations(entry.impl)]
+    config.stash[_DEVIATIONS] = [dev for path in paths for dev in read_deviations(Path(path))] + declared
     config.stash[_RESULTS] = []
     # An xdist controller: -n given and this process is no worker (workers have workerinput).
     controller = bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
@@ -162,6 +163,10 @@ def _first_match(deviations: list[Deviation], nodeid: str) -> Deviation | None:
     return next((dev for dev in deviations if dev.matches(test_id)), None)
 
 
+# The characters of a test id (and ``*``): what a known-deviation entry may contain.
+_PREFIX = r"[\w\[\]\-.:/*]+"
+
+
 def read_deviations(path: Path) -> list[Deviation]:
     """Parse ``TEST-ID-PREFIX | reason`` lines; ``#`` starts a comment.  A malformed line is a usage error."""
     try:
@@ -174,11 +179,25 @@ def read_deviations(path: Path) -> list[Deviation]:
         if not line or line.startswith("#"):
             continue
         prefix, sep, reason = (part.strip() for part in line.partition("|"))
-        if not sep or not prefix or not reason or not re.fullmatch(r"[\w\[\]\-.:/*]+", prefix):
+        if not sep or not prefix or not reason or not re.fullmatch(_PREFIX, prefix):
             raise pytest.UsageError(
                 f"--known-deviations {path}:{number}: expected 'TEST-ID-PREFIX | reason', got {raw!r}"
             )
         found.append(Deviation(prefix, reason, f"{path}:{number}"))
+    return found
+
+
+def declared_deviations(impl) -> list[Deviation]:
+    """An implementation's own ``known_deviations``, ``{"TEST[REST": reason}``, as entries naming it: TEST[NAME-REST."""
+    found = []
+    for key, reason in getattr(impl, "known_deviations", {}).items():
+        test, bracket, rest = str(key).partition("[")
+        prefix = f"{test}[{impl.name}-{rest}"
+        if not bracket or not test or not str(reason).strip() or not re.fullmatch(_PREFIX, prefix):
+            raise pytest.UsageError(
+                f"{impl.name}.known_deviations: expected {{'TEST[REST-OF-ID': 'reason'}}, got {key!r}: {reason!r}"
+            )
+        found.append(Deviation(prefix, str(reason).strip(), f"{impl.name}.known_deviations"))
     return found
 
 

@@ -75,6 +75,37 @@ def test_unmatched_known_deviation_is_reported_and_matched_ones_are_not(pytester
     assert "dev.txt:2" not in out and "dev.txt:3" not in out, out
 
 
+DECLARED = textwrap.dedent(
+    """
+    from tests.example_impl import TinyNumpyMLP
+
+    class Declaring(TinyNumpyMLP):
+        name = "declaring"
+        known_deviations = {"test_forward[float64]": "planted: declared by the class", "test_gone[*": "stale"}
+    """
+)
+
+
+def test_an_implementation_declares_its_own_known_deviations(pytester, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    pytester.makepyfile(FORWARD)
+    pytester.makepyfile(declaring_impl=DECLARED)
+    result = pytester.runpytest_subprocess("--impl", "declaring_impl:Declaring", "-p", "no:cacheprovider")
+    # test_forward passes, so the declared strict xfail fails it, with the class's reason; the stale one is reported.
+    result.assert_outcomes(failed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*XPASS(strict)*known deviation: planted: declared by the class*"])
+    result.stdout.fnmatch_lines(["*declaring.known_deviations matches no collected test: test_gone[declaring-*"])
+
+
+def test_a_malformed_declared_deviation_is_a_usage_error(pytester, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    pytester.makepyfile(FORWARD)
+    pytester.makepyfile(declaring_impl=DECLARED.replace('"test_gone[*": "stale"', '"no bracket": "x"'))
+    result = pytester.runpytest_subprocess("--impl", "declaring_impl:Declaring")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*declaring.known_deviations: expected*'no bracket'*"])
+
+
 @pytest.mark.parametrize("line", ["test_forward[tiny-mlp-float64]", "| reason only", "test x y | spaces in the id"])
 def test_malformed_known_deviation_is_a_usage_error_naming_the_line(pytester, line):
     pytester.makepyfile(FORWARD)
