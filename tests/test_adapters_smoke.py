@@ -1,8 +1,11 @@
 """Every implementation runs every operation it declares and returns the right shapes and dtypes.
 
-Numbers are the conformance suite's business; here a result only has to have the contract's
-form.  An undeclared operation is skipped with the implementation's reason; a declared one
-that raises NotSupported fails.
+The operations' numbers are the conformance suite's business; here a result only has to have
+the contract's form.  An undeclared operation is skipped with the implementation's reason; a
+declared one that raises NotSupported fails.  The native path (what the benchmarks time) is
+conformance-checked only where the numpy-facing operations run through it, so its results (and
+the numpy path's beside them) are held to the reference's values here, with the budgets the
+conformance checks give the same quantities.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from gatespec.conformance.checks import require
+from gatespec.conformance import tolerances as T
+from gatespec.conformance.checks import assert_close, require
 from gatespec.conformance.interface import Capability, MLPTrajectory, NotSupported, Trajectory
 from gatespec.reference import gates, init, mlp
 
@@ -129,11 +133,34 @@ def test_declared_operation_returns_the_contracts_shapes_and_dtype(impl, case, t
         assert np.array_equal(before, after), f"{impl.name} {case.id} mutated its inputs"
 
 
-NATIVE = [
-    ("mlp_forward", dict(params=P221, X=XOR.X), "mlp_forward"),
-    ("mlp_loss_and_grads", dict(params=P221, X=XOR.X, y=XOR.y), "mlp_loss_and_grads"),
-    ("mlp_train", dict(params=P221, X=XOR.X, y=XOR.y, optimizer=mlp.SGD(0.5), steps=STEPS), "mlp_train"),
-]
+def _names(params) -> list[str]:
+    return [("W", "b")[k % 2] + str(k // 2 + 1) for k in range(len(params))]
+
+
+def _forward_reference(impl_name: str, dtype: str):
+    z, p = mlp.forward(P221, XOR.X)
+    E = T.mlp_error_bounds(P221, XOR.X, XOR.y)
+    return [
+        ("logits", z, T.bounded(impl_name, "value", dtype, E.z)),
+        ("probabilities", p, T.bounded(impl_name, "value", dtype, E.p)),
+    ]
+
+
+def _loss_and_grads_reference(impl_name: str, dtype: str):
+    loss, grads = mlp.loss_and_grads(P221, XOR.X, XOR.y)
+    E = T.mlp_error_bounds(P221, XOR.X, XOR.y)
+    gradients = [
+        (f"gradient {name}", g, T.bounded(impl_name, "gradient", dtype, e))
+        for name, g, e in zip(_names(P221), grads, E.grads)
+    ]
+    return [("loss", loss, T.bounded(impl_name, "value", dtype, E.loss)), *gradients]
+
+
+def _train_reference(impl_name: str, dtype: str):
+    run = mlp.train(P221, XOR.X, XOR.y, mlp.SGD(0.5), STEPS)
+    tols, tol_loss = T.trajectory_spread(P221, XOR.X, XOR.y, mlp.SGD(0.5), STEPS, dtype).budget(impl_name)
+    params = [(f"{name} over {STEPS} steps", p, tol) for name, p, tol in zip(_names(P221), run.params, tols)]
+    return [*params, (f"losses over {STEPS} steps", run.losses, tol_loss)]
 
 
 @dataclass(frozen=True)
@@ -141,17 +168,38 @@ class NativeCase:
     id: str
     op: str
     inputs: dict
+    # (impl name, dtype) -> [(quantity, the reference's value, its tolerance)], in _arrays' order of the result.
+    reference: Callable
 
 
-@pytest.mark.gatespec_cases([NativeCase(op.replace("_", "-"), op, inputs) for op, inputs, _ in NATIVE])
+NATIVE = [
+    NativeCase("mlp-forward", "mlp_forward", dict(params=P221, X=XOR.X), _forward_reference),
+    NativeCase(
+        "mlp-loss-and-grads", "mlp_loss_and_grads", dict(params=P221, X=XOR.X, y=XOR.y), _loss_and_grads_reference
+    ),
+    NativeCase(
+        "mlp-train",
+        "mlp_train",
+        dict(params=P221, X=XOR.X, y=XOR.y, optimizer=mlp.SGD(0.5), steps=STEPS),
+        _train_reference,
+    ),
+]
+
+
+@pytest.mark.gatespec_cases(NATIVE)
 def test_native_path_runs_repeatably_and_matches_the_numpy_path(impl, case, target):
     require(impl, Capability.NATIVE)
     native = impl.native(case.op, target, **case.inputs)
     first = _arrays(native.to_numpy(native.run()))
     second = _arrays(native.to_numpy(native.run()))
     direct = _arrays(getattr(impl, case.op)(**case.inputs, target=target))
-    assert len(first) == len(direct)
-    for a, b, c in zip(first, second, direct):
-        assert a.dtype == target.np_dtype and a.shape == c.shape
+    expected = case.reference(impl.name, target.dtype)
+    assert len(first) == len(direct) == len(expected), f"{impl.name} native {case.op}: {len(first)} arrays"
+    for a, b, c, (quantity, desired, tol) in zip(first, second, direct, expected):
         # Same work every call: a native op that mutates its prepared state would drift.
         np.testing.assert_array_equal(a, b, err_msg=f"{impl.name} native {case.op}: second run differs")
+        # Both paths against the reference, with the conformance checks' budgets: a native path that
+        # computes another function (or the numpy path's wrapping of it) fails here, not just on shape.
+        for path, actual in (("native", a), ("numpy", c)):
+            what = f"{path} {case.op} {quantity}"
+            assert_close(actual, desired, tol=tol, impl=impl, case=case, quantity=what, dtype=target.dtype)

@@ -84,9 +84,15 @@ def test_certificates_certify(name):
     s = 2 * g.y - 1
     cert = g.separability
     if cert.separable:
-        assert np.all(s * (g.Xb @ cert.w) >= 1 - 1e-12)
+        # w = w₀/min(A w₀) with A = s·Xb: the smallest margin is 1 up to the two d-term dot products' rounding
+        # (γ_d Σ|terms| each, d = columns) and w₀/m's (½ ulp a weight): (d + 1)·ε·max_i Σ_j |A_ij w_j| bounds it.
+        d = g.Xb.shape[1]
+        slack = (d + 1) * np.finfo(np.float64).eps * np.max(np.abs(g.Xb) @ np.abs(cert.w))
+        assert np.all(s * (g.Xb @ cert.w) >= 1 - slack)
     else:
-        assert np.all(cert.lam >= 0) and np.isclose(cert.lam.sum(), 1)
+        # λ is a vertex of the Gordan LP reached in a few dozen pivots on a 0/±1 tableau (here ¼, ⅛ and ⅜, exact);
+        # 1e-12 ≈ 4500ε allows a rounding per pivot and is 1000× tighter than separability's own check (1e-9).
+        assert np.all(cert.lam >= 0) and np.isclose(cert.lam.sum(), 1, rtol=0, atol=1e-12)
         assert np.allclose((s * cert.lam) @ g.Xb, 0, atol=1e-12)
 
 

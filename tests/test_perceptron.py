@@ -6,6 +6,8 @@ from numpy.testing import assert_array_equal
 
 from gatespec.reference import gates, golden, perceptron
 
+EPS = np.finfo(np.float64).eps
+
 
 def test_tlu_predicts_with_g_of_zero_equal_zero():
     # "Using numpy", In [27]: x′ = (0, 1, 1), w = (1, 1, 1) → 1.0; and w = 0 predicts 0 everywhere.
@@ -77,7 +79,11 @@ def test_margin_and_bound_closed_form():
     # AND with w = (1, 1, −1.5): s·(w·x′) = 1.5, 0.5, 0.5, 0.5; ‖w‖ = √4.25; R = √3.
     g = gates.gate("and")
     w = np.array([1.0, 1.0, -1.5])
-    assert perceptron.margin(g.Xb, g.y, w) == pytest.approx(0.5 / np.sqrt(4.25), rel=1e-15)
-    assert perceptron.novikoff_bound(g.Xb, g.y, w) == pytest.approx(3 * 4.25 / 0.25, rel=1e-14)
+    # Products and sums of these halves are exact, so √ and ÷ are the only roundings (≤ ½ ulp each, IEEE): each side
+    # is within ε of γ, 2ε apart.  (abs=0 throughout: approx's default abs=1e-12 would otherwise swamp these bounds.)
+    assert perceptron.margin(g.Xb, g.y, w) == pytest.approx(0.5 / np.sqrt(4.25), rel=2 * EPS, abs=0)
+    # (R/γ)² = 51 exactly; γ (≤ 2 half-ulps), R = √3 (1) and R/γ (1) make 4, squaring doubles them and pow adds ≤ 1 ulp:
+    # ≤ 10 half-ulps = 5ε.
+    assert perceptron.novikoff_bound(g.Xb, g.y, w) == pytest.approx(3 * 4.25 / 0.25, rel=5 * EPS, abs=0)
     with pytest.raises(ValueError, match="w: expected a separating"):
         perceptron.margin(g.Xb, g.y, np.array([1.0, 1.0, -0.5]))
