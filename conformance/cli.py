@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import registry
+from . import registry, report_merge
 from .benchmarks import report as bench_report
 
 
@@ -33,11 +33,17 @@ def main(argv: list[str] | None = None) -> int:
         "report", help="benchmark JSON (pytest-benchmark) to ratio tables and plots; --max-ratio gates CI"
     )
     bench_report.add_arguments(report_parser)
+    merge_parser = sub.add_parser(
+        "merge", help="conformance.json files of separate runs (per framework, CPU and GPU) into one matrix"
+    )
+    report_merge.add_arguments(merge_parser)
     args = parser.parse_args(argv)
     if args.command == "list":
         return list_implementations()
     if args.command == "report":
         return bench_report.run(args)
+    if args.command == "merge":
+        return report_merge.run(args)
     return 2  # pragma: no cover
 
 

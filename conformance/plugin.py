@@ -34,8 +34,10 @@ import importlib.util
 import json
 import math
 import os
+import platform
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -334,7 +336,8 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
             )
     out = config.getoption("--gatespec-report")
     if out and not hasattr(config, "workerinput"):
-        write_report(Path(out), config.stash[_RESULTS], config.stash.get(_ENTRIES, []))
+        implementations = implementations_of(config.stash.get(_ENTRIES, []), config.getoption("--device"))
+        write_report(Path(out), config.stash[_RESULTS], implementations)
         convergence_report.write(Path(out), config.pluginmanager.get_plugin(convergence_report.PLUGIN_NAME).rows)
         terminalreporter.write_line(f"gatespec: conformance report written to {out}/conformance.md and .json")
 
@@ -342,8 +345,51 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
 _RANK = {"fail": 4, "xpass": 3, "xfail": 2, "pass": 1, "skip": 0}
 
 
-def write_report(out: Path, results: list[dict], entries: list) -> None:
+def machine(device: str) -> str:
+    """Where a run happened, for the report: OS, architecture, Python and ``--device``.
+
+    Nothing in it varies between runs on one machine (no host name, no time), so two runs there
+    write identical reports, and a merge of per-framework runs equals the single run.
+    """
+    return f"{platform.system()} {platform.machine()}, Python {platform.python_version()}, {device}"
+
+
+def implementations_of(entries: list[registry.Entry], device: str) -> dict[str, dict]:
+    """The selected entries as :func:`write_report` takes them: name → version and machine."""
+    where = machine(device)
+    return {e.name: {"version": _version(e), "machine": where} for e in entries}
+
+
+def _version(entry: registry.Entry) -> str:
+    return entry.impl.framework_version() if entry.available else f"unavailable: {entry.reason}"
+
+
+def column_order(names: Iterable[str]) -> list[str]:
+    """The matrix's columns: built-ins in :data:`registry.BUILTINS` order, then the others as first given.
+
+    One rule for a single run and a merge, so merging per-framework runs gives the single run's table
+    whatever order the jobs ran or were merged in.
+    """
+    builtin = {name: rank for rank, name in enumerate(registry.BUILTINS)}
+    unique = list(dict.fromkeys(names))
+    return sorted(unique, key=lambda name: (builtin.get(name, len(builtin)), unique.index(name)))
+
+
+def _versions_line(impls: list[str], implementations: dict[str, dict]) -> str:
+    """Each column's framework version and, where known, the machine it ran on (runs may be merged)."""
+    described = []
+    for name in impls:
+        info = implementations.get(name) or {}
+        where = info.get("machine")
+        described.append(f"{name} {info.get('version')}" + (f" ({where})" if where else ""))
+    return "Versions and machines: " + "; ".join(described) + "."
+
+
+def write_report(out: Path, results: list[dict], implementations: Mapping[str, dict]) -> None:
     """The matrix check × implementation: each cell the worst outcome over its cases and dtypes.
+
+    ``implementations`` maps each name to ``{"version": ..., "machine": ...}`` (:func:`implementations_of`);
+    its columns are those with results, in :func:`column_order`.
 
     Beside the outcome stands the worst measured error as a fraction of its tolerance among the
     results with that outcome (so a pass shows its headroom, 1.0 = at the limit; a failure how
@@ -362,12 +408,14 @@ def write_report(out: Path, results: list[dict], entries: list) -> None:
             cell["outcome"], cell["ratio"] = r["outcome"], None
         if r["outcome"] == cell["outcome"] and r["worst_ratio"] is not None:
             cell["ratio"] = max(cell["ratio"] or 0.0, r["worst_ratio"])
-    impls = [e.name for e in entries if any(k[1] == e.name for k in cells)]
+    impls = [name for name in column_order(implementations) if any(k[1] == name for k in cells)]
     checks = sorted({k[0] for k in cells})
     summaries = _check_summaries(results)
-    versions = {e.name: (e.impl.framework_version() if e.available else f"unavailable: {e.reason}") for e in entries}
     payload = {
-        "implementations": {name: {"version": versions.get(name)} for name in impls},
+        "implementations": {
+            name: {"version": implementations[name].get("version"), "machine": implementations[name].get("machine")}
+            for name in impls
+        },
         "checks": checks,
         "matrix": {
             f"{c}::{i}": {
@@ -400,7 +448,7 @@ def write_report(out: Path, results: list[dict], entries: list) -> None:
                 text += f" ({v['ratio']:.2g})"
             row.append(text)
         lines.append(f"| {c.replace('_', ' ')} | " + " | ".join(row) + " |")
-    lines += ["", "Versions: " + ", ".join(f"{i} {versions.get(i)}" for i in impls) + "."]
+    lines += ["", _versions_line(impls, implementations)]
     lines += [
         "",
         "## Cases and headroom per check",
