@@ -8,9 +8,10 @@ once (jax-jit, jax-scan) are the same step under ``jax.vmap`` over a leading net
 
 Precision is scoped per call: float64 runs under ``jax.enable_x64(True)`` and float32 under
 ``jax.enable_x64(False)``, so the process-wide ``jax_enable_x64`` is never changed.  jit's cache
-key includes the x64 flag, the argument dtypes and shapes (so the layer sizes) and the static
-arguments (optimizer hyper-parameters, step count), so a repeated call does not recompile and
-a float32 trace is never reused for float64.
+key includes the x64 flag, the argument dtypes and shapes (so the layer sizes), the optimizer's
+kind (the pytree structure of its hyperparameters, which are traced scalars) and the static step
+count, so a repeated call, or one with other hyperparameters, does not recompile, and a float32
+trace is never reused for float64.
 """
 
 from __future__ import annotations
