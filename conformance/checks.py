@@ -68,13 +68,17 @@ def zip_params(impl: Any, case: Any, quantity: str, actual, *desired):
     return zip(actual, *desired)
 
 
+def param_name(k: int) -> str:
+    """The k-th array of the canonical layout (W₁, b₁, W₂, …) as messages name it: W1, b1, W2, …"""
+    return ("W", "b")[k % 2] + str(k // 2 + 1)
+
+
 def assert_close_params(
     actual, desired, *, tol: Tolerance, impl: Any, case: Any, quantity: str, dtype: str | None = None
 ) -> None:
     """:func:`assert_close` on each parameter of the canonical layout, named W1, b1, W2, … in the message."""
     for k, (a, d) in enumerate(zip_params(impl, case, quantity, actual, desired)):
-        name = ("W", "b")[k % 2] + str(k // 2 + 1)
-        assert_close(a, d, tol=tol, impl=impl, case=case, quantity=f"{quantity} {name}", dtype=dtype)
+        assert_close(a, d, tol=tol, impl=impl, case=case, quantity=f"{quantity} {param_name(k)}", dtype=dtype)
 
 
 def assert_equal_exact(actual, desired, *, impl: Any, case: Any, quantity: str, dtype: str | None = None) -> None:

@@ -24,6 +24,7 @@ from gatespec.conformance.checks import (
     assert_close_params,
     assert_equal_exact,
     central_gradient,
+    param_name,
     require,
     zip_params,
 )
@@ -184,7 +185,7 @@ def check_mlp_loss_and_gradients_match_reference(impl, case, target):
                  quantity="loss", dtype=dt)
     for k, (a, d, e) in enumerate(zip_params(impl, case, "gradients", grads, grads_ref, E.grads)):
         tol = T.bounded(impl.name, "gradient", dt, e)
-        assert_close(a, d, tol=tol, impl=impl, case=case, quantity=f"gradient {_param_name(k)}", dtype=dt)
+        assert_close(a, d, tol=tol, impl=impl, case=case, quantity=f"gradient {param_name(k)}", dtype=dt)
 
 
 @pytest.mark.gatespec_cases(MLP_VALUES)
@@ -209,10 +210,6 @@ def check_logistic_loss_and_gradient_match_reference(impl, case, target):
 def test_logistic_loss_and_gradient_match_reference(impl, case, target):
     _core_only(impl, case, Cap.LOGISTIC_LOSS_GRAD)
     check_logistic_loss_and_gradient_match_reference(impl, case, target)
-
-
-def _param_name(k: int) -> str:
-    return ("W", "b")[k % 2] + str(k // 2 + 1)
 
 
 # ----------------------------------------------------------------------------- gradients, three ways
@@ -336,7 +333,7 @@ def check_mlp_one_sgd_step(impl, case, target):
     dt, what = target.dtype, f"SGD({sgd.lr:g})"
     assert_close(run.losses, ref.losses, tol=tol_loss, impl=impl, case=case, quantity=f"loss at θ₀, {what}", dtype=dt)
     for k, (a, d, tol) in enumerate(zip_params(impl, case, "parameters", run.params, ref.params, tols)):
-        quantity = f"{what} θ₀, θ₁ {_param_name(k)}"
+        quantity = f"{what} θ₀, θ₁ {param_name(k)}"
         assert_close(a, d, tol=tol, impl=impl, case=case, quantity=quantity, dtype=dt)
 
 
@@ -354,7 +351,7 @@ def check_mlp_one_adam_step(impl, case, target):
     tols, _ = _budget(impl, case, C.ADAM, 1, target)
     for k, (a, d, tol) in enumerate(zip_params(impl, case, "parameters", run.params, desired, tols)):
         tol = tol.at(1)
-        quantity = f"Adam θ₁ {_param_name(k)}"
+        quantity = f"Adam θ₁ {param_name(k)}"
         assert_close(a[1], d, tol=tol, impl=impl, case=case, quantity=quantity, dtype=target.dtype)
 
 
@@ -408,7 +405,7 @@ def _check_trajectory(impl, case, target, run, optimizer, steps: int, total: int
         quantity += f" (of {total}: {C.EAGER_STYLES[impl.name]})"
     dt = target.dtype
     for k, (a, d, tol) in enumerate(zip_params(impl, case, "parameters", run.params, ref.params, tols)):
-        what = f"{quantity} {_param_name(k)}"
+        what = f"{quantity} {param_name(k)}"
         assert_close(a, d[: steps + 1], tol=tol, impl=impl, case=case, quantity=what, dtype=dt)
     desired = ref.losses[:steps]
     assert_close(run.losses, desired, tol=tol_loss, impl=impl, case=case, quantity=f"losses, {quantity}", dtype=dt)
@@ -555,14 +552,14 @@ def check_mlp_loss_and_gradients_survive_saturation(impl, case, target):
     loss, grads = impl.mlp_loss_and_grads(case.params, g.X, g.y, target)
     _finite(loss, impl, case, "loss")
     for k, gr in enumerate(grads):
-        _finite(gr, impl, case, f"gradient {_param_name(k)}")
+        _finite(gr, impl, case, f"gradient {param_name(k)}")
     loss_ref, grads_ref = mlp.loss_and_grads(case.params, g.X, g.y)
     E, dt = _bounds(case), target.dtype
     tol = T.bounded(impl.name, "value", dt, E.loss)
     assert_close(loss, loss_ref, tol=tol, impl=impl, case=case, quantity="saturated loss", dtype=dt)
     for k, (a, d, e) in enumerate(zip_params(impl, case, "gradients", grads, grads_ref, E.grads)):
         tol = T.bounded(impl.name, "gradient", dt, e)
-        assert_close(a, d, tol=tol, impl=impl, case=case, quantity=f"saturated grad {_param_name(k)}", dtype=dt)
+        assert_close(a, d, tol=tol, impl=impl, case=case, quantity=f"saturated grad {param_name(k)}", dtype=dt)
 
 
 @pytest.mark.gatespec_cases((C.SATURATING_221, *G.SATURATING))
@@ -645,7 +642,7 @@ def check_zero_step_size_leaves_parameters_unchanged(impl, case, target):
         rounded = _rounded(case.params, target)
         for k, (a, p) in enumerate(zip_params(impl, case, "parameters", run.params, rounded)):
             desired = np.broadcast_to(p, (SINGLE_STEPS + 1, *p.shape))
-            quantity = f"{G.optimizer_id(opt)}: θ_t {_param_name(k)} for t ≤ {SINGLE_STEPS}"
+            quantity = f"{G.optimizer_id(opt)}: θ_t {param_name(k)} for t ≤ {SINGLE_STEPS}"
             assert_equal_exact(a, desired, impl=impl, case=case, quantity=quantity, dtype=dt)
 
 
@@ -740,7 +737,7 @@ def check_hidden_units_permuted(impl, case, target):
     E_perm = _permute_units(E.grads, layer, perm)
     for k, (a, d, e) in enumerate(zip_params(impl, case, "gradients, units permuted", grads_p, expected, E_perm)):
         tol = T.bounded(impl.name, "gradient", dt, e)
-        quantity = f"gradient {_param_name(k)}, units of hidden layer {layer + 1} permuted"
+        quantity = f"gradient {param_name(k)}, units of hidden layer {layer + 1} permuted"
         assert_close(a, d, tol=tol, impl=impl, case=case, quantity=quantity, dtype=dt)
 
 
@@ -776,7 +773,7 @@ def check_steps_equal_single_steps_chained(impl, case, target):
     tols, _ = _budget(impl, case, sgd, k, target)
     for j, (a, tol) in enumerate(zip_params(impl, case, "parameters", run.params, tols)):
         desired = np.stack([c[j] for c in chained])
-        quantity = f"SGD(0.3) θ_t {_param_name(j)}, {k} steps in one run vs one at a time"
+        quantity = f"SGD(0.3) θ_t {param_name(j)}, {k} steps in one run vs one at a time"
         assert_close(a, desired, tol=tol, impl=impl, case=case, quantity=quantity, dtype=dt)
 
 
@@ -805,7 +802,7 @@ def check_repeated_run_repeats_the_trajectory(impl, case, target):
         pairs = zip_params(impl, case, "parameters", second.params, first.params, tols)
         for k, (a, d, tol) in enumerate(pairs):
             desired = np.asarray(d, dtype=np.float64)
-            quantity = f"{what}: θ_t {_param_name(k)}"
+            quantity = f"{what}: θ_t {param_name(k)}"
             assert_close(a, desired, tol=tol, impl=impl, case=case, quantity=quantity, dtype=dt)
         desired = np.asarray(first.losses, dtype=np.float64)
         assert_close(second.losses, desired, tol=tol_loss, impl=impl, case=case, quantity=f"{what}: losses", dtype=dt)

@@ -26,7 +26,7 @@ import pytest
 
 from gatespec.conformance import cases as C
 from gatespec.conformance import tolerances as T
-from gatespec.conformance.checks import assert_close, assert_equal_exact, require, zip_params
+from gatespec.conformance.checks import assert_close, assert_equal_exact, param_name, require, zip_params
 from gatespec.conformance.convergence_report import CURVE_EVERY, PROPERTY
 from gatespec.conformance.interface import Capability, Target
 from gatespec.reference import convergence, mlp
@@ -74,8 +74,7 @@ def test_mlp_batched_training_matches_each_net_alone(impl, case, target):
         tols, tol_loss = spread.budget(impl.name)
         pairs = zip_params(impl, case, "final parameters", run.params, alone.final, tols)
         for k, (actual, desired, tol) in enumerate(pairs):
-            name = ("W", "b")[k % 2] + str(k // 2 + 1)
-            quantity = f"net {b} of {n_nets}, final {name}, {what}"
+            quantity = f"net {b} of {n_nets}, final {param_name(k)}, {what}"
             tol = tol.at(-1)
             assert_close(actual[b], desired, tol=tol, impl=impl, case=case, quantity=quantity, dtype=target.dtype)
         losses = run.losses[:, b]
@@ -150,8 +149,7 @@ def test_mlp_init_draws_from_its_distribution(impl, case, target):
     if all(np.array_equal(a, p) for a, p in zip(other, params)):
         raise AssertionError(f"{impl.name} / {case.id} / seed: seeds {case.seed} and {case.seed + 1} draw equal nets")
     for k, (p, law) in enumerate(zip(params, convergence.laws(case.initialiser, case.sizes))):
-        name = ("W", "b")[k % 2] + str(k // 2 + 1)
-        _check_law(np.asarray(p), law, target, impl, case, f"{name} of {case.n} nets")
+        _check_law(np.asarray(p), law, target, impl, case, f"{param_name(k)} of {case.n} nets")
 
 
 # ----------------------------------------------------------------------------- convergence statistics

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from gatespec.conformance import tolerances as T
-from gatespec.conformance.checks import assert_close, require
+from gatespec.conformance.checks import assert_close, param_name, require
 from gatespec.conformance.interface import Capability, MLPTrajectory, NotSupported, Trajectory
 from gatespec.reference import gates, init, mlp
 
@@ -134,7 +134,7 @@ def test_declared_operation_returns_the_contracts_shapes_and_dtype(impl, case, t
 
 
 def _names(params) -> list[str]:
-    return [("W", "b")[k % 2] + str(k // 2 + 1) for k in range(len(params))]
+    return [param_name(k) for k in range(len(params))]
 
 
 def _forward_reference(impl_name: str, dtype: str):
