@@ -9,15 +9,18 @@ implementation, the case and the quantity, then the tolerance, how many elements
 NaN or ±inf in the result, the largest absolute and relative error with the index where each
 occurs, and the actual and desired arrays.
 
-Headroom: every comparison that runs to the end calls ``RECORDER`` (when set) with one dict
-``{impl, case, quantity, dtype, max_abs, max_rel, rtol, atol, ratio, passed}``, where
-``ratio = max_i |a_i − d_i| / (atol + rtol·|d_i|)`` (≤ 1 passes; 0.01 means a hundredfold
-headroom).  Set it from a conftest or a report script, e.g. ``checks.RECORDER = rows.append``.
+Headroom: every comparison that runs to the end, inside a :func:`recording` block, calls that
+block's recorder with one dict ``{impl, case, quantity, dtype, max_abs, max_rel, rtol, atol,
+ratio, passed}``, where ``ratio = max_i |a_i − d_i| / (atol + rtol·|d_i|)`` (≤ 1 passes; 0.01
+means a hundredfold headroom).  The plugin's session wraps each test's call in one, recording on
+that test's report; a script records with ``with checks.recording(rows.append): ...``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -26,8 +29,20 @@ import pytest
 from .interface import Capability, Implementation
 from .tolerances import Tolerance, finite_difference_step
 
-# Called with one dict per comparison; None records nothing.
-RECORDER: Callable[[dict[str, Any]], None] | None = None
+# The recorder of the current :func:`recording` block, called with one dict per comparison; None
+# records nothing.  A context variable, not a module global: each block sets it for its own thread
+# and restores what was there on leaving, so no record reaches the recorder of another test.
+_RECORDER: ContextVar[Callable[[dict[str, Any]], None] | None] = ContextVar("gatespec_recorder", default=None)
+
+
+@contextmanager
+def recording(recorder: Callable[[dict[str, Any]], None]) -> Iterator[None]:
+    """Within the block, each comparison that runs to the end calls ``recorder`` with its record."""
+    token = _RECORDER.set(recorder)
+    try:
+        yield
+    finally:
+        _RECORDER.reset(token)
 
 
 def require(impl: Implementation, capability: Capability) -> None:
@@ -127,10 +142,11 @@ def _pair(actual, desired, impl, case, quantity, dtype: str | None) -> tuple[np.
 
 
 def _record(impl, case, quantity, a, err, rel, ratio, tol: Tolerance, passed: bool) -> None:
-    if RECORDER is None:
+    recorder = _RECORDER.get()
+    if recorder is None:
         return
     finite = lambda x: float(np.max(np.where(np.isnan(x), np.inf, x))) if x.size else 0.0  # noqa: E731
-    RECORDER(
+    recorder(
         dict(
             impl=_name(impl),
             case=_name(case),

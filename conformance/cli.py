@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import registry, report_merge
-from .benchmarks import report as bench_report
+from . import registry
+from .report import benchmarks as bench_report
+from .report import merge as report_merge
 
 
 def list_implementations(out=sys.stdout) -> int:

@@ -15,6 +15,11 @@ Data conventions (the reference's, :mod:`gatespec.reference`):
 - ``optimizer``: :class:`gatespec.reference.mlp.SGD` or :class:`~gatespec.reference.mlp.Adam`,
   whose docstrings define the update exactly.
 - Losses are sums over rows (never means); a loss is returned as a 0-d array of the dtype.
+- Training returns the reference's own run types (:mod:`gatespec.reference.runs`, exported
+  here): :class:`Trajectory`, :class:`MLPTrajectory` and :class:`BatchedRun`.  A run of
+  ``steps`` updates holds ``steps + 1`` parameter rows (the start, then one per update) and
+  ``steps`` losses (each at the parameters its step starts from); ``.final`` and ``.at(t)``
+  read them.
 
 An operation that is not in :attr:`Implementation.capabilities` is skipped by the suite with
 a reason; one that is declared and raises :class:`NotSupported` fails.
@@ -30,6 +35,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from gatespec.reference.mlp import SGD, Adam, Params
+from gatespec.reference.runs import BatchedRun, MLPTrajectory, Trajectory
 
 DTYPES = ("float32", "float64")
 
@@ -74,35 +80,6 @@ class Target:
     @property
     def id(self) -> str:
         return self.dtype if self.device == "cpu" else f"{self.dtype}-{self.device}"
-
-
-@dataclass(frozen=True, eq=False)
-class Trajectory:
-    """``weights[t]`` after t steps (t = 0 … k), ``losses[t]`` the loss at ``weights[t]`` (t < k)."""
-
-    weights: np.ndarray
-    losses: np.ndarray
-
-
-@dataclass(frozen=True, eq=False)
-class MLPTrajectory:
-    """``params[j][t]``: parameter j (canonical layout) after t steps; ``losses[t]`` at step t's start."""
-
-    params: Params
-    losses: np.ndarray
-
-
-@dataclass(frozen=True, eq=False)
-class BatchedRun:
-    """B independent nets trained side by side on the same data.
-
-    ``params[j]``: parameter j (canonical layout) of every net after the last step, the net
-    as leading axis, e.g. W₁ (B, in, out) and b₁ (B, out); ``losses[t, b]``: net b's loss at
-    the start of step t, (steps, B).
-    """
-
-    params: Params
-    losses: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -288,3 +265,19 @@ def check_native_op(op: str) -> None:
     """Raise ValueError for an op name the native path does not know."""
     if op not in NATIVE_OPS:
         raise ValueError(f"op: expected one of {NATIVE_OPS}, got {op!r}")
+
+
+__all__ = [
+    "DTYPES",
+    "NATIVE_OPS",
+    "BatchedRun",
+    "Capability",
+    "Implementation",
+    "MLPTrajectory",
+    "NativeBackedMLP",
+    "NativeOp",
+    "NotSupported",
+    "Target",
+    "Trajectory",
+    "check_native_op",
+]

@@ -18,19 +18,19 @@ _ADAPTERS = "gatespec.conformance.adapters"
 
 # name → (framework, "module:attr").  The one place built-ins are registered.
 BUILTINS: dict[str, tuple[str, str]] = {
-    "numpy": ("numpy", f"{_ADAPTERS}.numpy_impl:NumpyImplementation"),
-    "autograd": ("autograd", f"{_ADAPTERS}.autograd_impl:AutogradImplementation"),
-    "torch-autograd": ("torch", f"{_ADAPTERS}.torch_impl:TorchAutograd"),
-    "torch-nn": ("torch", f"{_ADAPTERS}.torch_impl:TorchNN"),
-    "torch-optim": ("torch", f"{_ADAPTERS}.torch_impl:TorchOptim"),
-    "torch-module": ("torch", f"{_ADAPTERS}.torch_impl:TorchModule"),
-    "tf-tape": ("tensorflow", f"{_ADAPTERS}.tensorflow_impl:TFTape"),
-    "tf-function": ("tensorflow", f"{_ADAPTERS}.tensorflow_impl:TFFunction"),
-    "tf-xla": ("tensorflow", f"{_ADAPTERS}.tensorflow_impl:TFXLA"),
-    "tf-keras": ("tensorflow", f"{_ADAPTERS}.tensorflow_impl:TFKeras"),
-    "jax-grad": ("jax", f"{_ADAPTERS}.jax_impl:JaxGrad"),
-    "jax-jit": ("jax", f"{_ADAPTERS}.jax_impl:JaxJit"),
-    "jax-scan": ("jax", f"{_ADAPTERS}.jax_impl:JaxScan"),
+    "numpy": ("numpy", f"{_ADAPTERS}.numpy_impl.handwritten:NumpyImplementation"),
+    "autograd": ("autograd", f"{_ADAPTERS}.autograd_impl.grad:AutogradImplementation"),
+    "torch-autograd": ("torch", f"{_ADAPTERS}.torch_impl.autograd:TorchAutograd"),
+    "torch-nn": ("torch", f"{_ADAPTERS}.torch_impl.nn:TorchNN"),
+    "torch-optim": ("torch", f"{_ADAPTERS}.torch_impl.optim:TorchOptim"),
+    "torch-module": ("torch", f"{_ADAPTERS}.torch_impl.module:TorchModule"),
+    "tf-tape": ("tensorflow", f"{_ADAPTERS}.tensorflow_impl.tape:TFTape"),
+    "tf-function": ("tensorflow", f"{_ADAPTERS}.tensorflow_impl.function:TFFunction"),
+    "tf-xla": ("tensorflow", f"{_ADAPTERS}.tensorflow_impl.xla:TFXLA"),
+    "tf-keras": ("tensorflow", f"{_ADAPTERS}.tensorflow_impl.keras:TFKeras"),
+    "jax-grad": ("jax", f"{_ADAPTERS}.jax_impl.grad:JaxGrad"),
+    "jax-jit": ("jax", f"{_ADAPTERS}.jax_impl.jit:JaxJit"),
+    "jax-scan": ("jax", f"{_ADAPTERS}.jax_impl.scan:JaxScan"),
 }
 
 FRAMEWORKS = ("numpy", "autograd", "torch", "tensorflow", "jax")

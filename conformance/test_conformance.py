@@ -28,7 +28,7 @@ from gatespec.conformance.checks import (
     require,
     zip_params,
 )
-from gatespec.conformance.interface import Capability, Target
+from gatespec.conformance.interface import Capability, MLPTrajectory, Target
 from gatespec.reference import logistic, mlp, perceptron
 from gatespec.reference.mlp import SGD, Adam
 
@@ -60,21 +60,11 @@ def _sgd(case) -> SGD:
     return case.optimizer if isinstance(case, G.GeneratedMLPCase) else case.sgd
 
 
-def _as_mlp(Xb: np.ndarray, w: np.ndarray) -> tuple[mlp.Params, np.ndarray]:
-    """Logistic regression is the one-layer net W = w[:−1], b = w[−1:] on X = Xb without its bias column."""
-    return (np.ascontiguousarray(w[:-1, None]), w[-1:].copy()), np.ascontiguousarray(Xb[:, :-1])
-
-
-def _as_w(W: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`_as_mlp` on the last axes: W (…, d, 1) and b (…, 1) joined as w (…, d + 1)."""
-    return np.concatenate([W[..., 0], b], axis=-1)
-
-
 def _bounds_on(case, X: np.ndarray, y: np.ndarray) -> T.ErrorBounds:
     """tolerances.mlp_error_bounds of the case's net (or logistic unit, X then with its bias column) on (X, y)."""
     if hasattr(case, "params"):
         return T.mlp_error_bounds(case.params, X, y)
-    params, X_ = _as_mlp(X, case.w)
+    params, X_ = logistic.as_mlp(X, case.w)
     return T.mlp_error_bounds(params, X_, y)
 
 
@@ -86,7 +76,7 @@ def _bounds(case) -> T.ErrorBounds:
 
 
 def _logistic_grad_bound(case) -> np.ndarray:
-    return _as_w(*_bounds(case).grads)
+    return logistic.from_mlp(*_bounds(case).grads)
 
 
 @functools.lru_cache(maxsize=256)
@@ -95,7 +85,7 @@ def _spread(case, optimizer, steps: int, dtype: str) -> T.TrajectorySpread:
     g = case.gate
     if hasattr(case, "params"):
         return T.trajectory_spread(case.params, g.X, g.y, optimizer, steps, dtype)
-    params, X = _as_mlp(g.Xb, case.w)
+    params, X = logistic.as_mlp(g.Xb, case.w)
     return T.trajectory_spread(params, X, g.y, optimizer, steps, dtype)
 
 
@@ -105,12 +95,11 @@ def _budget(impl, case, optimizer, steps: int, target: Target, total: int | None
 
 
 def _logistic_budget(impl, case, steps: int, target: Target) -> tuple[T.Tolerance, T.Tolerance]:
-    """(weights, losses) budgets of a gradient-descent run: the one-layer net's, W and b joined as w."""
-    if (impl.name, "trajectory", target.dtype) in T.OVERRIDES:
-        tol = T.OVERRIDES[impl.name, "trajectory", target.dtype]
-        return tol, tol
-    (tol_W, tol_b), tol_loss = _budget(impl, case, SGD(case.eta), steps, target)
-    return T.Tolerance(tol_W.rtol, _as_w(tol_W.atol, tol_b.atol), tol_W.why), tol_loss
+    """(weights, losses) budgets of a gradient-descent run: the one-layer net's spread, W and b joined as w."""
+    spread = _spread(case, SGD(case.eta), steps, target.dtype)
+    W, b = (p[: steps + 1] for p in spread.params)
+    weights = T.tolerance(impl.name, "trajectory", target.dtype, spread=logistic.from_mlp(W, b))
+    return weights, T.tolerance(impl.name, "trajectory", target.dtype, spread=spread.losses[:steps])
 
 
 # ----------------------------------------------------------------------------- threshold logic unit
@@ -163,9 +152,9 @@ def check_mlp_forward_matches_reference(impl, case, target):
     z, p = impl.mlp_forward(case.params, case.gate.X, target)
     z_ref, p_ref = mlp.forward(case.params, case.gate.X)
     E, dt = _bounds(case), target.dtype
-    tol = T.bounded(impl.name, "value", dt, E.z)
+    tol = T.tolerance(impl.name, "value", dt, bound=E.z)
     assert_close(z, z_ref, tol=tol, impl=impl, case=case, quantity="logits", dtype=dt)
-    tol = T.bounded(impl.name, "value", dt, E.p)
+    tol = T.tolerance(impl.name, "value", dt, bound=E.p)
     assert_close(p, p_ref, tol=tol, impl=impl, case=case, quantity="probabilities", dtype=dt)
 
 
@@ -181,10 +170,17 @@ def check_mlp_loss_and_gradients_match_reference(impl, case, target):
     loss, grads = impl.mlp_loss_and_grads(case.params, g.X, g.y, target)
     loss_ref, grads_ref = mlp.loss_and_grads(case.params, g.X, g.y)
     E, dt = _bounds(case), target.dtype
-    assert_close(loss, loss_ref, tol=T.bounded(impl.name, "value", dt, E.loss), impl=impl, case=case,
-                 quantity="loss", dtype=dt)
+    assert_close(
+        loss,
+        loss_ref,
+        tol=T.tolerance(impl.name, "value", dt, bound=E.loss),
+        impl=impl,
+        case=case,
+        quantity="loss",
+        dtype=dt,
+    )
     for k, (a, d, e) in enumerate(zip_params(impl, case, "gradients", grads, grads_ref, E.grads)):
-        tol = T.bounded(impl.name, "gradient", dt, e)
+        tol = T.tolerance(impl.name, "gradient", dt, bound=e)
         assert_close(a, d, tol=tol, impl=impl, case=case, quantity=f"gradient {param_name(k)}", dtype=dt)
 
 
@@ -200,9 +196,9 @@ def check_logistic_loss_and_gradient_match_reference(impl, case, target):
     loss, grad = impl.logistic_loss_and_grad(g.Xb, g.y, case.w, target)
     loss_ref, grad_ref = logistic.loss_and_grad(g.Xb, g.y, case.w)
     dt = target.dtype
-    tol = T.bounded(impl.name, "value", dt, _bounds(case).loss)
+    tol = T.tolerance(impl.name, "value", dt, bound=_bounds(case).loss)
     assert_close(loss, loss_ref, tol=tol, impl=impl, case=case, quantity="loss", dtype=dt)
-    tol = T.bounded(impl.name, "gradient", dt, _logistic_grad_bound(case))
+    tol = T.tolerance(impl.name, "gradient", dt, bound=_logistic_grad_bound(case))
     assert_close(grad, grad_ref, tol=tol, impl=impl, case=case, quantity="gradient", dtype=dt)
 
 
@@ -376,7 +372,7 @@ def _mlp_run(impl, case, target: Target):
 
 
 @functools.lru_cache(maxsize=64)
-def _mlp_reference(case, optimizer: SGD | Adam, steps: int) -> mlp.MLPRun:
+def _mlp_reference(case, optimizer: SGD | Adam, steps: int) -> MLPTrajectory:
     return mlp.train(case.params, case.gate.X, case.gate.y, optimizer, steps)
 
 
@@ -450,7 +446,7 @@ def check_logistic_regression_learns_separable_gates(impl, case, target):
     g = case.gate
     run = impl.logistic_train(g.Xb, g.y, np.zeros(g.Xb.shape[1]), 1.0, C.LEARN_STEPS, target)
     # The reference's final margins are ≥ 2.6 (cases.LEARN_STEPS), so no rounding can move a row across z = 0.
-    learned = gates_predict(g.Xb, run.weights[-1])
+    learned = gates_predict(g.Xb, run.final)
     assert_equal_exact(learned, g.y, impl=impl, case=case, quantity=f"truth table after {C.LEARN_STEPS} GD steps")
 
 
@@ -502,7 +498,7 @@ def check_mlp_learns_its_gate(impl, case, target):
     if case.steps_for(impl.name) < case.steps:
         pytest.skip(f"{impl.name} runs {case.steps_for(impl.name)} of {case.steps} steps: {C.EAGER_STYLES[impl.name]}")
     g = case.gate
-    final = tuple(p[-1] for p in _mlp_run(impl, case, target).params)  # the trajectory check's run
+    final = _mlp_run(impl, case, target).final  # the trajectory check's run
     learned = (mlp.forward(tuple(np.asarray(p, dtype=np.float64) for p in final), g.X)[0] > 0).astype(np.float64)
     assert_equal_exact(learned, g.y, impl=impl, case=case, quantity=f"truth table after {case.steps} SGD steps")
 
@@ -534,9 +530,9 @@ def check_logistic_loss_and_gradient_survive_saturation(impl, case, target):
     _finite(grad, impl, case, "gradient")
     loss_ref, grad_ref = logistic.loss_and_grad(g.Xb, g.y, case.w)
     dt = target.dtype
-    tol = T.bounded(impl.name, "value", dt, _bounds(case).loss)
+    tol = T.tolerance(impl.name, "value", dt, bound=_bounds(case).loss)
     assert_close(loss, loss_ref, tol=tol, impl=impl, case=case, quantity="saturated loss", dtype=dt)
-    tol = T.bounded(impl.name, "gradient", dt, _logistic_grad_bound(case))
+    tol = T.tolerance(impl.name, "gradient", dt, bound=_logistic_grad_bound(case))
     assert_close(grad, grad_ref, tol=tol, impl=impl, case=case, quantity="saturated grad", dtype=dt)
 
 
@@ -555,10 +551,10 @@ def check_mlp_loss_and_gradients_survive_saturation(impl, case, target):
         _finite(gr, impl, case, f"gradient {param_name(k)}")
     loss_ref, grads_ref = mlp.loss_and_grads(case.params, g.X, g.y)
     E, dt = _bounds(case), target.dtype
-    tol = T.bounded(impl.name, "value", dt, E.loss)
+    tol = T.tolerance(impl.name, "value", dt, bound=E.loss)
     assert_close(loss, loss_ref, tol=tol, impl=impl, case=case, quantity="saturated loss", dtype=dt)
     for k, (a, d, e) in enumerate(zip_params(impl, case, "gradients", grads, grads_ref, E.grads)):
-        tol = T.bounded(impl.name, "gradient", dt, e)
+        tol = T.tolerance(impl.name, "gradient", dt, bound=e)
         assert_close(a, d, tol=tol, impl=impl, case=case, quantity=f"saturated grad {param_name(k)}", dtype=dt)
 
 
@@ -594,7 +590,7 @@ def test_single_example_loss_matches_reference(impl, case, target):
 # Metamorphic relations: each compares the implementation with itself, so a bug the reference
 # shares, or a case the reference cannot reach, still shows.  Both sides are the implementation's
 # own results, each within ε·E of the exact value (the running error analysis of the case), so
-# they may differ by 2ε·E: the same bounded() budget as against the reference.
+# they may differ by 2ε·E: the same bound= budget as against the reference.
 
 
 def _metamorphic_cases() -> tuple:
@@ -663,7 +659,7 @@ def _loss_and_grads(impl, case, X, y, target):
 def _grad_bounds(case, X, y):
     """(loss bound, gradient bounds in the layout of :func:`_loss_and_grads`) on (X, y)."""
     E = _bounds_on(case, X, y)
-    return E.loss, (E.grads if hasattr(case, "params") else (_as_w(*E.grads),))
+    return E.loss, (E.grads if hasattr(case, "params") else (logistic.from_mlp(*E.grads),))
 
 
 def check_rows_permuted_or_duplicated(impl, case, target):
@@ -678,21 +674,21 @@ def check_rows_permuted_or_duplicated(impl, case, target):
     loss, grads = _loss_and_grads(impl, case, X, g.y, target)
     E_loss, E_grads = _grad_bounds(case, X, g.y)
     permuted = _loss_and_grads(impl, case, X[order], g.y[order], target)
-    tol = T.bounded(impl.name, "value", dt, E_loss)
+    tol = T.tolerance(impl.name, "value", dt, bound=E_loss)
     assert_close(permuted[0], loss, tol=tol, impl=impl, case=case, quantity="loss, rows permuted", dtype=dt)
     for k, (a, d, e) in enumerate(zip_params(impl, case, "gradients, rows permuted", permuted[1], grads, E_grads)):
-        tol = T.bounded(impl.name, "gradient", dt, e)
+        tol = T.tolerance(impl.name, "gradient", dt, bound=e)
         assert_close(a, d, tol=tol, impl=impl, case=case, quantity=f"gradient {k}, rows permuted", dtype=dt)
     X2, y2 = np.concatenate([X, X]), np.concatenate([g.y, g.y])
     doubled = _loss_and_grads(impl, case, X2, y2, target)
     E2_loss, E2_grads = _grad_bounds(case, X2, y2)
-    # The doubled side errs by ≤ ε·E₂, twice the single one by ≤ 2ε·E: bounded() allows 2ε·(E₂ + 2E)/2.
-    tol = T.bounded(impl.name, "value", dt, (E2_loss + 2 * E_loss) / 2)
+    # The doubled side errs by ≤ ε·E₂, twice the single one by ≤ 2ε·E: the bound= budget allows 2ε·(E₂ + 2E)/2.
+    tol = T.tolerance(impl.name, "value", dt, bound=(E2_loss + 2 * E_loss) / 2)
     twice = 2 * np.asarray(loss, dtype=np.float64)
     assert_close(doubled[0], twice, tol=tol, impl=impl, case=case, quantity="loss, data duplicated", dtype=dt)
     pairs = zip_params(impl, case, "gradients, data duplicated", doubled[1], grads, E2_grads, E_grads)
     for k, (a, d, e2, e) in enumerate(pairs):
-        tol = T.bounded(impl.name, "gradient", dt, (e2 + 2 * e) / 2)
+        tol = T.tolerance(impl.name, "gradient", dt, bound=(e2 + 2 * e) / 2)
         twice = 2 * np.asarray(d, dtype=np.float64)
         assert_close(a, twice, tol=tol, impl=impl, case=case, quantity=f"gradient {k}, data duplicated", dtype=dt)
 
@@ -730,13 +726,13 @@ def check_hidden_units_permuted(impl, case, target):
     permuted = _permute_units(case.params, layer, perm)
     loss_p, grads_p = impl.mlp_loss_and_grads(permuted, g.X, g.y, target)
     E = _bounds(case)
-    tol = T.bounded(impl.name, "value", dt, E.loss)
+    tol = T.tolerance(impl.name, "value", dt, bound=E.loss)
     quantity = f"loss, units of hidden layer {layer + 1} permuted"
     assert_close(loss_p, loss, tol=tol, impl=impl, case=case, quantity=quantity, dtype=dt)
     expected = _permute_units(tuple(np.asarray(x, dtype=np.float64) for x in grads), layer, perm)
     E_perm = _permute_units(E.grads, layer, perm)
     for k, (a, d, e) in enumerate(zip_params(impl, case, "gradients, units permuted", grads_p, expected, E_perm)):
-        tol = T.bounded(impl.name, "gradient", dt, e)
+        tol = T.tolerance(impl.name, "gradient", dt, bound=e)
         quantity = f"gradient {param_name(k)}, units of hidden layer {layer + 1} permuted"
         assert_close(a, d, tol=tol, impl=impl, case=case, quantity=quantity, dtype=dt)
 
@@ -756,7 +752,7 @@ def check_steps_equal_single_steps_chained(impl, case, target):
         run = impl.logistic_train(g.Xb, g.y, case.w, case.eta, k, target)
         w, chained = np.array(case.w), [_rounded([case.w], target)[0]]
         for _ in range(k):
-            w = np.asarray(impl.logistic_train(g.Xb, g.y, w, case.eta, 1, target).weights[-1], dtype=np.float64)
+            w = np.asarray(impl.logistic_train(g.Xb, g.y, w, case.eta, 1, target).final, dtype=np.float64)
             chained.append(w)
         tol_w, _ = _logistic_budget(impl, case, k, target)
         quantity = f"w_t, {k} steps in one run vs one at a time"

@@ -27,8 +27,8 @@ import pytest
 from gatespec.conformance import cases as C
 from gatespec.conformance import tolerances as T
 from gatespec.conformance.checks import assert_close, assert_equal_exact, param_name, require, zip_params
-from gatespec.conformance.convergence_report import CURVE_EVERY, PROPERTY
-from gatespec.conformance.interface import Capability, Target
+from gatespec.conformance.interface import Capability, MLPTrajectory, Target
+from gatespec.conformance.report.convergence import CURVE_EVERY
 from gatespec.reference import convergence, mlp
 from gatespec.reference.mlp import SGD, Adam, Params
 
@@ -53,7 +53,7 @@ def _float64(params: Params) -> Params:
 
 
 @functools.lru_cache(maxsize=16)
-def _alone(case: C.BatchedCase, b: int, dtype: str) -> tuple[mlp.MLPRun, T.TrajectorySpread]:
+def _alone(case: C.BatchedCase, b: int, dtype: str) -> tuple[MLPTrajectory, T.TrajectorySpread]:
     """Net b trained alone by the reference, and the spread of that run in ``dtype`` (its budget)."""
     g = case.gate
     run = mlp.train(case.net(b), g.X, g.y, case.optimizer, case.steps)
@@ -185,7 +185,7 @@ def _described(stats: convergence.Convergence) -> str:
 
 @pytest.mark.convergence
 @pytest.mark.gatespec_cases(C.CONVERGENCE_CASES)
-def test_xor_convergence_rate_matches_reference(impl, case, target, record_property):
+def test_xor_convergence_rate_matches_reference(impl, case, target, record_convergence):
     require(impl, Cap.MLP_TRAIN_BATCHED)
     _require_optimizer(impl, case.optimizer)
     _require_initialiser(impl, case.initialiser)
@@ -199,8 +199,7 @@ def test_xor_convergence_rate_matches_reference(impl, case, target, record_prope
     stats = convergence.summarise(_float64(run.params), np.asarray(run.losses, dtype=np.float64), g.X, g.y)
     reference, reference_seconds = _reference(case)
     z, p = convergence.two_proportion_test(stats.learned, stats.n, reference.learned, reference.n)
-    record_property(
-        PROPERTY,
+    record_convergence(
         {
             "impl": impl.name,
             "framework": impl.framework,

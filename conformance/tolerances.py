@@ -77,7 +77,7 @@ FLOAT32_TRACE = _eps_times("float32", 128, "a short float32 trace recomputed in 
 # Both sides of a conformance comparison round: the implementation in the target dtype, the
 # reference in float64 (negligible next to float32, comparable in float64).  The factors
 # below are error *bounds* from operation counts, never fitted to measured errors; the
-# measured ratio |a − d| / (atol + rtol·|d|) is recorded by ``checks.RECORDER`` so that the
+# measured ratio |a − d| / (atol + rtol·|d|) is recorded for the report (``checks.recording``) so that the
 # headroom of every factor is visible in the report.
 #
 # The generated cases are small: every sum has at most n = 16 terms (16 truth-table rows,
@@ -113,25 +113,7 @@ def _table() -> dict[tuple[str, str], Tolerance]:
         rows["value", dtype] = _eps_times(dtype, VALUE_FACTOR, "≤ 16-term sums on both sides + libm, 2 layers")
         rows["gradient", dtype] = _eps_times(dtype, GRADIENT_FACTOR, "forward + backward chain, cancelling σ(z) − y")
         rows["step", dtype] = _eps_times(dtype, STEP_FACTOR, "one rounding on top of η·(gradient error), η ≤ 1")
-        rows["trajectory", dtype] = trajectory_tolerance(dtype, 1)
     return rows
-
-
-def trajectory_tolerance(dtype: str, steps: int, amplification: float = 1.0) -> Tolerance:
-    """The budget for a ``steps``-step trajectory whose dynamics amplify a perturbation at most ``amplification``×.
-
-    Growth model: step t commits a fresh error ≤ δ = STEP_FACTOR·ε (the "step" budget); the
-    dynamics carry it to any later step multiplied by at most A, the largest factor by which
-    the reference's own trajectory amplifies a relative 1e-9 perturbation of its start
-    (measured per case and stated in the case).  The step errors are roundings of different
-    numbers, uncorrelated in sign, so their sum grows like √steps (a random walk), not
-    linearly: tol = A·δ·√steps.  A systematic bias (the same rounding every step) would grow
-    linearly and overrun this budget, which is the behaviour the check is meant to expose.
-    """
-    if steps < 1:
-        raise ValueError(f"steps: expected a positive count, got {steps}")
-    factor = STEP_FACTOR * amplification * float(np.sqrt(steps))
-    return _eps_times(dtype, factor, f"{STEP_FACTOR}ε per step × amplification {amplification:g} × √{steps} steps")
 
 
 TOLERANCES: dict[tuple[str, str], Tolerance] = _table()
@@ -143,15 +125,41 @@ TOLERANCES: dict[tuple[str, str], Tolerance] = _table()
 OVERRIDES: dict[tuple[str, str, str], Tolerance] = {}
 
 
-def tolerance(impl_name: str, quantity: str, dtype: str) -> Tolerance:
-    """The tolerance for ``quantity`` in ``dtype``, an implementation's override first."""
+def tolerance(
+    impl_name: str,
+    quantity: str,
+    dtype: str,
+    *,
+    bound: float | np.ndarray | None = None,
+    spread: np.ndarray | None = None,
+) -> Tolerance:
+    """The one door to every conformance budget: ``quantity`` ("value", "gradient", "step",
+    "trajectory") in ``dtype`` for ``impl_name``.
+
+    In order: the implementation's entry in :data:`OVERRIDES`; else, given ``bound`` (E in units
+    of ε, from :func:`mlp_error_bounds`), the budget SIDES·ε·E with rtol LIBM_ULPS·ε; else, given
+    ``spread`` (σ_t of :func:`trajectory_spread`), SIGMAS·√2·σ_t with the same rtol; else the
+    fixed table.  A trajectory has no fixed entry: its budget needs its spread.
+    """
     if (impl_name, quantity, dtype) in OVERRIDES:
         return OVERRIDES[impl_name, quantity, dtype]
+    if bound is not None and spread is not None:
+        raise ValueError("tolerance: give a bound or a spread, not both")
+    rtol = LIBM_ULPS * EPS[dtype]
+    if bound is not None:
+        atol = SIDES * EPS[dtype] * np.asarray(bound, dtype=np.float64)
+        return Tolerance(rtol, atol, f"{SIDES:g}·ε({dtype})·E, E from a running error analysis of the case")
+    if spread is not None:
+        why = f"{SIGMAS:g}·√2·σ_t, σ_t the spread of {SAMPLES} reference runs perturbed by ε({dtype}) roundings"
+        return Tolerance(rtol, SIGMAS * SIDES_RMS * np.asarray(spread, dtype=np.float64), why)
     try:
         return TOLERANCES[quantity, dtype]
     except KeyError:
         known = sorted({q for q, _ in TOLERANCES})
-        raise ValueError(f"quantity/dtype: no tolerance for ({quantity!r}, {dtype!r}); quantities: {known}") from None
+        raise ValueError(
+            f"quantity/dtype: no fixed tolerance for ({quantity!r}, {dtype!r}); quantities: {known} "
+            "(a trajectory's budget takes its spread)"
+        ) from None
 
 
 # ----------------------------------------------------------------------------- derived, per case
@@ -254,19 +262,6 @@ def mlp_error_bounds(params, X: np.ndarray, y: np.ndarray) -> ErrorBounds:
     return ErrorBounds(E_z, E_p, E_loss, tuple(grads))
 
 
-def bounded(impl_name: str, quantity: str, dtype: str, E) -> Tolerance:
-    """The budget SIDES·ε·E (elementwise) with rtol LIBM_ULPS·ε, unless ``OVERRIDES`` holds one for the quantity.
-
-    ``quantity`` names the table row the bound replaces ("value", "gradient", "step",
-    "trajectory"), so that an override still applies.
-    """
-    if (impl_name, quantity, dtype) in OVERRIDES:
-        return OVERRIDES[impl_name, quantity, dtype]
-    e = EPS[dtype]
-    atol = SIDES * e * np.asarray(E, dtype=np.float64)
-    return Tolerance(LIBM_ULPS * e, atol, f"{SIDES:g}·ε({dtype})·E, E from a running error analysis of the case")
-
-
 # ----------------------------------------------------------------------------- trajectories
 #
 # A trajectory's error is every step's rounding carried forward by the training dynamics, which
@@ -309,16 +304,10 @@ class TrajectorySpread:
     losses: np.ndarray
 
     def budget(self, impl_name: str, steps: int | None = None) -> tuple[tuple[Tolerance, ...], Tolerance]:
-        """(per-parameter tolerances over steps 0…steps, the losses' tolerance), unless OVERRIDES holds one."""
+        """(per-parameter tolerances over steps 0…steps, the losses' tolerance), through :func:`tolerance`."""
         n = len(self.losses) if steps is None else steps
-        if (impl_name, "trajectory", self.dtype) in OVERRIDES:
-            tol = OVERRIDES[impl_name, "trajectory", self.dtype]
-            return tuple(tol for _ in self.params), tol
-        why = f"{SIGMAS:g}·√2·σ_t, σ_t the spread of {SAMPLES} reference runs perturbed by ε({self.dtype}) roundings"
-        rtol = LIBM_ULPS * EPS[self.dtype]
-        factor = SIGMAS * SIDES_RMS
-        params = tuple(Tolerance(rtol, factor * p[: n + 1], why) for p in self.params)
-        return params, Tolerance(rtol, factor * self.losses[:n], why)
+        params = tuple(tolerance(impl_name, "trajectory", self.dtype, spread=p[: n + 1]) for p in self.params)
+        return params, tolerance(impl_name, "trajectory", self.dtype, spread=self.losses[:n])
 
 
 def trajectory_spread(params, X: np.ndarray, y: np.ndarray, optimizer, steps: int, dtype: str) -> TrajectorySpread:

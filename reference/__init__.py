@@ -7,10 +7,11 @@ float64 throughout, pure functions, the formula first in each docstring.  Module
 - :mod:`.perceptron` — the threshold unit and Rosenblatt's rule, Novikoff's bound
 - :mod:`.logistic` — logistic regression: loss, gradient, gradient descent
 - :mod:`.mlp` — sigmoid MLPs: forward, backprop, SGD, Adam, parameter layouts
+- :mod:`.runs` — what a training run returns: Trajectory, MLPTrajectory, BatchedRun (``.final``, ``.at(t)``)
 - :mod:`.init` — initial-parameter distributions
 - :mod:`.golden` — the numbers the original notebook printed
 """
 
-from . import activations, gates, golden, init, logistic, mlp, perceptron, separability
+from . import activations, gates, golden, init, logistic, mlp, perceptron, runs, separability
 
-__all__ = ["activations", "gates", "golden", "init", "logistic", "mlp", "perceptron", "separability"]
+__all__ = ["activations", "gates", "golden", "init", "logistic", "mlp", "perceptron", "runs", "separability"]

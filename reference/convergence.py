@@ -48,6 +48,7 @@ import numpy as np
 from . import _validate, init, mlp
 from .activations import bce_with_logits, sigmoid
 from .mlp import SGD, Adam, Params
+from .runs import BatchedRun
 
 LEARNED_LOSS = math.log(4.0 / 3.0)
 # Failure classification: the loss shed over the last WINDOW steps that counts as "still descending".
@@ -140,15 +141,7 @@ def losses_many(params: Params, X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.sum(bce_with_logits(z, y[None, :]), axis=1)
 
 
-@dataclass(frozen=True, eq=False)
-class ManyRun:
-    """``params``: every net after the last step (net axis leading); ``losses[t, b]``: net b's loss before step t."""
-
-    params: Params
-    losses: np.ndarray
-
-
-def train_many(params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int) -> ManyRun:
+def train_many(params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int) -> BatchedRun:
     """``steps`` full-batch updates of every net, each exactly :func:`mlp.train`'s (same update functions)."""
     X = _validate.float_array("X", X, 2)
     params = check_many(params, X.shape[1])
@@ -166,7 +159,7 @@ def train_many(params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Ad
             theta = mlp.sgd_update(theta, grads, optimizer)
         else:
             theta, state = mlp.adam_update(theta, grads, state, optimizer)
-    return ManyRun(_first(theta), losses)
+    return BatchedRun(_first(theta), losses)
 
 
 # ----------------------------------------------------------------------------- outcomes
@@ -415,7 +408,6 @@ __all__ = [
     "WINDOW",
     "Convergence",
     "Law",
-    "ManyRun",
     "check_many",
     "classify",
     "convergence",

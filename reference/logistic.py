@@ -5,28 +5,11 @@ Loss is the summed negative log-likelihood in its stable BCE-with-logits form.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from . import _validate
 from .activations import bce_with_logits, sigmoid, softplus
-
-
-@dataclass(frozen=True, eq=False)
-class LogisticRun:
-    """``weights[t]`` is w after t steps (``weights[0]`` the start); ``losses[t]`` = l(``weights[t]``).
-
-    ``losses`` has one entry per step, the loss computed at the weights that step starts
-    from, as a training loop that logs before it updates reports it.
-    """
-
-    weights: np.ndarray
-    losses: np.ndarray
-
-    @property
-    def final(self) -> np.ndarray:
-        return self.weights[-1]
+from .runs import Trajectory
 
 
 def predict_proba(Xb: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -60,7 +43,7 @@ def single_example_loss_and_grad(x: np.ndarray, w: np.ndarray) -> tuple[float, n
     return float(softplus(-z)), -sigmoid(-z) * x
 
 
-def gradient_descent(Xb: np.ndarray, y: np.ndarray, w0: np.ndarray, eta: float, steps: int) -> LogisticRun:
+def gradient_descent(Xb: np.ndarray, y: np.ndarray, w0: np.ndarray, eta: float, steps: int) -> Trajectory:
     """w ← w − η ∇l(w), ``steps`` times from ``w0``.
 
     The notebook's cell 58 runs this on NAND from w = 0 for 100 steps with η = 1: it defines
@@ -77,4 +60,22 @@ def gradient_descent(Xb: np.ndarray, y: np.ndarray, w0: np.ndarray, eta: float, 
         z = Xb @ weights[t]
         losses[t] = np.sum(bce_with_logits(z, y))
         weights[t + 1] = weights[t] - eta * (Xb.T @ (sigmoid(z) - y))
-    return LogisticRun(weights, losses)
+    return Trajectory(weights, losses)
+
+
+def as_mlp(Xb: np.ndarray, w: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """The unit as the one-layer net it is: W = w[:−1] (d−1, 1), b = w[−1:] on X = X′ without its bias column.
+
+    σ(X′w) = σ(XW + b) exactly (slicing, no arithmetic), so the net's loss, gradients and
+    training are the unit's; for layers that carry their own bias (nn.Linear, Dense) and for
+    the error analysis of :mod:`gatespec.conformance.tolerances`.  ValueError unless the last
+    column of ``Xb`` is the bias column of ones.
+    """
+    if np.ndim(Xb) != 2 or not np.all(Xb[:, -1] == 1.0):
+        raise ValueError("Xb: expected a 2-d array whose last column is the bias column of ones")
+    return (np.ascontiguousarray(w[:-1, None]), w[-1:].copy()), np.ascontiguousarray(Xb[:, :-1])
+
+
+def from_mlp(W: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`as_mlp` on the last axes: W (…, d, 1) and b (…, 1) joined as w (…, d + 1)."""
+    return np.concatenate([W[..., 0], b], axis=-1)

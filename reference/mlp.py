@@ -22,9 +22,7 @@ import numpy as np
 
 from . import _validate
 from .activations import bce_with_logits, sigmoid
-
-Params = tuple[np.ndarray, ...]
-
+from .runs import MLPTrajectory, Params
 
 # ----------------------------------------------------------------------------- layout
 
@@ -232,22 +230,7 @@ def adam_update(params: Params, grads: Params, state: AdamState, opt: Adam) -> t
 # ----------------------------------------------------------------------------- training
 
 
-@dataclass(frozen=True, eq=False)
-class MLPRun:
-    """``params[k][t]`` is parameter k after t steps (leading axis steps + 1); ``losses[t]`` = l at step t's start."""
-
-    params: Params
-    losses: np.ndarray
-
-    @property
-    def final(self) -> Params:
-        return tuple(p[-1] for p in self.params)
-
-    def at(self, t: int) -> Params:
-        return tuple(p[t] for p in self.params)
-
-
-def train(params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int) -> MLPRun:
+def train(params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int) -> MLPTrajectory:
     """``steps`` full-batch updates with ``optimizer`` from ``params``, loss computed every step."""
     params, X = _check(params, X)
     y = _validate.labels("y", y, X.shape[0])
@@ -267,7 +250,7 @@ def train(params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, s
             params, state = adam_update(params, grads, state, optimizer)
         for k, p in enumerate(params):
             trajectory[k][t + 1] = p
-    return MLPRun(tuple(trajectory), losses)
+    return MLPTrajectory(tuple(trajectory), losses)
 
 
 def _check(params: Params, X: np.ndarray) -> tuple[Params, np.ndarray]:
@@ -279,7 +262,7 @@ __all__ = [
     "SGD",
     "Adam",
     "AdamState",
-    "MLPRun",
+    "MLPTrajectory",
     "Params",
     "adam_init",
     "adam_update",

@@ -36,6 +36,10 @@ class PerceptronRun:
     def final(self) -> np.ndarray:
         return self.weights[-1]
 
+    def at(self, t: int) -> np.ndarray:
+        """w after t updates."""
+        return self.weights[t]
+
 
 def predict(Xb: np.ndarray, w: np.ndarray) -> np.ndarray:
     """ŷ = g(X′w), g the Heaviside step with g(0) = 0."""

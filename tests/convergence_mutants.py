@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 
-from gatespec.conformance.adapters import numpy_impl as base
+from gatespec.conformance.adapters.numpy_impl import handwritten as base
 from gatespec.conformance.interface import BatchedRun, Capability
 
 Numpy = base.NumpyImplementation

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gatespec.conformance.adapters import numpy_impl as base
+from gatespec.conformance.adapters.numpy_impl import handwritten as base
 
 Numpy = base.NumpyImplementation
 

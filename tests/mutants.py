@@ -82,7 +82,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from gatespec.conformance.adapters import numpy_impl as base
+from gatespec.conformance.adapters.numpy_impl import handwritten as base
 from gatespec.conformance.interface import Capability, MLPTrajectory, Target, Trajectory
 from gatespec.reference.mlp import SGD, Adam, Params
 
@@ -727,7 +727,7 @@ class ModelBuiltOnce(SingleNet, Numpy):
         if self.__dict__.get("_built") != key:  # BUG: the given θ is loaded only when the architecture changes
             self._built, self._theta = key, tuple(params)
         run = super().mlp_train(self._theta, X, y, optimizer, steps, target)
-        self._theta = tuple(p[-1] for p in run.params)
+        self._theta = run.final
         return run
 
 

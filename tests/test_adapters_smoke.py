@@ -141,8 +141,8 @@ def _forward_reference(impl_name: str, dtype: str):
     z, p = mlp.forward(P221, XOR.X)
     E = T.mlp_error_bounds(P221, XOR.X, XOR.y)
     return [
-        ("logits", z, T.bounded(impl_name, "value", dtype, E.z)),
-        ("probabilities", p, T.bounded(impl_name, "value", dtype, E.p)),
+        ("logits", z, T.tolerance(impl_name, "value", dtype, bound=E.z)),
+        ("probabilities", p, T.tolerance(impl_name, "value", dtype, bound=E.p)),
     ]
 
 
@@ -150,10 +150,10 @@ def _loss_and_grads_reference(impl_name: str, dtype: str):
     loss, grads = mlp.loss_and_grads(P221, XOR.X, XOR.y)
     E = T.mlp_error_bounds(P221, XOR.X, XOR.y)
     gradients = [
-        (f"gradient {name}", g, T.bounded(impl_name, "gradient", dtype, e))
+        (f"gradient {name}", g, T.tolerance(impl_name, "gradient", dtype, bound=e))
         for name, g, e in zip(_names(P221), grads, E.grads)
     ]
-    return [("loss", loss, T.bounded(impl_name, "value", dtype, E.loss)), *gradients]
+    return [("loss", loss, T.tolerance(impl_name, "value", dtype, bound=E.loss)), *gradients]
 
 
 def _train_reference(impl_name: str, dtype: str):

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from gatespec.conformance import cli
-from gatespec.conformance.benchmarks import report as R
 from gatespec.conformance.benchmarks import tasks as K
+from gatespec.conformance.report import benchmarks as R
 
 pytest_plugins = ["pytester"]
 

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from gatespec.conformance import cases as C
-from gatespec.conformance import convergence_report
+from gatespec.conformance import report
 from gatespec.conformance.interface import DTYPES, Target
+from gatespec.conformance.report import convergence as convergence_report
 from gatespec.reference import convergence as cv
 from gatespec.reference import gates, golden, init, mlp
 
@@ -326,12 +327,12 @@ def _row(impl="numpy", outcome="pass") -> dict:
     }
 
 
-def test_report_appends_a_table_and_writes_plot_and_json(tmp_path):
+def test_report_ends_with_a_table_and_writes_plot_and_json(tmp_path):
     pytest.importorskip("matplotlib")
-    (tmp_path / "conformance.md").write_text("# gatespec conformance matrix\n")
-    convergence_report.write(tmp_path, [_row(), _row("autograd", "fail")])
+    report.write_report(tmp_path, [], {}, [_row(), _row("autograd", "fail")])
     md = (tmp_path / "conformance.md").read_text()
-    assert md.startswith("# gatespec conformance matrix\n") and "## XOR convergence" in md
+    assert md.startswith("# gatespec conformance matrix\n")
+    assert md.index("## Cases and headroom per check") < md.index("## XOR convergence")
     assert "| **reference** | standard-normal | sgd-0.5 | 700/1000 | 0.700 | [0.670, 0.730] | 1 | 30 | 260 | 9 |" in md
     assert "| autograd |" in md and "**FAIL**" in md and "![" in md
     assert (tmp_path / convergence_report.PLOT).stat().st_size > 0
@@ -339,31 +340,34 @@ def test_report_appends_a_table_and_writes_plot_and_json(tmp_path):
     assert len(payload["rows"]) == 2
     # Both rows share one draw per implementation: 0.1 s counted once each, plus both runs.
     assert payload["seconds_per_framework"] == pytest.approx({"numpy": 1.4, "reference": 0.7})
+    # conformance.json keeps the rows, without their times, for gatespec merge.
+    kept = json.loads((tmp_path / "conformance.json").read_text())["convergence"]
+    assert [r["impl"] for r in kept] == ["autograd", "numpy"]
+    assert all("seconds" not in r and "seconds" not in r["reference"] for r in kept)
 
 
 def test_report_markdown_holds_no_timing(tmp_path):
     fast, slow = _row(), _row()
     slow["seconds"] = {"init": 9.0, "train": 99.0}
     for name, row in (("fast", fast), ("slow", slow)):
-        (tmp_path / name).mkdir()
-        (tmp_path / name / "conformance.md").write_text("")
-        convergence_report.write(tmp_path / name, [row])
-    # Two runs differ in their timings only: the markdown report must not.
-    assert (tmp_path / "fast" / "conformance.md").read_text() == (tmp_path / "slow" / "conformance.md").read_text()
+        report.write_report(tmp_path / name, [], {}, [row])
+    # Two runs differ in their timings only: the markdown and JSON reports must not.
+    for kept in ("conformance.md", "conformance.json"):
+        assert (tmp_path / "fast" / kept).read_text() == (tmp_path / "slow" / kept).read_text()
 
 
 def test_report_without_matplotlib_says_so(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
-    (tmp_path / "conformance.md").write_text("")
-    convergence_report.write(tmp_path, [_row()])
+    report.write_report(tmp_path, [], {}, [_row()])
     assert "not made: matplotlib is not installed" in (tmp_path / "conformance.md").read_text()
     assert not (tmp_path / convergence_report.PLOT).exists()
 
 
 def test_no_statistics_no_section(tmp_path):
-    (tmp_path / "conformance.md").write_text("x\n")
-    convergence_report.write(tmp_path, [])
-    assert (tmp_path / "conformance.md").read_text() == "x\n" and not (tmp_path / "convergence.json").exists()
+    report.write_report(tmp_path, [], {}, [])
+    assert "## XOR convergence" not in (tmp_path / "conformance.md").read_text()
+    assert json.loads((tmp_path / "conformance.json").read_text())["convergence"] == []
+    assert not (tmp_path / "convergence.json").exists() and not (tmp_path / convergence_report.PLOT).exists()
 
 
 # ----------------------------------------------------------------------------- every check bites

@@ -22,8 +22,8 @@ import pytest
 
 from gatespec.conformance import explore, generated, plugin
 from gatespec.conformance import test_conformance as suite
-from gatespec.conformance.adapters import numpy_impl
 from gatespec.conformance.adapters.numpy_impl import NumpyImplementation
+from gatespec.conformance.adapters.numpy_impl import handwritten as numpy_impl
 from gatespec.conformance.interface import Target
 
 pytest_plugins = ["pytester"]

@@ -4,13 +4,13 @@ import json
 
 import pytest
 
-from gatespec.conformance import cli, plugin
+from gatespec.conformance import cli, report
 
 pytest_plugins = ["pytester"]
 
 # One cheap check, with cases and both dtypes: enough to fill a matrix quickly.
 CHECK = "mlp_forward_matches_reference"
-COMPARED = ("matrix", "checks_summary", "results", "checks", "implementations")
+COMPARED = ("matrix", "checks_summary", "results", "checks", "implementations", "convergence")
 
 
 def _run(pytester, name: str, *impls: str):
@@ -42,7 +42,7 @@ def test_merging_per_framework_runs_gives_the_single_runs_report(pytester):
     expected, got = _json(single), _json(merged)
     assert {k: got[k] for k in COMPARED} == {k: expected[k] for k in COMPARED}
     assert "| check | numpy | autograd |" in (single / "conformance.md").read_text()
-    assert got["implementations"]["numpy"]["machine"] == plugin.machine("cpu")
+    assert got["implementations"]["numpy"]["machine"] == report.machine("cpu")
 
 
 def _result(impl: str, outcome: str = "pass", ratio: float | None = 0.5, case: str = "xor") -> dict:
@@ -57,11 +57,39 @@ def _result(impl: str, outcome: str = "pass", ratio: float | None = 0.5, case: s
     }
 
 
-def _report(tmp_path, name: str, results: list[dict], version: str = "1.0", machine: str = "here"):
-    """A report written by write_report, as a run would, from synthetic results; its JSON's path."""
+def _statistics(impl: str, learned: int = 700) -> dict:
+    """A row of convergence statistics as a run's session collects it: with its outcome and run times."""
+    stats = {
+        "n": 1000,
+        "learned": learned,
+        "rate": learned / 1000,
+        "interval": [learned / 1000 - 0.03, learned / 1000 + 0.03],
+        "counts": {"learned": learned, "stuck": 0, "one-wrong": 0, "two-at-half": 1000 - learned, "unconverged": 0},
+        "curve": [0.0, learned / 1000],
+    }
+    return {
+        "impl": impl,
+        "framework": "numpy",
+        "case": "xor-standard-normal-sgd-0.5",
+        "initialiser": "standard-normal",
+        "optimizer": "sgd-0.5",
+        "dtype": "float32",
+        "steps": 20,
+        "alpha": 1e-3,
+        "z": 0.5,
+        "p_value": 0.6,
+        "seconds": {"init": 0.1, "train": 0.6},
+        "outcome": "pass",
+        **stats,
+        "reference": {**stats, "learned": 700, "seconds": 0.7},
+    }
+
+
+def _report(tmp_path, name: str, results: list[dict], version: str = "1.0", machine: str = "here", rows=()):
+    """A report written by write_report, as a run would, from synthetic results and convergence rows; its path."""
     out = tmp_path / name
     impls = {r["impl"]: {"version": version, "machine": machine} for r in results}
-    plugin.write_report(out, results, impls)
+    report.write_report(out, results, impls, rows)
     return out / "conformance.json"
 
 
@@ -76,12 +104,41 @@ def _merge_fails(capsys, *reports) -> str:
 
 
 def test_identical_results_merge_and_nonfinite_ratios_survive(tmp_path):
-    first = _report(tmp_path, "a", [_result("stub-a", "fail", float("inf")), _result("stub-b", case="and")])
-    again = _report(tmp_path, "b", [_result("stub-a", "fail", float("inf"))])
+    results = [_result("stub-a", "fail", float("inf")), _result("stub-b", case="and")]
+    first = _report(tmp_path, "a", results, rows=[_statistics("stub-a")])
+    again = _report(tmp_path, "b", [_result("stub-a", "fail", float("inf"))], rows=[_statistics("stub-a")])
     out = tmp_path / "merged"
     assert cli.main(["merge", str(first), str(again), "-o", str(out)]) == 0
     assert (out / "conformance.md").read_text() == (tmp_path / "a" / "conformance.md").read_text()
     assert _json(out)["results"][0]["worst_ratio"] == "inf"
+    assert [row["impl"] for row in _json(out)["convergence"]] == ["stub-a"]  # the same row twice: once
+
+
+def test_convergence_rows_of_separate_runs_merge_into_the_single_runs_section(tmp_path):
+    of_a, of_b = [_result("stub-a")], [_result("stub-b", case="and")]
+    first = _report(tmp_path, "a", of_a, rows=[_statistics("stub-a")])
+    second = _report(tmp_path, "b", of_b, rows=[_statistics("stub-b", learned=650)])
+    single = _report(tmp_path, "single", of_a + of_b, rows=[_statistics("stub-a"), _statistics("stub-b", 650)])
+    out = tmp_path / "merged"
+    assert cli.main(["merge", str(first), str(second), "-o", str(out)]) == 0
+
+    md = (out / "conformance.md").read_text()
+    assert md == (single.parent / "conformance.md").read_text()
+    section = md.partition("\n## XOR convergence\n")[2]
+    assert "| stub-a | standard-normal | sgd-0.5 | 700/1000 |" in section
+    assert "| stub-b | standard-normal | sgd-0.5 | 650/1000 |" in section
+    assert _json(out)["convergence"] == _json(single.parent)["convergence"]
+    assert [row["impl"] for row in _json(out)["convergence"]] == ["stub-a", "stub-b"]
+    # Run times are kept by each run's convergence.json alone: a merge has none to write.
+    assert (single.parent / "convergence.json").exists() and not (out / "convergence.json").exists()
+
+
+def test_one_implementations_convergence_in_two_reports_names_both_files(tmp_path, capsys):
+    first = _report(tmp_path, "a", [_result("stub-a")], rows=[_statistics("stub-a")])
+    second = _report(tmp_path, "b", [_result("stub-a", case="and")], rows=[_statistics("stub-a", learned=650)])
+    err = _merge_fails(capsys, first, second)
+    assert f"{second}: the convergence statistics of stub-a / xor-standard-normal-sgd-0.5 differ" in err
+    assert f"differ from those in {first}" in err
 
 
 def test_a_conflicting_result_names_both_files(tmp_path, capsys):
@@ -106,8 +163,9 @@ def test_one_implementation_with_two_versions_names_both_files(tmp_path, capsys)
         ("# gatespec conformance matrix\n", "not JSON"),
         ('{"benchmarks": []}', "no 'implementations' object"),
         ('{"implementations": {}, "results": [{"impl": "x"}]}', "a result without exactly the keys"),
+        ('{"implementations": {}, "results": [], "convergence": [{"impl": "x"}]}', "a convergence row without"),
     ],
-    ids=["markdown", "other-json", "bad-result"],
+    ids=["markdown", "other-json", "bad-result", "bad-convergence-row"],
 )
 def test_a_file_that_is_no_report_is_named(tmp_path, capsys, text, why):
     good = _report(tmp_path, "a", [_result("stub-a")])

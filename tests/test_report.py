@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gatespec.conformance import plugin, registry
+from gatespec.conformance import registry, report
 from gatespec.conformance.interface import Implementation
 
 pytest_plugins = ["pytester"]
@@ -152,7 +152,7 @@ def test_cases_and_headroom_per_check_from_synthetic_results(tmp_path):
         registry.Entry("stub-a", "numpy", "module:attr", impl=_Stub()),
         registry.Entry("stub-b", "numpy", "module:attr", reason="planted"),
     ]
-    plugin.write_report(tmp_path, results, plugin.implementations_of(entries, "cpu"))
+    report.write_report(tmp_path, results, report.implementations_of(entries, "cpu"))
 
     summary = json.loads((tmp_path / "conformance.json").read_text())["checks_summary"]
     assert summary == {

@@ -35,7 +35,6 @@ from functools import cached_property
 import numpy as np
 
 from gatespec.conformance import cases as C
-from gatespec.conformance import tolerances as T
 from gatespec.reference import gates, init, mlp
 from gatespec.reference.mlp import SGD, Params
 
@@ -104,24 +103,6 @@ def step_work(sizes: tuple[int, ...], rows: int) -> Work:
 def limit_seconds(work: Work, clock_hz: float) -> float:
     """t_limit = (flops + C_T·transcendentals)/f_clock, the module docstring's model."""
     return (CYCLES_PER_FLOP * work.flops + CYCLES_PER_TRANSCENDENTAL * work.transcendentals) / clock_hz
-
-
-# ----------------------------------------------------------------------------- conditioning
-
-
-def amplification(params: Params, X: np.ndarray, y: np.ndarray, opt: SGD, steps: int) -> float:
-    """The largest factor by which the reference run amplifies a relative 1e-9 change of W₁[0, 0].
-
-    The quantity the trajectory tolerance needs (``tolerances.trajectory_tolerance``),
-    measured as :mod:`gatespec.conformance.cases` measures it for its cases; never below 1.
-    """
-    base = mlp.train(params, X, y, opt, steps)
-    bumped = [p.copy() for p in params]
-    delta = 1e-9 * max(abs(float(bumped[0][0, 0])), 1.0)
-    bumped[0][0, 0] += delta
-    other = mlp.train(tuple(bumped), X, y, opt, steps)
-    growth = max(float(np.max(np.abs(a - b))) / delta for a, b in zip(base.params, other.params) for a, b in zip(a, b))
-    return max(1.0, float(growth))
 
 
 # ----------------------------------------------------------------------------- tasks
@@ -269,20 +250,3 @@ class BatchedTask:
 
 
 BATCHED = tuple(BatchedTask(b) for b in BATCHED_SIZES)
-
-
-# ----------------------------------------------------------------------------- checking results
-
-
-def sanity_tolerance(task: Task | BatchedTask, amplification: float) -> T.Tolerance:
-    """The float32 trajectory budget, widened by the row count for sums over many rows.
-
-    ``trajectory_tolerance`` budgets STEP_FACTOR·ε per step for the ≤ 16-row sums of the
-    conformance cases; a sum of N float32 terms may err by up to (N − 1)·ε relative to Σ|terms|
-    (Higham, recursive summation), so a step over N rows gets (STEP_FACTOR + N)·ε.  This gate
-    only keeps a fast wrong answer out of the timings; conformance is the suite's job.
-    """
-    rows = task.rows if isinstance(task, Task) else 4
-    steps = max(task.steps, 1)
-    scale = (T.STEP_FACTOR + rows) / T.STEP_FACTOR
-    return T.trajectory_tolerance(DTYPE, steps, amplification * scale)

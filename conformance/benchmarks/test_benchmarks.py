@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 
 from gatespec.conformance import tolerances as T
-from gatespec.conformance.checks import assert_close, assert_close_params, require
+from gatespec.conformance.checks import assert_close, param_name, require
 from gatespec.conformance.interface import BatchedRun, Capability, MLPTrajectory, Target
 from gatespec.reference import gates, mlp
 
@@ -55,57 +55,60 @@ def _reference(task: K.Task) -> Any:
 
 
 @functools.cache
-def _amplification(task: K.Task) -> float:
-    g = task.gate
-    return K.amplification(task.params, g.X, g.y, task.optimizer, task.steps)
-
-
-def _task_tolerance(impl, task: K.Task) -> T.Tolerance:
-    """The conformance suite's own budgets for the XOR tasks, the row-widened one for parity."""
-    if task.name.startswith("parity"):
-        return K.sanity_tolerance(task, _amplification(task))
-    if task.op == "mlp_train" and task.steps > 1:
-        return T.trajectory_tolerance(K.DTYPE, task.steps, _amplification(task))
-    quantity = {"mlp_forward": "value", "mlp_loss_and_grads": "gradient", "mlp_train": "step"}[task.op]
-    return T.tolerance(impl.name, quantity, K.DTYPE)
-
-
-def _check_task(impl, task: K.Task, result: Any) -> float | None:
-    """Compare with the reference; the final loss for extra_info where the op computes one."""
-    tol, desired = _task_tolerance(impl, task), _reference(task)
-    if task.op == "mlp_forward":
-        for name, a, d in zip(("logits", "probabilities"), result, desired):
-            assert_close(a, d, tol=tol, impl=impl, case=task, quantity=name, dtype=K.DTYPE)
-        return None
-    if task.op == "mlp_loss_and_grads":
-        loss, grads = result
-        assert_close(loss, desired[0], tol=tol, impl=impl, case=task, quantity="loss", dtype=K.DTYPE)
-        assert_close_params(grads, desired[1], tol=tol, impl=impl, case=task, quantity="gradient", dtype=K.DTYPE)
-        return float(loss)
-    assert isinstance(result, MLPTrajectory), f"{impl.name}: mlp_train returned {type(result).__name__}"
-    assert_close_params(
-        result.params, desired.params, tol=tol, impl=impl, case=task, quantity="trajectory", dtype=K.DTYPE
-    )
-    return float(result.losses[-1])
+def _bounds(task: K.Task) -> T.ErrorBounds:
+    return T.mlp_error_bounds(task.params, task.gate.X, task.gate.y)
 
 
 @functools.cache
-def _reference_net(task: K.BatchedTask, b: int) -> tuple[mlp.MLPRun, float]:
+def _spread(task: K.Task) -> T.TrajectorySpread:
+    inputs = task.inputs()
+    return T.trajectory_spread(inputs["params"], inputs["X"], inputs["y"], task.optimizer, task.steps, K.DTYPE)
+
+
+@functools.cache
+def _alone(task: K.BatchedTask, b: int) -> tuple[MLPTrajectory, T.TrajectorySpread]:
+    """Net b trained alone by the reference, and that run's spread (its budget)."""
     g = gates.gate("xor")
-    params = task.per_net[b]
-    run = mlp.train(params, g.X, g.y, task.optimizer, task.steps)
-    return run, K.amplification(params, g.X, g.y, task.optimizer, task.steps)
+    run = mlp.train(task.per_net[b], g.X, g.y, task.optimizer, task.steps)
+    return run, T.trajectory_spread(task.per_net[b], g.X, g.y, task.optimizer, task.steps, K.DTYPE)
+
+
+def _check_task(impl, task: K.Task, result: Any) -> float | None:
+    """Compare with the reference under the conformance suite's own budgets (tolerances.tolerance):
+    the case's running error bounds for one evaluation, its trajectory spread for training.
+    The final loss for extra_info where the op computes one."""
+    desired, check = _reference(task), {"impl": impl, "case": task, "dtype": K.DTYPE}
+    if task.op == "mlp_forward":
+        E = _bounds(task)
+        for name, a, d, e in zip(("logits", "probabilities"), result, desired, (E.z, E.p)):
+            assert_close(a, d, tol=T.tolerance(impl.name, "value", K.DTYPE, bound=e), quantity=name, **check)
+        return None
+    if task.op == "mlp_loss_and_grads":
+        (loss, grads), E = result, _bounds(task)
+        assert_close(
+            loss, desired[0], tol=T.tolerance(impl.name, "value", K.DTYPE, bound=E.loss), quantity="loss", **check
+        )
+        for k, (a, d, e) in enumerate(zip(grads, desired[1], E.grads)):
+            tol = T.tolerance(impl.name, "gradient", K.DTYPE, bound=e)
+            assert_close(a, d, tol=tol, quantity=f"gradient {param_name(k)}", **check)
+        return float(loss)
+    assert isinstance(result, MLPTrajectory), f"{impl.name}: mlp_train returned {type(result).__name__}"
+    tols, tol_loss = _spread(task).budget(impl.name)
+    for k, (a, d, tol) in enumerate(zip(result.params, desired.params, tols)):
+        assert_close(a, d, tol=tol, quantity=f"trajectory {param_name(k)}", **check)
+    assert_close(result.losses, desired.losses, tol=tol_loss, quantity="losses", **check)
+    return float(result.losses[-1])
 
 
 def _check_batched(impl, task: K.BatchedTask, result: Any) -> float:
     assert isinstance(result, BatchedRun), f"{impl.name}: mlp_train_batched returned {type(result).__name__}"
+    check = {"impl": impl, "case": task, "dtype": K.DTYPE}
     for b in task.checked():
-        run, amp = _reference_net(task, b)
-        tol = K.sanity_tolerance(task, amp)
-        mine = tuple(p[b] for p in result.params)
-        assert_close_params(mine, run.final, tol=tol, impl=impl, case=task, quantity=f"net {b} final", dtype=K.DTYPE)
-        losses = result.losses[:, b]
-        assert_close(losses, run.losses, tol=tol, impl=impl, case=task, quantity=f"net {b} losses", dtype=K.DTYPE)
+        alone, spread = _alone(task, b)
+        tols, tol_loss = spread.budget(impl.name)
+        for k, (a, d, tol) in enumerate(zip(result.net(b), alone.final, tols)):
+            assert_close(a, d, tol=tol.at(-1), quantity=f"net {b} final {param_name(k)}", **check)
+        assert_close(result.losses[:, b], alone.losses, tol=tol_loss, quantity=f"net {b} losses", **check)
     return float(np.mean(result.losses[-1]))
 
 

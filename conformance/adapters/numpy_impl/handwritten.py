@@ -20,22 +20,8 @@ import numpy as np
 
 from gatespec.reference.mlp import SGD, Adam, Params
 
-from ..interface import (
-    BatchedRun,
-    Capability,
-    MLPTrajectory,
-    NativeBackedMLP,
-    NativeOp,
-    Target,
-    Trajectory,
-    check_native_op,
-)
-
-
-def _dtype(target: Target) -> np.dtype:
-    if target.device != "cpu":
-        raise ValueError(f"numpy arrays live on the cpu only, got device {target.device!r}")
-    return target.np_dtype
+from ...interface import BatchedRun, Capability, MLPTrajectory, NativeOp, Target, Trajectory
+from ..style import Style, adam_direction
 
 
 def _cast(value: Any, dt: np.dtype) -> Any:
@@ -110,13 +96,20 @@ def _mlp_loss_and_grads(params: Params, X: np.ndarray, y: np.ndarray) -> tuple[n
 def _adam_update(
     opt: Adam, t: int, params: Params, grads: Params, m: Params, v: Params
 ) -> tuple[Params, Params, Params]:
-    """Step t ≥ 1 of torch.optim.Adam: ε is added after √v is bias-corrected."""
+    """Step t ≥ 1 of torch.optim.Adam (ε added after √v is bias-corrected), its scalars in Python floats."""
     b1, b2 = float(opt.beta1), float(opt.beta2)
-    m = tuple(b1 * mi + (1 - b1) * g for mi, g in zip(m, grads, strict=True))
-    v = tuple(b2 * vi + (1 - b2) * g * g for vi, g in zip(v, grads, strict=True))
-    step_size, bc2_sqrt, eps = float(opt.lr) / (1 - b1**t), math.sqrt(1 - b2**t), float(opt.eps)
-    params = tuple(p - step_size * mi / (np.sqrt(vi) / bc2_sqrt + eps) for p, mi, vi in zip(params, m, v, strict=True))
-    return params, m, v
+    scalars = {
+        "beta1": b1,
+        "one_minus_beta1": 1 - b1,
+        "beta2": b2,
+        "one_minus_beta2": 1 - b2,
+        "step_size": float(opt.lr) / (1 - b1**t),
+        "bc2_sqrt": math.sqrt(1 - b2**t),
+        "eps": float(opt.eps),
+    }
+    steps = [adam_direction(g, mi, vi, sqrt=np.sqrt, **scalars) for g, mi, vi in zip(grads, m, v, strict=True)]
+    params = tuple(p - delta for p, (delta, _, _) in zip(params, steps, strict=True))
+    return params, tuple(mi for _, mi, _ in steps), tuple(vi for _, _, vi in steps)
 
 
 def _mlp_train(
@@ -202,7 +195,7 @@ def _draw(rng: np.random.Generator, initialiser: str, fan_in: int, fan_out: int,
     if initialiser == "keras-glorot":
         limit = math.sqrt(6 / (fan_in + fan_out))
         return rng.uniform(-limit, limit, shape) if len(shape) == 3 else np.zeros(shape)
-    raise ValueError(f"initialiser: expected one of {NumpyImplementation.initialisers}, got {initialiser!r}")
+    raise ValueError(f"initialiser: no numpy recipe for {initialiser!r}")
 
 
 def _mlp_init(initialiser: str, sizes: tuple[int, ...], n: int, seed: int, dt: np.dtype) -> Params:
@@ -215,11 +208,13 @@ def _mlp_init(initialiser: str, sizes: tuple[int, ...], n: int, seed: int, dt: n
     return tuple(params)
 
 
-class NumpyImplementation(NativeBackedMLP):
+class NumpyImplementation(Style):
     """Plain numpy as the notebook writes it; the MLP backward pass derived by hand.
 
-    The gradients are the four hooks below; autograd's adapter, whose arrays are numpy's,
-    inherits everything else and swaps in autodiff for them.
+    The losses and gradients are the five hooks below (plain functions of numpy arrays);
+    autograd's style, whose arrays are numpy's, inherits everything else and swaps in autodiff
+    for them.  numpy arrays are numpy's own tensors: preparing a native op is the one cast to
+    the target dtype, and every op is pure.
     """
 
     # (Xb, y, w) -> (loss, grad); (x, w) -> (loss, grad); (params, X) -> (z, σ(z)); (params, X, y) -> (loss, grads)
@@ -245,37 +240,41 @@ class NumpyImplementation(NativeBackedMLP):
         blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
         return {"blas": f"{blas.get('name', '?')} {blas.get('version', '?')}"}
 
+    def _dtype(self, target: Target) -> np.dtype:
+        self.check_target(target)
+        return target.np_dtype
+
     def tlu_predict(self, Xb: np.ndarray, w: np.ndarray, target: Target) -> np.ndarray:
-        Xb, w = _cast(Xb, _dtype(target)), _cast(w, _dtype(target))
+        Xb, w = _cast(Xb, self._dtype(target)), _cast(w, self._dtype(target))
         return np.heaviside(np.dot(Xb, w), 0)
 
     def perceptron_step(self, Xb: np.ndarray, y: np.ndarray, w: np.ndarray, eta: float, target: Target) -> np.ndarray:
-        Xb, y, w = (_cast(a, _dtype(target)) for a in (Xb, y, w))
+        Xb, y, w = (_cast(a, self._dtype(target)) for a in (Xb, y, w))
         y_pred = np.heaviside(np.dot(Xb, w), 0)
         return w + float(eta) * np.dot(y - y_pred, Xb)
 
     def perceptron_online(
         self, Xb: np.ndarray, y: np.ndarray, w0: np.ndarray, eta: float, order: np.ndarray, target: Target
     ) -> np.ndarray:
-        Xb, y, w0 = (_cast(a, _dtype(target)) for a in (Xb, y, w0))
+        Xb, y, w0 = (_cast(a, self._dtype(target)) for a in (Xb, y, w0))
         return _perceptron_online(Xb, y, w0, float(eta), order)
 
     def logistic_loss_and_grad(
         self, Xb: np.ndarray, y: np.ndarray, w: np.ndarray, target: Target
     ) -> tuple[np.ndarray, np.ndarray]:
-        Xb, y, w = (_cast(a, _dtype(target)) for a in (Xb, y, w))
+        Xb, y, w = (_cast(a, self._dtype(target)) for a in (Xb, y, w))
         loss, grad = self._logistic_loss_and_grad(Xb, y, w)
         return np.asarray(loss), grad
 
     def single_example_loss_and_grad(
         self, x: np.ndarray, w: np.ndarray, target: Target
     ) -> tuple[np.ndarray, np.ndarray]:
-        return self._single_example(_cast(x, _dtype(target)), _cast(w, _dtype(target)))
+        return self._single_example(_cast(x, self._dtype(target)), _cast(w, self._dtype(target)))
 
     def logistic_train(
         self, Xb: np.ndarray, y: np.ndarray, w0: np.ndarray, eta: float, steps: int, target: Target
     ) -> Trajectory:
-        Xb, y, w = (_cast(a, _dtype(target)) for a in (Xb, y, w0))
+        Xb, y, w = (_cast(a, self._dtype(target)) for a in (Xb, y, w0))
         weights, losses = [w], []
         for _ in range(steps):
             loss, grad = self._logistic_loss_and_grad(Xb, y, w)
@@ -284,20 +283,22 @@ class NumpyImplementation(NativeBackedMLP):
             losses.append(loss)
         return Trajectory(np.stack(weights), np.stack(losses))
 
-    def native(self, op: str, target: Target, **inputs: Any) -> NativeOp:
-        # numpy arrays are numpy's own tensors: preparing is the one cast, and every op is pure.
-        check_native_op(op)
-        dt = _dtype(target)
-        prepared = {k: _cast(tuple(v) if k == "params" else v, dt) for k, v in inputs.items()}
-        fn = {
-            "mlp_forward": self._mlp_forward,
-            "mlp_loss_and_grads": self._mlp_loss_and_grads,
-            "mlp_train": functools.partial(_mlp_train, loss_and_grads=self._mlp_loss_and_grads),
-            "mlp_train_batched": functools.partial(_mlp_train_batched, losses_and_grads=self._batched_losses_and_grads),
-        }[op]
+    def _op(self, fn: Callable[..., Any], target: Target, **inputs: Any) -> NativeOp:
+        prepared = {k: _cast(tuple(v) if k == "params" else v, self._dtype(target)) for k, v in inputs.items()}
         return NativeOp(run=lambda: fn(**prepared), to_numpy=lambda result: result)
 
-    def mlp_init(self, initialiser: str, sizes: tuple[int, ...], n: int, seed: int, target: Target) -> Params:
-        if initialiser not in self.initialisers:
-            raise ValueError(f"initialiser: expected one of {self.initialisers}, got {initialiser!r}")
-        return _mlp_init(initialiser, tuple(sizes), n, seed, _dtype(target))
+    def _prepare_forward(self, *, target: Target, **inputs: Any) -> NativeOp:
+        return self._op(self._mlp_forward, target, **inputs)
+
+    def _prepare_loss_and_grads(self, *, target: Target, **inputs: Any) -> NativeOp:
+        return self._op(self._mlp_loss_and_grads, target, **inputs)
+
+    def _prepare_train(self, *, target: Target, **inputs: Any) -> NativeOp:
+        return self._op(functools.partial(_mlp_train, loss_and_grads=self._mlp_loss_and_grads), target, **inputs)
+
+    def _prepare_train_batched(self, *, target: Target, **inputs: Any) -> NativeOp:
+        train = functools.partial(_mlp_train_batched, losses_and_grads=self._batched_losses_and_grads)
+        return self._op(train, target, **inputs)
+
+    def _draw_initial(self, initialiser: str, sizes: tuple[int, ...], n: int, seed: int, target: Target) -> Params:
+        return _mlp_init(initialiser, sizes, n, seed, self._dtype(target))

@@ -21,7 +21,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import tasks as K
+from ..benchmarks import tasks as K
+from . import jsonio
 
 TASK_ORDER = tuple(t.id for t in K.TASKS)
 
@@ -69,7 +70,7 @@ def _impl_key(name: str) -> tuple:
 
 def load(path: Path) -> Bench:
     try:
-        data = json.loads(Path(path).read_text())
+        data = jsonio.read(path)
     except (OSError, json.JSONDecodeError) as exc:
         raise ReportError(f"{path}: cannot read benchmark JSON ({exc})") from None
     if "benchmarks" not in data:

@@ -1,23 +1,24 @@
 """``gatespec merge``: conformance reports of separate runs combined into one matrix.
 
 Per-framework tox envs run as parallel CI jobs, or a CPU run and a GPU run, each write their own
-``conformance.json``; merging them gives the matrix a single run over all of them would have
+``conformance.json``; merging them gives the report a single run over all of them would have
 given.  Only the JSON is read: its ``results`` are the raw outcomes, from which
-:func:`plugin.write_report` recomputes the matrix, the per-check summary and the markdown.
+:func:`gatespec.conformance.report.write_report` recomputes the matrix, the per-check summary and
+the markdown, and its ``convergence`` rows (absent in reports written before they were kept
+there: none) the convergence section and plot.  Run times are no part of ``conformance.json``, so
+a merge writes no ``convergence.json``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
-from . import plugin
+from . import convergence, jsonio, matrix, write_report
 
 _RESULT_KEYS = {"impl", "check", "case", "dtype", "outcome", "worst_ratio", "nodeid"}
-_NONFINITE = ("inf", "-inf", "nan")  # how plugin._json writes them
 
 
 class MergeError(ValueError):
@@ -34,12 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """The subcommand: 0 when merged, 1 with a message on stderr when an input is unusable or conflicts."""
     try:
-        implementations, results = merge([read(path) for path in args.reports])
+        implementations, results, rows = merge([read(path) for path in args.reports])
     except MergeError as exc:
         print(f"gatespec merge: {exc}", file=sys.stderr)
         return 1
     try:
-        plugin.write_report(args.output, results, implementations)
+        write_report(args.output, results, implementations, rows)
     except OSError as exc:
         print(f"gatespec merge: {args.output}: cannot write the report: {exc.strerror}", file=sys.stderr)
         return 1
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
 def read(path: Path) -> tuple[Path, dict]:
     """A report's path and its JSON, checked to be a gatespec conformance report."""
     try:
-        payload = json.loads(path.read_text())
+        payload = jsonio.read(path)
     except OSError as exc:
         raise MergeError(f"{path}: cannot read: {exc.strerror}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -72,28 +73,44 @@ def _shape_problem(payload) -> str | None:
     for r in payload["results"]:
         if not isinstance(r, dict) or set(r) != _RESULT_KEYS:
             return f"a result without exactly the keys {', '.join(sorted(_RESULT_KEYS))}: {r!r}"
-        if r["outcome"] not in plugin._RANK:
+        if r["outcome"] not in matrix.RANK:
             return f"unknown outcome {r['outcome']!r} in {r['nodeid']}"
         if not _is_ratio(r["worst_ratio"]):
             return f"worst_ratio {r['worst_ratio']!r} in {r['nodeid']} is no number"
         if r["impl"] not in payload["implementations"]:
             return f"result {r['nodeid']} of implementation {r['impl']!r}, which is not in 'implementations'"
+    return _convergence_problem(payload)
+
+
+def _convergence_problem(payload: dict) -> str | None:
+    """What keeps the report's convergence rows (none in a report older than them) from being rows, or None."""
+    rows = payload.get("convergence", [])
+    if not isinstance(rows, list):
+        return "'convergence' is not a list of rows"
+    for row in rows:
+        if not isinstance(row, dict) or not all(isinstance(row.get(k), str) for k in convergence.TEXT):
+            return f"a convergence row without the text fields {', '.join(convergence.TEXT)}: {row!r}"
+        if row["impl"] not in payload["implementations"]:
+            return f"convergence row {_key(row)} of implementation {row['impl']!r}, which is not in 'implementations'"
     return None
 
 
 def _is_ratio(value) -> bool:
-    return value is None or value in _NONFINITE or (isinstance(value, (int, float)) and not isinstance(value, bool))
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return value is None or value in jsonio.NONFINITE or number
 
 
-def merge(reports: list[tuple[Path, dict]]) -> tuple[dict[str, dict], list[dict]]:
-    """The union of the reports' implementations and results, in order of first appearance.
+def merge(reports: list[tuple[Path, dict]]) -> tuple[dict[str, dict], list[dict], list[dict]]:
+    """The union of the reports' implementations, results and convergence rows, in order of first appearance.
 
     One implementation may come from several reports (a run split by ``-k``) only with the same
-    version and machine; one test from several only with the identical result.  Anything else
-    would silently pick a winner, so it is an error naming both files.
+    version and machine; one test, or one convergence row (an implementation and case), from
+    several only with the identical result.  Anything else would silently pick a winner, so it is
+    an error naming both files.
     """
     implementations: dict[str, tuple[Path, dict]] = {}
     results: dict[str, tuple[Path, dict]] = {}
+    rows: dict[str, tuple[Path, dict]] = {}
     for path, payload in reports:
         for name, info in payload["implementations"].items():
             info = {"version": info.get("version"), "machine": info.get("machine")}
@@ -102,25 +119,29 @@ def merge(reports: list[tuple[Path, dict]]) -> tuple[dict[str, dict], list[dict]
                 raise MergeError(
                     f"{path}: implementation {name!r} is {_describe(info)} here but {_describe(seen[1])} in {seen[0]}"
                 )
+        # As written (non-finite numbers still strings), so that a nan equals a nan: the same NaN error in both runs.
         for r in payload["results"]:
-            r = {**r, "worst_ratio": _ratio(r["worst_ratio"])}
-            seen = results.setdefault(r["nodeid"], (path, r))
-            if not _same_result(seen[1], r):
-                raise MergeError(f"{path}: test {r['nodeid']} has a result that differs from the one in {seen[0]}")
-    return {name: info for name, (_, info) in implementations.items()}, [r for _, r in results.values()]
+            if other := _add(results, r["nodeid"], path, r):
+                raise MergeError(f"{path}: test {r['nodeid']} has a result that differs from the one in {other}")
+        for row in payload.get("convergence", []):
+            if other := _add(rows, _key(row), path, row):
+                raise MergeError(f"{path}: the convergence statistics of {_key(row)} differ from those in {other}")
+    return (
+        {name: info for name, (_, info) in implementations.items()},
+        [{**r, "worst_ratio": jsonio.decode(r["worst_ratio"])} for _, r in results.values()],
+        [convergence.from_json(row) for _, row in rows.values()],
+    )
+
+
+def _add(found: dict[str, tuple[Path, dict]], key: str, path: Path, record: dict) -> Path | None:
+    """Keep ``record`` under ``key``, unless one is there already; the report of one there that differs, or None."""
+    seen_in, seen = found.setdefault(key, (path, record))
+    return seen_in if seen != record else None
+
+
+def _key(row: dict) -> str:
+    return f"{row['impl']} / {row['case']}"
 
 
 def _describe(info: dict) -> str:
     return f"version {info['version']} on {info['machine']}"
-
-
-def _ratio(value: float | str | None) -> float | None:
-    """Undo :func:`plugin._json`: inf and nan were written as strings."""
-    return float(value) if isinstance(value, str) else value
-
-
-def _same_result(a: dict, b: dict) -> bool:
-    """Equal results; a nan ratio equals a nan (a NaN error is reported as one, in both runs)."""
-    ra, rb = a["worst_ratio"], b["worst_ratio"]
-    both_nan = isinstance(ra, float) and isinstance(rb, float) and math.isnan(ra) and math.isnan(rb)
-    return {**a, "worst_ratio": None} == {**b, "worst_ratio": None} and (both_nan or ra == rb)

@@ -1,60 +1,63 @@
 """The convergence statistics in the conformance report: a table, a plot, and the numbers as JSON.
 
-``test_convergence.test_xor_convergence_rate_matches_reference`` records one dict per
-(implementation, case) as the user property :data:`PROPERTY`; :class:`Collector` gathers them
-from test reports (on an xdist controller, every worker's), and :func:`write` adds, next to the
-conformance matrix in ``--gatespec-report DIR``:
+``test_convergence.test_xor_convergence_rate_matches_reference`` records one row per
+(implementation, case) through the ``record_convergence`` fixture; the plugin's session collects
+them with the test's outcome (on an xdist controller, every worker's), and the report
+(:func:`gatespec.conformance.report.write_report`) writes them once, next to the conformance matrix:
 
-- a section "XOR convergence" at the end of ``conformance.md``: implementation × initialiser ×
-  optimiser → learned rate, 95% Wilson interval, failure classes, the test's p-value (no timings,
-  so that two runs write the same file);
+- a section "XOR convergence" at the end of ``conformance.md`` (:func:`section`): implementation
+  × initialiser × optimiser → learned rate, 95% Wilson interval, failure classes, the test's
+  p-value;
+- the rows without their run times under ``convergence`` in ``conformance.json`` (:func:`untimed`),
+  from which ``gatespec merge`` rebuilds the section and the plot;
 - ``convergence.png``: the fraction learned against steps, one panel per initialiser and
   optimiser (matplotlib, Agg backend; without matplotlib the section says the plot was not made);
-- ``convergence.json``: every recorded dict, with the seconds each draw and batched run took.
+- ``convergence.json``: every row with the seconds each draw and batched run took (:func:`timings`),
+  written by a run only: the rows a merge reads have no times.
+
+Run times stay out of ``conformance.md`` and ``conformance.json``, so that two runs write the same.
 """
 
 from __future__ import annotations
 
-import json
-import math
 from collections import defaultdict
 from pathlib import Path
 
-import pytest
-
 from gatespec.reference.convergence import DESCENDING, FAILURES, LEARNED_LOSS, WINDOW
 
-PROPERTY = "gatespec-convergence"
-PLUGIN_NAME = "gatespec-convergence-collector"
+from . import jsonio
+
 # The learned curve is kept at every CURVE_EVERY-th step (101 points for 1000 steps).
 CURVE_EVERY = 10
 PLOT = "convergence.png"
+# A row's fields that are text; every other field is a number, or holds numbers.
+TEXT = ("impl", "framework", "case", "initialiser", "optimizer", "dtype", "outcome")
 
 
-class Collector:
-    """The recorded statistics, with the test's outcome, from every test report that carries them."""
-
-    def __init__(self) -> None:
-        self.rows: list[dict] = []
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when != "call":
-            return
-        for key, value in report.user_properties:
-            if key == PROPERTY:
-                self.rows.append({**value, "outcome": "pass" if report.passed else "fail"})
+def ordered(rows: list[dict]) -> list[dict]:
+    """The rows as the report lists them: by initialiser, optimiser, framework and implementation."""
+    return sorted(rows, key=_order)
 
 
-def write(out: Path, rows: list[dict]) -> None:
-    """Append the section to ``out/conformance.md`` and write the plot and JSON; nothing when no statistic ran."""
-    if not rows:
-        return
-    rows = sorted(rows, key=_order)
-    plot_note = _plot(out / PLOT, rows)
-    payload = _finite({"rows": rows, "seconds_per_framework": seconds_per_framework(rows)})
-    (out / "convergence.json").write_text(json.dumps(payload, indent=1, sort_keys=True, allow_nan=False) + "\n")
-    with (out / "conformance.md").open("a") as md:
-        md.write("\n" + "\n".join(section(rows, plot_note)) + "\n")
+def untimed(row: dict) -> dict:
+    """A row without the seconds its draw, its run and its reference took: what ``conformance.json`` keeps."""
+    reference = {k: v for k, v in row["reference"].items() if k != "seconds"}
+    return {**{k: v for k, v in row.items() if k != "seconds"}, "reference": reference}
+
+
+def is_timed(rows: list[dict]) -> bool:
+    """Whether the rows carry their run times (a run's do; those a merge read from ``conformance.json`` do not)."""
+    return bool(rows) and all("seconds" in row for row in rows)
+
+
+def timings(rows: list[dict]) -> dict:
+    """The payload of ``convergence.json``: the timed rows and :func:`seconds_per_framework`."""
+    return {"rows": rows, "seconds_per_framework": seconds_per_framework(rows)}
+
+
+def from_json(row: dict) -> dict:
+    """A row as read from a report's JSON: its numbers decoded (:func:`jsonio.decode`), its text as written."""
+    return {**jsonio.decode(row), **{k: row[k] for k in TEXT if k in row}}
 
 
 def _order(row: dict) -> tuple:
@@ -118,7 +121,7 @@ def seconds_per_framework(rows: list[dict]) -> dict[str, float]:
     return {**dict(sorted(total.items())), "reference": sum(reference.values())}
 
 
-def _plot(path: Path, rows: list[dict]) -> str:
+def plot(path: Path, rows: list[dict]) -> str:
     """Draw the learned curves; return the markdown that shows the plot or says why there is none."""
     try:
         import matplotlib
@@ -158,14 +161,3 @@ def _plot(path: Path, rows: list[dict]) -> str:
 
 def _steps(curve: list[float]) -> list[int]:
     return [k * CURVE_EVERY for k in range(len(curve))]
-
-
-def _finite(x):
-    """Strict JSON has no inf or nan: write them as strings."""
-    if isinstance(x, float) and not math.isfinite(x):
-        return str(x)
-    if isinstance(x, dict):
-        return {k: _finite(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_finite(v) for v in x]
-    return x

@@ -25,7 +25,7 @@ import autograd.numpy as np
 
 from gatespec.reference.mlp import Params
 
-from .numpy_impl import NumpyImplementation
+from ..numpy_impl.handwritten import NumpyImplementation
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

@@ -1,0 +1,16 @@
+"""JAX, three ways: eager ``jax.grad`` (the notebook's "Using JAX" cell), ``jax.jit`` steps, one ``lax.scan``.
+
+One module per style, each a subclass of :class:`~.common._JaxStyle`, which holds what they
+share (scoped precision and device, conversion, the model as pure functions):
+
+- :mod:`.grad`: ``jax-grad``, eager operations and Python training loops;
+- :mod:`.jit`: ``jax-jit``, every operation and step jitted, training a Python loop over the
+  jitted step, many nets as that step under ``jax.vmap``;
+- :mod:`.scan`: ``jax-scan``, jax-jit with each training run one jitted ``lax.scan``.
+"""
+
+from .grad import JaxGrad
+from .jit import JaxJit
+from .scan import JaxScan
+
+__all__ = ["JaxGrad", "JaxJit", "JaxScan"]

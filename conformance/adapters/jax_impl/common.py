@@ -1,0 +1,453 @@
+"""What the three JAX styles share: scoping, conversion, the model as pure functions, and the base class.
+
+The model is written once, as pure functions of jax arrays and pytrees (``params`` the
+canonical tuple ``(W₁, b₁, …)``); each style decides only how those functions are called
+(:class:`_JaxStyle` lists the hooks).
+
+Precision is scoped per call: float64 runs under ``jax.enable_x64(True)`` and float32 under
+``jax.enable_x64(False)``, so the process-wide ``jax_enable_x64`` is never changed.  jit's cache
+key includes the x64 flag, the argument dtypes and shapes (so the layer sizes), the optimizer's
+kind (the pytree structure of its hyperparameters, which are traced scalars) and the static step
+count, so a repeated call, or one with other hyperparameters, does not recompile, and a float32
+trace is never reused for float64.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import itertools
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from gatespec.reference.mlp import SGD, Adam, Params
+
+from ...interface import Capability, MLPTrajectory, NativeOp, Target, Trajectory
+from ..style import Style, adam_direction
+
+Tree = Any  # a pytree of jax arrays
+OptState = tuple  # () for SGD, (m, v) for Adam
+
+# Target.device → the JAX platform name that jax.devices() takes.
+_PLATFORMS = {"cpu": "cpu", "cuda": "gpu"}
+
+
+# ----------------------------------------------------------------------------- scope and conversion
+
+
+def _device(name: str) -> jax.Device:
+    if name not in _PLATFORMS:
+        raise ValueError(f"device: expected one of {tuple(_PLATFORMS)}, got {name!r}")
+    try:
+        return jax.devices(_PLATFORMS[name])[0]
+    except RuntimeError as exc:
+        raise RuntimeError(f"device {name!r}: JAX has no {_PLATFORMS[name]!r} backend here ({exc})") from exc
+
+
+@contextlib.contextmanager
+def _scope(target: Target) -> Iterator[jax.Device]:
+    """x64 on exactly for float64 and the target's device as default, both restored on exit."""
+    device = _device(target.device)
+    with jax.enable_x64(target.dtype == "float64"), jax.default_device(device):
+        yield device
+
+
+def _put(a: np.ndarray, target: Target, device: jax.Device) -> jax.Array:
+    # Cast in numpy (a private copy, so the device buffer never aliases the caller's array);
+    # must run inside _scope, or device_put would truncate float64 to float32.
+    return jax.device_put(np.array(a, dtype=target.np_dtype, copy=True), device)
+
+
+def _put_params(params: Params, target: Target, device: jax.Device) -> tuple[jax.Array, ...]:
+    return tuple(_put(p, target, device) for p in params)
+
+
+def _to_numpy(tree: Tree, target: Target) -> Tree:
+    """Writable numpy copies in the target dtype, same tree structure (0-d arrays stay 0-d)."""
+    return jax.tree.map(lambda a: np.array(a, dtype=target.np_dtype), tree)
+
+
+def _stacked(rows: list[jax.Array] | jax.Array, target: Target) -> np.ndarray:
+    """A trajectory on the host: a Python loop's list of per-step arrays, or a scan's stacked array.
+
+    Stacking on the host, not with jnp.stack: XLA compiles a k-operand concatenate afresh for
+    every trajectory length, which took seconds per leaf for k = 1001.
+    """
+    return np.stack(jax.device_get(rows)).astype(target.np_dtype, copy=False)
+
+
+def _mlp_trajectory(out: tuple[tuple[Any, ...], Any], target: Target) -> MLPTrajectory:
+    """A Python loop's (per parameter, its list of values; the losses) as the numpy trajectory."""
+    params, losses = out
+    return MLPTrajectory(params=tuple(_stacked(p, target) for p in params), losses=_stacked(losses, target))
+
+
+def _native_op(target: Target, compute: Callable[[], Any], to_numpy: Callable[[Any], Any]) -> NativeOp:
+    """``compute`` run in the target's scope until its result is really computed."""
+
+    def run() -> Any:
+        with _scope(target):
+            return jax.block_until_ready(compute())
+
+    return NativeOp(run=run, to_numpy=to_numpy)
+
+
+# ----------------------------------------------------------------------------- the model, pure
+
+
+def _heaviside(z: jax.Array) -> jax.Array:
+    return jnp.heaviside(z, 0.0)  # g(0) = 0, as the notebook's np.heaviside(z, 0)
+
+
+def _tlu(Xb: jax.Array, w: jax.Array) -> jax.Array:
+    return _heaviside(Xb @ w)
+
+
+def _perceptron_step(Xb: jax.Array, y: jax.Array, w: jax.Array, eta: float) -> jax.Array:
+    return w + eta * ((y - _heaviside(Xb @ w)) @ Xb)
+
+
+def _online_step(w: jax.Array, Xb: jax.Array, y: jax.Array, i: int | jax.Array, eta: float) -> jax.Array:
+    return w + eta * (y[i] - _heaviside(jnp.dot(Xb[i], w))) * Xb[i]
+
+
+def _logistic_loss(w: jax.Array, Xb: jax.Array, y: jax.Array) -> jax.Array:
+    z = Xb @ w
+    return jnp.sum(jax.nn.softplus(z) - y * z)
+
+
+_logistic_loss_and_grad = jax.value_and_grad(_logistic_loss)
+
+
+def _logistic_step(w: jax.Array, Xb: jax.Array, y: jax.Array, eta: float) -> tuple[jax.Array, jax.Array]:
+    loss, grad = _logistic_loss_and_grad(w, Xb, y)
+    return w - eta * grad, loss
+
+
+def _notebook_loss(w: jax.Array, x: jax.Array) -> jax.Array:
+    # Verbatim from the notebook's cell (there `import jax.numpy as np`): the naive form is
+    # kept on purpose so the suite can show it overflowing at saturation.
+    return -jnp.log(1.0 / (1 + jnp.exp(-jnp.dot(x, w))))
+
+
+def _logits(params: Tree, X: jax.Array) -> jax.Array:
+    h = X
+    for W, b in zip(params[0:-2:2], params[1:-2:2], strict=True):
+        h = jax.nn.sigmoid(h @ W + b)
+    return (h @ params[-2] + params[-1])[:, 0]
+
+
+def _forward(params: Tree, X: jax.Array) -> tuple[jax.Array, jax.Array]:
+    z = _logits(params, X)
+    return z, jax.nn.sigmoid(z)
+
+
+def _mlp_loss(params: Tree, X: jax.Array, y: jax.Array) -> jax.Array:
+    z = _logits(params, X)
+    return jnp.sum(jax.nn.softplus(z) - y * z)
+
+
+_mlp_loss_and_grads = jax.value_and_grad(_mlp_loss)
+
+
+# ----------------------------------------------------------------------------- optimizers, pure
+
+
+class _SGDHyper(NamedTuple):
+    """SGD's step size as a traced scalar, so a new lr reuses the compiled step."""
+
+    lr: jax.Array
+
+
+class _AdamHyper(NamedTuple):
+    """Adam's hyperparameters as traced scalars: β and 1 − β each rounded once from float64, as
+    Python floats folded into the graph would be, so a new β or ε reuses the compiled step.
+
+    The fields are :func:`~gatespec.conformance.adapters.style.adam_direction`'s keywords, so
+    ``_asdict()`` passes them.
+    """
+
+    beta1: jax.Array
+    one_minus_beta1: jax.Array
+    beta2: jax.Array
+    one_minus_beta2: jax.Array
+    eps: jax.Array
+
+
+Hyper = _SGDHyper | _AdamHyper
+
+
+def _hyper(opt: SGD | Adam, target: Target, device: jax.Device) -> Hyper:
+    """The optimizer as a pytree of scalars in the target dtype; its type, a static structure, picks the update."""
+    if isinstance(opt, SGD):
+        return _SGDHyper(_put(np.array(opt.lr), target, device))
+    values = (opt.beta1, 1 - opt.beta1, opt.beta2, 1 - opt.beta2, opt.eps)
+    return _AdamHyper(*(_put(np.array(v), target, device) for v in values))
+
+
+def _opt_init(hyper: Hyper, params: Tree) -> OptState:
+    if isinstance(hyper, _SGDHyper):
+        return ()
+    zeros = jax.tree.map(jnp.zeros_like, params)
+    return zeros, zeros
+
+
+def _adam_coefficients(opt: Adam, steps: int) -> list[tuple[float, float]]:
+    """(η/(1−β₁ᵗ), √(1−β₂ᵗ)) for t = 1 … steps, in Python floats as torch.optim.Adam computes them.
+
+    Computed on the host rather than from a traced t: in float32, 1 − β₂ᵗ would be taken from
+    float32(β₂), which for β₂ = 0.999 is already off by 1.3e-5 of 1 − β₂.
+    """
+    return [(opt.lr / (1 - opt.beta1**t), float(np.sqrt(1 - opt.beta2**t))) for t in range(1, steps + 1)]
+
+
+def _opt_update(
+    hyper: Hyper, params: Tree, grads: Tree, state: OptState, coef: tuple[Any, Any] | None
+) -> tuple[Tree, OptState]:
+    """θ′ = θ − ηg for SGD; for Adam θ′ = θ − Δ with :func:`~gatespec.conformance.adapters.style.adam_direction`'s Δ.
+
+    ``coef`` is step t's pair from :func:`_adam_coefficients` (None for SGD); ``params`` the
+    canonical tuple.
+    """
+    if isinstance(hyper, _SGDHyper):
+        return jax.tree.map(lambda p, g: p - hyper.lr * g, params, grads), state
+    step_size, bc2_sqrt = coef
+    updates = [
+        adam_direction(g, m, v, **hyper._asdict(), step_size=step_size, bc2_sqrt=bc2_sqrt, sqrt=jnp.sqrt)
+        for g, m, v in zip(grads, *state, strict=True)
+    ]
+    deltas, m, v = (tuple(column) for column in zip(*updates, strict=True))
+    return tuple(p - d for p, d in zip(params, deltas, strict=True)), (m, v)
+
+
+def _mlp_step(
+    params: Tree, state: OptState, coef: tuple[Any, Any] | None, X: jax.Array, y: jax.Array, hyper: Hyper
+) -> tuple[Tree, OptState, jax.Array]:
+    loss, grads = _mlp_loss_and_grads(params, X, y)
+    params, state = _opt_update(hyper, params, grads, state, coef)
+    return params, state, loss
+
+
+# ----------------------------------------------------------------------------- initialisers
+
+
+def _init_net(key: jax.Array, initialiser: str, sizes: tuple[int, ...], dtype: Any) -> Tree:
+    """One net's (W₁, b₁, …) from ``key``: jax.random.normal for every parameter, or
+    ``jax.nn.initializers.glorot_uniform`` (Keras Dense's Glorot) kernels with zero biases."""
+    keys = iter(jax.random.split(key, 2 * (len(sizes) - 1)))
+    params: list[jax.Array] = []
+    for fan_in, fan_out in itertools.pairwise(sizes):
+        k_weight, k_bias = next(keys), next(keys)
+        if initialiser == "standard-normal":
+            weight = jax.random.normal(k_weight, (fan_in, fan_out), dtype)
+            params += [weight, jax.random.normal(k_bias, (fan_out,), dtype)]
+        else:
+            kernel = jax.nn.initializers.glorot_uniform()(k_weight, (fan_in, fan_out), dtype)
+            params += [kernel, jnp.zeros((fan_out,), dtype)]
+    return tuple(params)
+
+
+# One compiled call: eager vmap compiled each of the ~20 primitives on its own (5 s on first use).
+_init_many = jax.jit(jax.vmap(_init_net, in_axes=(0, None, None, None)), static_argnums=(1, 2, 3))
+
+
+# ----------------------------------------------------------------------------- the styles' base
+
+
+class _JaxStyle(Style):
+    """Scoping and conversion around overridable methods on device arrays: a style is the methods it overrides.
+
+    Every numpy-facing operation and native op puts its inputs on the device inside
+    :func:`_scope`, calls one method with jax arrays, and converts what it returns; the styles
+    differ only in those methods, all of them plain methods (no tables of functions):
+
+    - one evaluation each, which a style calls eagerly or jitted: ``_eval_tlu(Xb, w)``,
+      ``_eval_perceptron_step(Xb, y, w, eta)``, ``_eval_logistic_loss_and_grad(w, Xb, y)``,
+      ``_eval_single_example(x, w)``, ``_eval_forward(params, X)``,
+      ``_eval_mlp_loss_and_grads(params, X, y)``;
+    - one training step each, for the Python loops here: ``_step_online(w, Xb, y, i, eta)``,
+      ``_step_logistic(w, Xb, y, eta)``, ``_step_mlp(params, state, coef, X, y, hyper)``;
+    - whole runs, by default those Python loops, which a style that scans overrides together
+      with the form of its results: ``_drive_perceptron_online``, ``_drive_logistic_train``,
+      ``_drive_mlp_train`` with ``_schedule`` (Adam's coefficients as the drive takes them) and
+      ``_trajectory_to_numpy`` (the drive's result on the host).
+
+    Many nets at once is jax-jit's ``_prepare_train_batched`` around the same kind of method,
+    ``_drive_mlp_train_batched``, which jax-scan overrides; jax-grad has none.  ``mlp_init``
+    draws nets from ``jax.random`` keys, one split off per net, the same in every style.
+    """
+
+    framework: ClassVar[str] = "jax"
+    devices: ClassVar[tuple[str, ...]] = ("cpu", "cuda")
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(Capability)
+    unsupported_reasons: ClassVar[dict[Capability, str]] = {}
+    initialisers: ClassVar[tuple[str, ...]] = ("standard-normal", "keras-glorot")
+
+    def framework_version(self) -> str:
+        return jax.__version__
+
+    def numerics(self) -> dict[str, str]:
+        inside = {dtype: _x64_inside(dtype) for dtype in ("float32", "float64")}
+        return {
+            "x64": f"float32 calls {inside['float32']}, float64 calls {inside['float64']} "
+            f"(scoped; global jax_enable_x64={jax.config.jax_enable_x64})",
+            "matmul_precision": str(jax.config.jax_default_matmul_precision or "default"),
+            "platform": jax.default_backend(),
+            "execution": self.execution,
+        }
+
+    # --- the styles' methods: single evaluations --------------------------------------------
+
+    def _eval_tlu(self, Xb: jax.Array, w: jax.Array) -> jax.Array:
+        raise NotImplementedError
+
+    def _eval_perceptron_step(self, Xb: jax.Array, y: jax.Array, w: jax.Array, eta: float) -> jax.Array:
+        raise NotImplementedError
+
+    def _eval_logistic_loss_and_grad(self, w: jax.Array, Xb: jax.Array, y: jax.Array) -> tuple[jax.Array, jax.Array]:
+        raise NotImplementedError
+
+    def _eval_single_example(self, x: jax.Array, w: jax.Array) -> tuple[jax.Array, jax.Array]:
+        raise NotImplementedError
+
+    def _eval_forward(self, params: Tree, X: jax.Array) -> tuple[jax.Array, jax.Array]:
+        raise NotImplementedError
+
+    def _eval_mlp_loss_and_grads(self, params: Tree, X: jax.Array, y: jax.Array) -> tuple[jax.Array, Tree]:
+        raise NotImplementedError
+
+    # --- the styles' methods: steps, and the runs that drive them -----------------------------
+
+    def _step_online(self, w: jax.Array, Xb: jax.Array, y: jax.Array, i: int, eta: float) -> jax.Array:
+        raise NotImplementedError
+
+    def _step_logistic(self, w: jax.Array, Xb: jax.Array, y: jax.Array, eta: float) -> tuple[jax.Array, jax.Array]:
+        raise NotImplementedError
+
+    def _step_mlp(
+        self, params: Tree, state: OptState, coef: tuple[Any, Any] | None, X: jax.Array, y: jax.Array, hyper: Hyper
+    ) -> tuple[Tree, OptState, jax.Array]:
+        raise NotImplementedError
+
+    def _drive_perceptron_online(
+        self, Xb: jax.Array, y: jax.Array, w0: jax.Array, eta: float, order: np.ndarray
+    ) -> list[jax.Array] | jax.Array:
+        """The len(order) + 1 weights, row 0 = w0: a Python loop over :meth:`_step_online`."""
+        ws = [w0]
+        for i in order.tolist():
+            ws.append(self._step_online(ws[-1], Xb, y, i, eta))
+        return ws
+
+    def _drive_logistic_train(
+        self, Xb: jax.Array, y: jax.Array, w0: jax.Array, eta: float, steps: int
+    ) -> tuple[list[jax.Array] | jax.Array, list[jax.Array] | jax.Array]:
+        """(the steps + 1 weights, the steps losses): a Python loop over :meth:`_step_logistic`."""
+        ws, losses = [w0], []
+        for _ in range(steps):
+            w, loss = self._step_logistic(ws[-1], Xb, y, eta)
+            ws.append(w)
+            losses.append(loss)
+        return ws, losses
+
+    def _schedule(self, opt: SGD | Adam, steps: int, target: Target, device: jax.Device) -> Any:
+        """Adam's per-step coefficients as :meth:`_drive_mlp_train` takes them: here a list of float pairs."""
+        return None if isinstance(opt, SGD) else _adam_coefficients(opt, steps)
+
+    def _drive_mlp_train(
+        self, params: Tree, X: jax.Array, y: jax.Array, hyper: Hyper, steps: int, schedule: Any
+    ) -> Any:
+        """(per parameter, its list of steps + 1 values; the losses), left unstacked for the host:
+        a Python loop over :meth:`_step_mlp`."""
+        history, losses = [params], []
+        state = _opt_init(hyper, params)
+        for t in range(steps):
+            coef = None if schedule is None else schedule[t]
+            params, state, loss = self._step_mlp(params, state, coef, X, y, hyper)
+            history.append(params)
+            losses.append(loss)
+        return tuple(list(leaf) for leaf in zip(*history, strict=True)), losses
+
+    def _trajectory_to_numpy(self, out: Any, start: Params, target: Target) -> MLPTrajectory:
+        """What :meth:`_drive_mlp_train` returned, as the numpy trajectory; ``start`` the initial parameters."""
+        return _mlp_trajectory(out, target)
+
+    # --- the interface -----------------------------------------------------------------------
+
+    def tlu_predict(self, Xb: np.ndarray, w: np.ndarray, target: Target) -> np.ndarray:
+        with _scope(target) as dev:
+            return _to_numpy(self._eval_tlu(_put(Xb, target, dev), _put(w, target, dev)), target)
+
+    def perceptron_step(self, Xb: np.ndarray, y: np.ndarray, w: np.ndarray, eta: float, target: Target) -> np.ndarray:
+        with _scope(target) as dev:
+            Xb_, y_, w_ = (_put(a, target, dev) for a in (Xb, y, w))
+            return _to_numpy(self._eval_perceptron_step(Xb_, y_, w_, eta), target)
+
+    def perceptron_online(
+        self, Xb: np.ndarray, y: np.ndarray, w0: np.ndarray, eta: float, order: np.ndarray, target: Target
+    ) -> np.ndarray:
+        with _scope(target) as dev:
+            Xb_, y_, w0_ = (_put(a, target, dev) for a in (Xb, y, w0))
+            return _stacked(self._drive_perceptron_online(Xb_, y_, w0_, eta, np.asarray(order)), target)
+
+    def logistic_loss_and_grad(
+        self, Xb: np.ndarray, y: np.ndarray, w: np.ndarray, target: Target
+    ) -> tuple[np.ndarray, np.ndarray]:
+        with _scope(target) as dev:
+            Xb_, y_, w_ = (_put(a, target, dev) for a in (Xb, y, w))
+            return _to_numpy(tuple(self._eval_logistic_loss_and_grad(w_, Xb_, y_)), target)
+
+    def single_example_loss_and_grad(
+        self, x: np.ndarray, w: np.ndarray, target: Target
+    ) -> tuple[np.ndarray, np.ndarray]:
+        with _scope(target) as dev:
+            return _to_numpy(self._eval_single_example(_put(x, target, dev), _put(w, target, dev)), target)
+
+    def logistic_train(
+        self, Xb: np.ndarray, y: np.ndarray, w0: np.ndarray, eta: float, steps: int, target: Target
+    ) -> Trajectory:
+        with _scope(target) as dev:
+            Xb_, y_, w0_ = (_put(a, target, dev) for a in (Xb, y, w0))
+            weights, losses = self._drive_logistic_train(Xb_, y_, w0_, eta, steps)
+            return Trajectory(weights=_stacked(weights, target), losses=_stacked(losses, target))
+
+    def _prepare_forward(self, *, params: Params, X: np.ndarray, target: Target) -> NativeOp:
+        with _scope(target) as dev:
+            params_, X_ = _put_params(params, target, dev), _put(X, target, dev)
+        compute = functools.partial(self._eval_forward, params_, X_)
+        return _native_op(target, compute, functools.partial(_to_numpy, target=target))
+
+    def _prepare_loss_and_grads(self, *, params: Params, X: np.ndarray, y: np.ndarray, target: Target) -> NativeOp:
+        with _scope(target) as dev:
+            params_, X_, y_ = _put_params(params, target, dev), _put(X, target, dev), _put(y, target, dev)
+        compute = functools.partial(self._eval_mlp_loss_and_grads, params_, X_, y_)
+        return _native_op(target, compute, functools.partial(_to_numpy, target=target))
+
+    def _prepare_train(
+        self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
+    ) -> NativeOp:
+        params_, X_, y_, hyper, schedule = self._put_training(params, X, y, optimizer, steps, target)
+        compute = functools.partial(self._drive_mlp_train, params_, X_, y_, hyper, steps, schedule)
+        return _native_op(target, compute, functools.partial(self._trajectory_to_numpy, start=params, target=target))
+
+    def _put_training(
+        self, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
+    ) -> tuple[Tree, jax.Array, jax.Array, Hyper, Any]:
+        """A training run's inputs on the device: params, X, y, hyperparameters, :meth:`_schedule`'s coefficients."""
+        with _scope(target) as dev:
+            params_, X_, y_ = _put_params(params, target, dev), _put(X, target, dev), _put(y, target, dev)
+            return params_, X_, y_, _hyper(optimizer, target, dev), self._schedule(optimizer, steps, target, dev)
+
+    def _draw_initial(self, initialiser: str, sizes: tuple[int, ...], n: int, seed: int, target: Target) -> Params:
+        """n nets from ``jax.random.key(seed)`` split into one key per net, :func:`_init_net` vmapped over the keys."""
+        with _scope(target):
+            keys = jax.random.split(jax.random.key(seed), n)
+            return _to_numpy(_init_many(keys, initialiser, sizes, target.np_dtype), target)
+
+
+def _x64_inside(dtype: str) -> str:
+    with _scope(Target(dtype)):
+        return "on" if jax.config.jax_enable_x64 else "off"

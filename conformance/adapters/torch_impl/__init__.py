@@ -1,0 +1,20 @@
+"""PyTorch, in the four styles the notebook writes it, one module each.
+
+- :mod:`.autograd` (``torch-autograd``): raw tensors with ``requires_grad``, ``loss.backward()``
+  and a hand-written update under ``torch.no_grad()``, in the notebook's raw layout.
+- :mod:`.nn` (``torch-nn``): ``nn.Sequential(Linear, Sigmoid, …)``, ``BCEWithLogitsLoss``,
+  ``model.zero_grad()`` and ``param -= lr * param.grad``; the model loop the next two share.
+- :mod:`.optim` (``torch-optim``): the same model trained by ``torch.optim.SGD`` / ``Adam``.
+- :mod:`.module` (``torch-module``): the notebook's own ``nn.Module`` classes, trained by ``torch.optim``.
+
+:mod:`.common` holds what they share: tensors in and out, the CUDA sync, the step recorder,
+the models' parameters, and :class:`~.common._TorchBase` on :class:`~..style.Style`, whose
+native dispatch and argument checks every style's operations go through.
+"""
+
+from .autograd import TorchAutograd
+from .module import TorchModule
+from .nn import TorchNN
+from .optim import TorchOptim
+
+__all__ = ["TorchAutograd", "TorchModule", "TorchNN", "TorchOptim"]

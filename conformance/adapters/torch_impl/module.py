@@ -1,0 +1,76 @@
+"""torch-module: the notebook's own ``nn.Module`` classes, trained by ``torch.optim``.
+
+The notebook's last cells define the model as a class, ``SingleLayerNN`` and ``ThreeLayerNN``
+(here :class:`MultiLayerNN`, for any depth), with the layers as attributes and the sigmoid in
+``forward``; everything else is torch-optim's (:class:`~.optim.TorchOptim`): the loss, the loop,
+the optimizers.  Each class holds one net, so this style trains no stack of nets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import pairwise
+from typing import ClassVar
+
+import torch
+from torch import nn
+from torch.nn.utils import skip_init
+
+from ...interface import Capability, Target
+from .common import _device, _dtype
+from .optim import TorchOptim
+
+_C = Capability
+
+
+class SingleLayerNN(nn.Module):
+    """The notebook's single-layer class."""
+
+    def __init__(self, d_in: int, d_out: int, device: torch.device | None = None, dtype: torch.dtype | None = None):
+        super().__init__()
+        self.linear1 = nn.Linear(d_in, d_out, bias=True, device=device, dtype=dtype)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear1(x)
+
+
+class MultiLayerNN(nn.Module):
+    """The notebook's ``ThreeLayerNN`` for any depth: Linear layers with a sigmoid between them."""
+
+    def __init__(
+        self, sizes: Sequence[int], device: torch.device | None = None, dtype: torch.dtype | None = None
+    ) -> None:
+        super().__init__()
+        self.linears = nn.ModuleList(
+            nn.Linear(d_in, d_out, bias=True, device=device, dtype=dtype) for d_in, d_out in pairwise(sizes)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.linears[0](x)
+        for linear in self.linears[1:]:
+            h = linear(h.sigmoid())
+        return h
+
+
+class TorchModule(TorchOptim):
+    """Custom nn.Module classes trained by torch.optim, as the notebook's last cells."""
+
+    name = "torch-module"
+    capabilities = TorchOptim.capabilities - {_C.MLP_TRAIN_BATCHED}
+    unsupported_reasons: ClassVar[dict[Capability, str]] = {
+        **TorchOptim.unsupported_reasons,
+        _C.MLP_TRAIN_BATCHED: "the notebook's classes hold one net each; many nets stacked in one module, "
+        "trained by torch.optim, is torch-optim's BatchedMLP (the same draws and updates: its statistic would repeat)",
+    }
+
+    def _build(self, sizes: tuple[int, ...], target: Target) -> nn.Module:
+        # skip_init: the reference supplies every parameter (see torch-nn's _build).
+        kw = {"dtype": _dtype(target), "device": _device(target)}
+        if len(sizes) == 2:
+            return skip_init(SingleLayerNN, sizes[0], sizes[1], **kw)
+        return skip_init(MultiLayerNN, sizes, **kw)
+
+    def _initialised(self, sizes: tuple[int, ...], target: Target) -> nn.Module:
+        if len(sizes) == 2:
+            return SingleLayerNN(sizes[0], sizes[1], dtype=_dtype(target))
+        return MultiLayerNN(sizes, dtype=_dtype(target))

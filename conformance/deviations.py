@@ -1,0 +1,96 @@
+"""Known deviations (``--known-deviations FILE`` and an implementation's own ``known_deviations``):
+tests expected to fail, each with its reason, made strict xfails by the plugin's session.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from . import registry
+
+# The characters of a test id (and ``*``): what a known-deviation entry may contain.
+_PREFIX = r"[\w\[\]\-.:/*]+"
+
+
+# eq=False: each entry is its own (by identity), so that one repeated in two files is matched, or not, on its own.
+@dataclass(frozen=True, eq=False)
+class Deviation:
+    """A ``prefix`` of test ids, in which ``*`` stands for any run of characters (nothing else is special)."""
+
+    prefix: str
+    reason: str
+    where: str  # FILE:LINE
+
+    def matches(self, test_id: str) -> bool:
+        if "*" not in self.prefix:
+            return test_id.startswith(self.prefix)
+        return re.match(".*".join(map(re.escape, self.prefix.split("*"))), test_id) is not None
+
+    def names_one_of(self, implementations: list[str]) -> bool:
+        """Whether the entry's parameters start with one of these names (or with a pattern, which may match any)."""
+        _, bracket, param = self.prefix.partition("[")
+        if not bracket or param.startswith("*"):
+            return True
+        return any(param.startswith(name) or name.startswith(param) for name in implementations)
+
+
+def load(paths: list[str], entries: list[registry.Entry]) -> list[Deviation]:
+    """The entries of every ``--known-deviations`` file, then those the available implementations declare."""
+    declared = [dev for entry in entries if entry.available for dev in declared_deviations(entry.impl)]
+    return [dev for path in paths for dev in read_deviations(Path(path))] + declared
+
+
+def first_match(deviations: list[Deviation], nodeid: str) -> Deviation | None:
+    """The first entry that matches the test id of ``nodeid`` (without its module), or None."""
+    test_id = nodeid.split("::", 1)[-1]
+    return next((dev for dev in deviations if dev.matches(test_id)), None)
+
+
+def read_deviations(path: Path) -> list[Deviation]:
+    """Parse ``TEST-ID-PREFIX | reason`` lines; ``#`` starts a comment.  A malformed line is a usage error."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise pytest.UsageError(f"--known-deviations {path}: {exc.strerror}") from None
+    found = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        prefix, sep, reason = (part.strip() for part in line.partition("|"))
+        if not sep or not prefix or not reason or not re.fullmatch(_PREFIX, prefix):
+            raise pytest.UsageError(
+                f"--known-deviations {path}:{number}: expected 'TEST-ID-PREFIX | reason', got {raw!r}"
+            )
+        found.append(Deviation(prefix, reason, f"{path}:{number}"))
+    return found
+
+
+def declared_deviations(impl) -> list[Deviation]:
+    """An implementation's own ``known_deviations``, ``{"TEST[REST": reason}``, as entries naming it: TEST[NAME-REST."""
+    found = []
+    for key, reason in getattr(impl, "known_deviations", {}).items():
+        test, bracket, rest = str(key).partition("[")
+        prefix = f"{test}[{impl.name}-{rest}"
+        if not bracket or not test or not str(reason).strip() or not re.fullmatch(_PREFIX, prefix):
+            raise pytest.UsageError(
+                f"{impl.name}.known_deviations: expected {{'TEST[REST-OF-ID': 'reason'}}, got {key!r}: {reason!r}"
+            )
+        found.append(Deviation(prefix, str(reason).strip(), f"{impl.name}.known_deviations"))
+    return found
+
+
+def unmatched_lines(deviations: list[Deviation], matched: set[Deviation], selected: list[str]) -> list[str]:
+    """A line for each entry that matched no collected test, among those that could name a selected implementation.
+
+    An entry for an implementation this run did not select (tox -e numpy reads the whole file) is no news.
+    """
+    return [
+        f"gatespec: known deviation {dev.where} matches no collected test: {dev.prefix}"
+        for dev in deviations
+        if dev not in matched and dev.names_one_of(selected)
+    ]

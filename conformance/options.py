@@ -1,0 +1,149 @@
+"""The plugin's command-line options (group "gatespec"), their parsing, and what the header says of them.
+
+``--impl NAME``       repeatable: a registered implementation (``torch-module``), a framework
+                      (``torch``: all its styles) or ``package.module:attr``.  Default: all.
+``--require FW,...``  frameworks that must be importable; a missing one is a usage error, never a skip.
+``--device DEV``      ``cpu`` (default) or ``cuda``; implementations without that device are skipped.
+``--known-deviations FILE``  repeatable; lines ``TEST-ID-PREFIX | reason``: matching tests become strict xfails;
+                      ``*`` in a prefix stands for any characters (``test_x[tf-keras-*-float64``);
+                      an entry that matches no collected test is reported at the end of the run.
+``--gatespec-report DIR``    write the conformance matrix (implementation × check) as
+                      ``conformance.md`` and ``conformance.json``; works under pytest-xdist.
+``--gatespec-timeout SECONDS``  per-test timeout of every test that takes an implementation (default
+                      300; 0: none), so that a hanging implementation fails that test alone.  Set as
+                      a pytest-timeout marker when pytest-timeout is installed (its method, ``signal``
+                      on POSIX, fails the test and the session goes on); a test's own marker wins.
+``--gatespec-explore N``  hypothesis searches N generated cases per explored check beyond the fixed
+                      ones (``test_explore.py``, marker ``explore``; default 0: those tests skip at once),
+                      derandomised when the CI variable is set; a failure is shrunk and printed as
+                      the line to paste into ``generated.REGRESSIONS``.  Each explored check is one
+                      test under ``--gatespec-timeout``: raise it for a large N on slow styles.
+``--gatespec-no-state-check``  do not fail a test whose implementation leaves global state changed
+                      (:mod:`gatespec.conformance.isolation`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import math
+import os
+
+import pytest
+
+from . import isolation
+
+# Seconds a conformance test may take.  The slowest legitimate one, measured over every style with
+# one thread on a loaded 2-core machine, took 6 s (jax-grad's first eager loss and gradients); 50×
+# that leaves room for slower machines, and a hang costs CI minutes, not its job's limit.
+DEFAULT_TIMEOUT = 300.0
+
+MARKERS = (
+    "gatespec_cases(cases): cases (objects with an .id) to cross with impl × dtype",
+    "convergence: XOR convergence statistics over 1000 nets (-m 'not convergence')",
+    "explore: hypothesis searches --gatespec-explore N generated cases (0: skipped)",
+)
+
+
+def add(parser: pytest.Parser) -> None:
+    """Register the options of group "gatespec"."""
+    group = parser.getgroup("gatespec", "gatespec conformance suite")
+    group.addoption(
+        "--impl",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="implementation to test: a registered name, a framework name (all its styles), "
+        "or package.module:attr; repeatable (default: every implementation found)",
+    )
+    group.addoption(
+        "--require",
+        action="append",
+        default=[],
+        metavar="FW[,FW...]",
+        help="frameworks that must be available: a missing one is an error, not a skip",
+    )
+    group.addoption("--device", default="cpu", choices=("cpu", "cuda"), help="device to run on (default: cpu)")
+    group.addoption(
+        "--known-deviations",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="file of 'TEST-ID-PREFIX | reason' lines: matching tests are strict xfails; repeatable",
+    )
+    group.addoption("--gatespec-report", metavar="DIR", default=None, help="write the conformance matrix to DIR")
+    group.addoption(
+        "--gatespec-timeout",
+        metavar="SECONDS",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT,
+        help=f"per-test timeout of conformance tests, by pytest-timeout; 0: none (default: {DEFAULT_TIMEOUT:g})",
+    )
+    group.addoption(
+        "--gatespec-explore",
+        metavar="N",
+        type=_count,
+        default=0,
+        help="search N generated cases per explored check with hypothesis, shrink a failure and print it as a "
+        "regression case; derandomised when CI is set (default: 0, exploration off)",
+    )
+    group.addoption(
+        isolation.OPTION,
+        action="store_true",
+        help="do not fail a test of an implementation that leaves global RNG or framework state changed",
+    )
+
+
+def check(config: pytest.Config) -> None:
+    """Register the markers; a usage error for options that cannot work here."""
+    for marker in MARKERS:
+        config.addinivalue_line("markers", marker)
+    if config.getoption("--gatespec-explore") and importlib.util.find_spec("hypothesis") is None:
+        raise pytest.UsageError("--gatespec-explore needs hypothesis (pip install 'gatespec[test]')")
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise argparse.ArgumentTypeError(f"expected seconds ≥ 0 (0: no timeout), got {text!r}")
+    return seconds
+
+
+def _count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of cases ≥ 0 (0: no exploration), got {text!r}")
+    return count
+
+
+def explore_derandomized() -> bool:
+    """Whether exploration is derandomised: under CI (the CI variable set, as tests/conftest.py reads it)."""
+    return bool(os.environ.get("CI"))
+
+
+def timeout(config: pytest.Config) -> float:
+    """The per-test timeout the plugin sets: 0 when disabled or when pytest-timeout is not there to enforce it."""
+    seconds = config.getoption("--gatespec-timeout")
+    return seconds if config.pluginmanager.hasplugin("timeout") else 0.0
+
+
+def timeout_header(config: pytest.Config) -> str:
+    """The header's words on the per-test timeout, and why there is none when one was asked for."""
+    seconds = timeout(config)
+    limit = f"per-test timeout {seconds:g} s" if seconds else "no per-test timeout"
+    if not seconds and config.getoption("--gatespec-timeout") and not config.pluginmanager.hasplugin("timeout"):
+        limit += " (pytest-timeout is not installed)"
+    return limit
+
+
+def explore_header(n: int) -> str:
+    if not n:
+        return "gatespec: exploration off (--gatespec-explore N: N generated cases per check)"
+    how = "derandomised (CI is set)" if explore_derandomized() else "random (set CI to derandomise)"
+    return f"gatespec: exploring {n} generated cases per check with hypothesis, {how}"

@@ -1,0 +1,70 @@
+"""Parametrization of the tests that take an implementation: ``impl`` × cases × ``target`` (dtype and device).
+
+Tests ask for the ``impl`` and ``target`` fixtures; the plugin parametrizes them, so one test
+serves every implementation and dtype, with ids like ``test_x[torch-module-float32]``.
+A test may add cases with ``@pytest.mark.gatespec_cases(cases)`` (objects with an ``id``);
+they are combined into one parametrization, ``test_x[torch-module-xor-2-2-1-float32]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from . import registry
+from .interface import DTYPES, Target
+
+
+@dataclass(frozen=True)
+class Missing:
+    """Stands in for an implementation that could not be loaded; its tests are skipped."""
+
+    name: str
+
+
+def generate(metafunc: pytest.Metafunc, entries: list[registry.Entry], device: str) -> None:
+    """Parametrize a test that takes ``impl`` over ``entries``, its ``gatespec_cases`` and, with ``target``, DTYPES."""
+    if "impl" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("gatespec_cases")
+    cases = list(marker.args[0]) if marker else [None]
+    with_target = "target" in metafunc.fixturenames
+    argnames = ["impl"] + (["case"] if marker else []) + (["target"] if with_target else [])
+    params = []
+    for entry in entries:
+        for case in cases:
+            for dtype in DTYPES if with_target else [None]:
+                params.append(_param(entry, case, dtype, device))
+    metafunc.parametrize(argnames, params)
+
+
+def _param(entry: registry.Entry, case, dtype: str | None, device: str):
+    # An unavailable implementation is still parametrized (and skipped), under its own name.
+    values = [entry.impl if entry.available else Missing(entry.name)]
+    ids = [entry.name]
+    marks = []
+    if case is not None:
+        values.append(case)
+        ids.append(case.id)
+    if dtype is not None:
+        values.append(Target(dtype, device))
+        ids.append(dtype if device == "cpu" else f"{dtype}-{device}")
+    if not entry.available:
+        marks.append(pytest.mark.skip(reason=f"{entry.name} unavailable: {entry.reason}"))
+    elif dtype is not None and dtype not in entry.impl.dtypes:
+        marks.append(pytest.mark.skip(reason=f"{entry.name} does not support {dtype}"))
+    elif device not in entry.impl.devices:
+        marks.append(pytest.mark.skip(reason=f"{entry.name} has no device {device!r}"))
+    return pytest.param(*values, id="-".join(ids), marks=marks)
+
+
+def matrix_meta(item: pytest.Item) -> dict:
+    """What a test of an implementation is in the matrix: implementation, check, case and dtype."""
+    params = item.callspec.params
+    return {
+        "impl": params["impl"].name,
+        "check": item.originalname.removeprefix("test_"),
+        "case": getattr(params.get("case"), "id", None),
+        "dtype": getattr(params.get("target"), "dtype", None),
+    }

@@ -1,0 +1,39 @@
+"""gatespec's reports, each written once from the data of a run or of a merge:
+
+- ``matrix``: the conformance matrix check × implementation and the per-check summary;
+- ``convergence``: the XOR convergence section, its plot and its run times;
+- ``merge``: ``gatespec merge``, reports of separate runs as one;
+- ``benchmarks``: ``gatespec report``, pytest-benchmark's JSON as ratio tables, plots and a CI gate;
+- ``jsonio``: the one JSON writer (and reader) of them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from . import convergence, jsonio, matrix
+from .matrix import column_order, implementations_of, machine
+
+__all__ = ["column_order", "implementations_of", "machine", "write_report"]
+
+
+def write_report(
+    out: Path, results: list[dict], implementations: Mapping[str, dict], convergence_rows: Iterable[dict] = ()
+) -> None:
+    """Write ``conformance.md`` and ``conformance.json`` to ``out``: the matrix of ``results``
+    (:func:`matrix.render`), then the convergence rows, if any (:mod:`.convergence`), with their
+    plot and, when the rows carry their run times, ``convergence.json``.
+
+    The JSON holds ``implementations``, ``checks``, ``matrix``, ``results``, ``checks_summary``
+    and ``convergence`` (the rows without their times), all a merge needs to write the same report.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    rows = convergence.ordered(convergence_rows)
+    payload, lines = matrix.render(results, implementations)
+    if rows:
+        lines += ["", *convergence.section(rows, convergence.plot(out / convergence.PLOT, rows))]
+    jsonio.write(out / "conformance.json", {**payload, "convergence": [convergence.untimed(r) for r in rows]})
+    (out / "conformance.md").write_text("\n".join(lines) + "\n")
+    if convergence.is_timed(rows):
+        jsonio.write(out / "convergence.json", convergence.timings(rows))

@@ -1,0 +1,137 @@
+"""One run of the suite as an object: its selection, its known deviations, and the results it collects.
+
+The plugin makes one :class:`Session` at ``pytest_configure``, keeps it in the config's stash
+(:data:`SESSION`) and registers it as a plugin, so that every piece of a run's state lives on
+it and none in a module.  A test's data travels in its report's ``user_properties``, which
+pytest-xdist carries from a worker to the controller, under three keys:
+
+- :data:`META` (set at collection): the test's implementation, check, case and dtype in the matrix;
+- :data:`ERROR`: one record per comparison, from :func:`checks.recording` around the test's call;
+- :data:`CONVERGENCE`: the convergence statistics a test records through the ``record_convergence`` fixture.
+
+From the reports (on an xdist controller, every worker's) the session collects the results and
+the convergence rows, and at the end of the run writes them, once, with
+:func:`gatespec.conformance.report.write_report`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from . import checks, isolation, options, parametrize, registry, selection
+from .deviations import Deviation, first_match, unmatched_lines
+from .report import implementations_of, write_report
+
+SESSION = pytest.StashKey["Session"]()
+PLUGIN_NAME = "gatespec-session"
+META = "gatespec"
+ERROR = "gatespec-error"
+CONVERGENCE = "gatespec-convergence"
+_OUTCOMES = {"passed": "pass", "failed": "fail", "skipped": "skip"}
+
+
+class Session:
+    """The selected ``entries``, the known ``deviations`` (and which matched a test), and the results.
+
+    The controller of an xdist run collects nothing itself (its workers do), so there the known
+    deviations are counted as matched from each test's setup report instead of at collection.
+    """
+
+    def __init__(self, config: pytest.Config, entries: list[registry.Entry], deviations: list[Deviation]) -> None:
+        self.config = config
+        self.entries = entries
+        self.deviations = deviations
+        self.device: str = config.getoption("--device")
+        self.worker = hasattr(config, "workerinput")
+        # An xdist controller: -n given and this process is no worker.
+        self.controller = bool(getattr(config.option, "numprocesses", None)) and not self.worker
+        self.matched: set[Deviation] = set()
+        self.results: list[dict] = []
+        self.convergence: list[dict] = []
+
+    # ------------------------------------------------------------------------- collection
+
+    def mark(self, items: list[pytest.Item]) -> None:
+        """Known deviations as strict xfails, the per-test timeout, and each matrix test's :data:`META`."""
+        timeout = options.timeout(self.config)
+        explore = self.config.getoption("--gatespec-explore")
+        for item in items:
+            dev = self._match(item.nodeid)
+            if dev is not None:
+                item.add_marker(pytest.mark.xfail(reason=f"known deviation: {dev.reason}", strict=True))
+            callspec = getattr(item, "callspec", None)
+            if callspec is None or "impl" not in callspec.params:
+                continue
+            if timeout and item.get_closest_marker("timeout") is None:
+                item.add_marker(pytest.mark.timeout(timeout))
+            if item.get_closest_marker("bench") is not None:
+                continue  # a benchmark times an implementation; it is no check of the matrix
+            if item.get_closest_marker("explore") is not None and not explore:
+                continue  # exploration off: skipped at once, no row of the matrix (when on, a row explore_*)
+            item.user_properties.append((META, parametrize.matrix_meta(item)))
+
+    def _match(self, nodeid: str) -> Deviation | None:
+        dev = first_match(self.deviations, nodeid)
+        if dev is not None:
+            self.matched.add(dev)
+        return dev
+
+    # ------------------------------------------------------------------------- a test's run and report
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item):
+        """Record each comparison's error/tolerance ratio on the test's report."""
+        with checks.recording(lambda record: item.user_properties.append((ERROR, record))):
+            return (yield)
+
+    def convergence_recorder(self, item: pytest.Item) -> Callable[[dict], None]:
+        """What the ``record_convergence`` fixture gives ``item``: a function that records one row on its report."""
+        return lambda row: item.user_properties.append((CONVERGENCE, row))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.controller and report.when == "setup":
+            self._match(report.nodeid)
+        if report.when == "call":
+            rows = [row for key, row in report.user_properties if key == CONVERGENCE]
+            self.convergence += [{**row, "outcome": "pass" if report.passed else "fail"} for row in rows]
+        meta = dict(report.user_properties).get(META)
+        if meta is None or not (report.when == "call" or report.outcome != "passed"):
+            return
+        if hasattr(report, "wasxfail"):
+            outcome = "xfail" if report.skipped else "xpass"
+        else:
+            outcome = _OUTCOMES[report.outcome]
+        ratios = [v["ratio"] for k, v in report.user_properties if k == ERROR]
+        self.results.append(
+            {**meta, "outcome": outcome, "worst_ratio": max(ratios, default=None), "nodeid": report.nodeid}
+        )
+
+    # ------------------------------------------------------------------------- the header and the end of the run
+
+    def header(self) -> list[str]:
+        """The run's header: implementations, device and timeout, each implementation, state check, exploration."""
+        limit = options.timeout_header(self.config)
+        return [
+            f"gatespec: {len(self.entries)} implementations, device {self.device}, {limit}",
+            *selection.header_lines(self.entries),
+            self.config.pluginmanager.get_plugin(isolation.PLUGIN_NAME).header(),
+            options.explore_header(self.config.getoption("--gatespec-explore")),
+        ]
+
+    def frameworks(self) -> dict[str, str]:
+        """Each selected implementation's framework, by name."""
+        return {entry.name: entry.framework for entry in self.entries}
+
+    def finish(self, terminalreporter) -> None:
+        """Name the known deviations that matched no test; write the report (on the controller, or a run alone)."""
+        selected = [entry.name for entry in self.entries]
+        for line in unmatched_lines(self.deviations, self.matched, selected):
+            terminalreporter.write_line(line, yellow=True)
+        out = self.config.getoption("--gatespec-report")
+        if out and not self.worker:
+            implementations = implementations_of(self.entries, self.device)
+            write_report(Path(out), self.results, implementations, self.convergence)
+            terminalreporter.write_line(f"gatespec: conformance report written to {out}/conformance.md and .json")
