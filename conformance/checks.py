@@ -45,11 +45,12 @@ def recording(recorder: Callable[[dict[str, Any]], None]) -> Iterator[None]:
         _RECORDER.reset(token)
 
 
-def require(impl: Implementation, capability: Capability) -> None:
-    """Skip the test, with the implementation's reason, when it does not declare ``capability``."""
-    if not impl.supports(capability):
+def require(impl: Implementation, capability: Capability, dtype: str | None = None) -> None:
+    """Skip the test, with the implementation's reason, when it does not declare ``capability`` (in ``dtype``)."""
+    if not impl.supports(capability, dtype):
         reason = impl.unsupported_reasons.get(capability, "no reason given")
-        pytest.skip(f"{impl.name} does not declare {capability.value}: {reason}")
+        where = f" in {dtype}" if dtype is not None and impl.supports(capability) else ""
+        pytest.skip(f"{impl.name} does not declare {capability.value}{where}: {reason}")
 
 
 def assert_close(

@@ -4,26 +4,55 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from . import registry
+from . import registry, template
 from .report import benchmarks as bench_report
 from .report import merge as report_merge
 
 
 def list_implementations(out=sys.stdout) -> int:
-    for e in registry.discover():
-        if e.available:
-            impl = e.impl
-            caps = ", ".join(sorted(c.value for c in impl.capabilities))
-            print(
-                f"{e.name:<15} {e.framework:<11} {impl.framework_version():<12} available   "
-                f"dtypes={','.join(impl.dtypes)} devices={','.join(impl.devices)} [{e.source}]\n"
-                f"{'':<15} capabilities: {caps}",
-                file=out,
-            )
-        else:
-            print(f"{e.name:<15} {e.framework:<11} {'-':<12} unavailable {e.reason} [{e.source}]", file=out)
+    entries = registry.discover()
+    versions = {e.name: e.impl.framework_version() if e.available else "-" for e in entries}
+    # Columns as wide as their longest value: a version with extra text shifts nothing.
+    w_name, w_fw, w_ver = (
+        max(len(x) for x in col) for col in zip(*((e.name, e.framework, versions[e.name]) for e in entries))
+    )
+    for e in entries:
+        head = f"{e.name:<{w_name}} {e.framework:<{w_fw}} {versions[e.name]:<{w_ver}}"
+        if not e.available:
+            print(f"{head} unavailable {e.reason} [{e.source}]", file=out)
+            continue
+        impl = e.impl
+        print(
+            f"{head} available   dtypes={','.join(impl.dtypes)} devices={','.join(impl.devices)} [{e.source}]\n"
+            f"{'':<{w_name}} capabilities: {_capabilities(impl.capabilities)}",
+            file=out,
+        )
+        for dtype, caps in sorted(impl.capabilities_by_dtype.items()):
+            print(f"{'':<{w_name}} in {dtype}: {_capabilities(caps)}", file=out)
     return 0
+
+
+def _capabilities(caps) -> str:
+    return ", ".join(sorted(c.value for c in caps))
+
+
+def check(args: argparse.Namespace) -> int:
+    """The conformance matrix for one implementation, its report written to ``args.output``; pytest's exit code."""
+    import pytest
+
+    out = Path(args.output)
+    # A module:attr that does not import is a usage error already; a name is required, so that a
+    # framework missing here fails instead of leaving the column skipped.
+    required = [] if ":" in args.impl else ["--require", args.impl]
+    code = pytest.main(
+        ["--pyargs", "gatespec.conformance", "--impl", args.impl, *required, "-m", "not bench"]
+        + [f"--known-deviations={path}" for path in args.known_deviations]
+        + ["--gatespec-report", str(out), "-p", "no:cacheprovider", *args.pytest_args]
+    )
+    print(f"gatespec check: {args.impl}: report in {out / 'conformance.md'} (pytest exit code {int(code)})")
+    return int(code)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,13 +67,37 @@ def main(argv: list[str] | None = None) -> int:
         "merge", help="conformance.json files of separate runs (per framework, CPU and GPU) into one matrix"
     )
     report_merge.add_arguments(merge_parser)
-    args = parser.parse_args(argv)
+    check_parser = sub.add_parser(
+        "check", help="the conformance matrix for one implementation (module:attr or a name), with its report"
+    )
+    check_parser.add_argument("impl", help="package.module:attr, or a registered name")
+    check_parser.add_argument("-o", "--output", default="gatespec-report", help="report folder (default: %(default)s)")
+    check_parser.add_argument(
+        "--known-deviations", action="append", default=[], metavar="FILE", help="deviations file; repeatable"
+    )
+    check_parser.epilog = "Arguments after -- go to pytest (e.g. -- -k adam -x)."
+    new_parser = sub.add_parser("new", help="a package for a new implementation: pyproject with its entry point")
+    new_parser.add_argument("name", help="the implementation's name, e.g. my-mlp (the package: my_mlp)")
+    new_parser.add_argument("-o", "--output", default=".", help="where to write the folder NAME (default: here)")
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "check":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.pytest_args = extra[1:] if extra[:1] == ["--"] else extra
     if args.command == "list":
         return list_implementations()
     if args.command == "report":
         return bench_report.run(args)
     if args.command == "merge":
         return report_merge.run(args)
+    if args.command == "check":
+        return check(args)
+    if args.command == "new":
+        try:
+            root = template.new(args.name, Path(args.output))
+        except ValueError as exc:
+            parser.error(str(exc))
+        print(f"gatespec new: {root}: pip install {root} (beside gatespec), then gatespec check {args.name}")
+        return 0
     return 2  # pragma: no cover
 
 

@@ -117,6 +117,9 @@ class Implementation:
     dtypes: ClassVar[tuple[str, ...]] = DTYPES
     devices: ClassVar[tuple[str, ...]] = ("cpu",)
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    # Where one dtype's operations differ from ``capabilities``, that dtype's own set: {dtype: set}.
+    # E.g. an Adam that is float32-only: {"float64": capabilities - {Capability.MLP_TRAIN_ADAM}}.
+    capabilities_by_dtype: ClassVar[dict[str, frozenset[Capability]]] = {}
     # Why a capability is absent, for the skip message: {Capability: reason}.
     unsupported_reasons: ClassVar[dict[Capability, str]] = {}
     # Initialisers (names from gatespec.reference.init.INITIALISERS) that mlp_init draws with
@@ -226,8 +229,10 @@ class Implementation:
         that compile nothing keep this no-op.
         """
 
-    def supports(self, capability: Capability) -> bool:
-        return capability in self.capabilities
+    def supports(self, capability: Capability, dtype: str | None = None) -> bool:
+        """Whether ``capability`` is declared (in ``dtype``, when given: see :attr:`capabilities_by_dtype`)."""
+        declared = self.capabilities if dtype is None else self.capabilities_by_dtype.get(dtype, self.capabilities)
+        return capability in declared
 
     def __str__(self) -> str:
         return self.name

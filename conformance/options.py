@@ -54,14 +54,15 @@ def add(parser: pytest.Parser) -> None:
         default=[],
         metavar="NAME",
         help="implementation to test: a registered name, a framework name (all its styles), "
-        "or package.module:attr; repeatable (default: every implementation found)",
+        "or package.module:attr; repeatable or comma-separated (default: every implementation found)",
     )
     group.addoption(
         "--require",
         action="append",
         default=[],
         metavar="FW[,FW...]",
-        help="frameworks that must be available: a missing one is an error, not a skip",
+        help="frameworks (every selected style of each) or implementation names that must load: "
+        "a missing one is an error, not a skip",
     )
     group.addoption("--device", default="cpu", choices=("cpu", "cuda"), help="device to run on (default: cpu)")
     group.addoption(

@@ -24,6 +24,8 @@ BUILTINS: dict[str, tuple[str, str]] = {
     "torch-nn": ("torch", f"{_ADAPTERS}.torch_impl.nn:TorchNN"),
     "torch-optim": ("torch", f"{_ADAPTERS}.torch_impl.optim:TorchOptim"),
     "torch-module": ("torch", f"{_ADAPTERS}.torch_impl.module:TorchModule"),
+    "torch-func": ("torch", f"{_ADAPTERS}.torch_impl.func:TorchFunc"),
+    "torch-compile": ("torch", f"{_ADAPTERS}.torch_impl.compiled:TorchCompile"),
     "tf-tape": ("tensorflow", f"{_ADAPTERS}.tensorflow_impl.tape:TFTape"),
     "tf-function": ("tensorflow", f"{_ADAPTERS}.tensorflow_impl.function:TFFunction"),
     "tf-xla": ("tensorflow", f"{_ADAPTERS}.tensorflow_impl.xla:TFXLA"),
@@ -31,6 +33,8 @@ BUILTINS: dict[str, tuple[str, str]] = {
     "jax-grad": ("jax", f"{_ADAPTERS}.jax_impl.grad:JaxGrad"),
     "jax-jit": ("jax", f"{_ADAPTERS}.jax_impl.jit:JaxJit"),
     "jax-scan": ("jax", f"{_ADAPTERS}.jax_impl.scan:JaxScan"),
+    "flax-nnx": ("jax", f"{_ADAPTERS}.jax_impl.flax_nnx:FlaxNNX"),
+    "equinox": ("jax", f"{_ADAPTERS}.jax_impl.eqx:Equinox"),
 }
 
 FRAMEWORKS = ("numpy", "autograd", "torch", "tensorflow", "jax")
@@ -149,7 +153,8 @@ def select(selectors: list[str] | None) -> list[Entry]:
         return discover()
     chosen: dict[str, Entry] = {}
     known: list[Entry] | None = None  # discovered only if a name needs it: importing every framework takes seconds
-    for sel in selectors:
+    # Repeatable and comma-separated alike (--impl numpy,torch or --impl numpy --impl torch), as --require.
+    for sel in (part.strip() for arg in selectors for part in arg.split(",") if part.strip()):
         if ":" in sel:
             entry = from_spec(sel)
             chosen[entry.name] = entry

@@ -10,23 +10,33 @@ from . import registry
 
 
 def select(config: pytest.Config) -> list[registry.Entry]:
-    """The entries ``--impl`` names (all when none); a usage error for a bad name or a missing required framework."""
+    """The entries ``--impl`` names (all when none); a usage error for a bad name, or for a required framework
+    (``--require``) one of whose selected styles does not load, or a required implementation that does not."""
     try:
         entries = registry.select(config.getoption("--impl"))
     except registry.UsageError as exc:
         raise pytest.UsageError(str(exc)) from None
     required = [fw.strip() for arg in config.getoption("--require") for fw in arg.split(",") if fw.strip()]
-    unknown = [fw for fw in required if fw not in registry.FRAMEWORKS and not any(e.framework == fw for e in entries)]
+    names = {e.name for e in entries}
+    unknown = [r for r in required if r not in registry.FRAMEWORKS and r not in names and not _of(r, entries)]
     if unknown:
         raise pytest.UsageError(
-            f"--require {','.join(unknown)}: unknown framework; known: {', '.join(registry.FRAMEWORKS)}"
+            f"--require {','.join(unknown)}: unknown framework or implementation; "
+            f"frameworks: {', '.join(registry.FRAMEWORKS)}; selected implementations: {', '.join(sorted(names))}"
         )
-    for fw in required:
-        of_fw = [e for e in registry.discover() if e.framework == fw] or [e for e in entries if e.framework == fw]
-        if not any(e.available for e in of_fw):
-            reasons = "; ".join(f"{e.name}: {e.reason}" for e in of_fw) or "no implementation registered"
-            raise pytest.UsageError(f"--require {fw}: framework {fw!r} is required but not available ({reasons})")
+    for r in required:
+        # Every selected style of a required framework must load: a library the env lacks (flax for
+        # flax-nnx) fails the run instead of leaving its column skipped.
+        of_r = [e for e in entries if e.name == r] or _of(r, entries) or _of(r, registry.discover())
+        missing = [e for e in of_r if not e.available]
+        if missing or not of_r:
+            reasons = "; ".join(f"{e.name}: {e.reason}" for e in missing) or "no implementation registered"
+            raise pytest.UsageError(f"--require {r}: required but not available ({reasons})")
     return entries
+
+
+def _of(framework: str, entries: list[registry.Entry]) -> list[registry.Entry]:
+    return [e for e in entries if e.framework == framework]
 
 
 def header_lines(entries: list[registry.Entry]) -> list[str]:

@@ -49,6 +49,7 @@ class Session:
         # An xdist controller: -n given and this process is no worker.
         self.controller = bool(getattr(config.option, "numprocesses", None)) and not self.worker
         self.matched: set[Deviation] = set()
+        self.functions: set[str] = set()  # the test functions collected (for the unmatched-deviation lines)
         self.results: list[dict] = []
         self.convergence: list[dict] = []
 
@@ -74,6 +75,7 @@ class Session:
             item.user_properties.append((META, parametrize.matrix_meta(item)))
 
     def _match(self, nodeid: str) -> Deviation | None:
+        self.functions.add(nodeid.split("::")[-1].partition("[")[0])
         dev = first_match(self.deviations, nodeid)
         if dev is not None:
             self.matched.add(dev)
@@ -128,7 +130,7 @@ class Session:
     def finish(self, terminalreporter) -> None:
         """Name the known deviations that matched no test; write the report (on the controller, or a run alone)."""
         selected = [entry.name for entry in self.entries]
-        for line in unmatched_lines(self.deviations, self.matched, selected):
+        for line in unmatched_lines(self.deviations, self.matched, selected, self.functions):
             terminalreporter.write_line(line, yellow=True)
         out = self.config.getoption("--gatespec-report")
         if out and not self.worker:

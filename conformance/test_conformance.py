@@ -39,9 +39,9 @@ MLP_VALUES = C.MLP_CASES + G.STRUCTURE
 LOGISTIC_VALUES = C.LOGISTIC_CASES + G.LOGISTIC
 
 
-def _core_only(impl, case, capability: Capability) -> None:
+def _core_only(impl, case, capability: Capability, dtype: str) -> None:
     """Skip a generated case outside generated.CORE for a style that pays seconds per new shape (see generated.py)."""
-    require(impl, capability)
+    require(impl, capability, dtype)
     generated = isinstance(case, (G.GeneratedMLPCase, G.GeneratedLogisticCase))
     if generated and case not in G.CORE and (impl.compiled or impl.name in C.EAGER_STYLES):
         how = "traces and compiles" if impl.compiled else "dispatches op by op, compiling each op"
@@ -106,7 +106,7 @@ def _logistic_budget(impl, case, steps: int, target: Target) -> tuple[T.Toleranc
 
 
 def check_threshold_predictions_are_exact(impl, case, target):
-    require(impl, Cap.TLU_PREDICT)
+    require(impl, Cap.TLU_PREDICT, target.dtype)
     g = case.gate
     actual = impl.tlu_predict(g.Xb, case.w, target)
     desired = perceptron.predict(g.Xb, case.w)
@@ -119,7 +119,7 @@ def test_threshold_predictions_are_exact(impl, case, target):
 
 
 def check_perceptron_batch_step_is_exact(impl, case, target):
-    require(impl, Cap.PERCEPTRON_STEP)
+    require(impl, Cap.PERCEPTRON_STEP, target.dtype)
     g = case.gate
     actual = impl.perceptron_step(g.Xb, g.y, case.w, C.PERCEPTRON_ETA, target)
     desired = perceptron.batch_step(g.Xb, g.y, case.w, C.PERCEPTRON_ETA)
@@ -132,7 +132,7 @@ def test_perceptron_batch_step_is_exact(impl, case, target):
 
 
 def check_perceptron_online_trajectory_is_exact(impl, case, target):
-    require(impl, Cap.PERCEPTRON_ONLINE)
+    require(impl, Cap.PERCEPTRON_ONLINE, target.dtype)
     g = case.gate
     actual = impl.perceptron_online(g.Xb, g.y, case.w, C.PERCEPTRON_ETA, case.order, target)
     desired = perceptron.train_online(g.Xb, g.y, case.w, C.PERCEPTRON_ETA, case.order).weights
@@ -148,7 +148,7 @@ def test_perceptron_online_trajectory_is_exact(impl, case, target):
 
 
 def check_mlp_forward_matches_reference(impl, case, target):
-    require(impl, Cap.MLP_FORWARD)
+    require(impl, Cap.MLP_FORWARD, target.dtype)
     z, p = impl.mlp_forward(case.params, case.gate.X, target)
     z_ref, p_ref = mlp.forward(case.params, case.gate.X)
     E, dt = _bounds(case), target.dtype
@@ -160,12 +160,12 @@ def check_mlp_forward_matches_reference(impl, case, target):
 
 @pytest.mark.gatespec_cases(MLP_VALUES)
 def test_mlp_forward_matches_reference(impl, case, target):
-    _core_only(impl, case, Cap.MLP_FORWARD)
+    _core_only(impl, case, Cap.MLP_FORWARD, target.dtype)
     check_mlp_forward_matches_reference(impl, case, target)
 
 
 def check_mlp_loss_and_gradients_match_reference(impl, case, target):
-    require(impl, Cap.MLP_LOSS_GRADS)
+    require(impl, Cap.MLP_LOSS_GRADS, target.dtype)
     g = case.gate
     loss, grads = impl.mlp_loss_and_grads(case.params, g.X, g.y, target)
     loss_ref, grads_ref = mlp.loss_and_grads(case.params, g.X, g.y)
@@ -186,12 +186,12 @@ def check_mlp_loss_and_gradients_match_reference(impl, case, target):
 
 @pytest.mark.gatespec_cases(MLP_VALUES)
 def test_mlp_loss_and_gradients_match_reference(impl, case, target):
-    _core_only(impl, case, Cap.MLP_LOSS_GRADS)
+    _core_only(impl, case, Cap.MLP_LOSS_GRADS, target.dtype)
     check_mlp_loss_and_gradients_match_reference(impl, case, target)
 
 
 def check_logistic_loss_and_gradient_match_reference(impl, case, target):
-    require(impl, Cap.LOGISTIC_LOSS_GRAD)
+    require(impl, Cap.LOGISTIC_LOSS_GRAD, target.dtype)
     g = case.gate
     loss, grad = impl.logistic_loss_and_grad(g.Xb, g.y, case.w, target)
     loss_ref, grad_ref = logistic.loss_and_grad(g.Xb, g.y, case.w)
@@ -204,7 +204,7 @@ def check_logistic_loss_and_gradient_match_reference(impl, case, target):
 
 @pytest.mark.gatespec_cases(LOGISTIC_VALUES)
 def test_logistic_loss_and_gradient_match_reference(impl, case, target):
-    _core_only(impl, case, Cap.LOGISTIC_LOSS_GRAD)
+    _core_only(impl, case, Cap.LOGISTIC_LOSS_GRAD, target.dtype)
     check_logistic_loss_and_gradient_match_reference(impl, case, target)
 
 
@@ -266,7 +266,7 @@ def _float64_only(target: Target) -> None:
 
 
 def check_mlp_autodiff_matches_finite_differences_of_its_own_loss(impl, case, target):
-    require(impl, Cap.MLP_LOSS_GRADS)
+    require(impl, Cap.MLP_LOSS_GRADS, target.dtype)
     _float64_only(target)
     g = case.gate
     desired = _mlp_fd(lambda p: impl.mlp_loss_and_grads(p, g.X, g.y, target)[0], case.params)
@@ -277,12 +277,12 @@ def check_mlp_autodiff_matches_finite_differences_of_its_own_loss(impl, case, ta
 
 @pytest.mark.gatespec_cases(FD_MLP)
 def test_mlp_autodiff_matches_finite_differences_of_its_own_loss(impl, case, target):
-    _core_only(impl, case, Cap.MLP_LOSS_GRADS)
+    _core_only(impl, case, Cap.MLP_LOSS_GRADS, target.dtype)
     check_mlp_autodiff_matches_finite_differences_of_its_own_loss(impl, case, target)
 
 
 def check_logistic_autodiff_matches_finite_differences_of_its_own_loss(impl, case, target):
-    require(impl, Cap.LOGISTIC_LOSS_GRAD)
+    require(impl, Cap.LOGISTIC_LOSS_GRAD, target.dtype)
     _float64_only(target)
     g = case.gate
     desired = central_gradient(lambda w: float(impl.logistic_loss_and_grad(g.Xb, g.y, w, target)[0]), np.array(case.w))
@@ -293,7 +293,7 @@ def check_logistic_autodiff_matches_finite_differences_of_its_own_loss(impl, cas
 
 @pytest.mark.gatespec_cases(FD_LOGISTIC)
 def test_logistic_autodiff_matches_finite_differences_of_its_own_loss(impl, case, target):
-    _core_only(impl, case, Cap.LOGISTIC_LOSS_GRAD)
+    _core_only(impl, case, Cap.LOGISTIC_LOSS_GRAD, target.dtype)
     check_logistic_autodiff_matches_finite_differences_of_its_own_loss(impl, case, target)
 
 
@@ -304,7 +304,7 @@ def test_logistic_autodiff_matches_finite_differences_of_its_own_loss(impl, case
 
 
 def check_logistic_one_gradient_descent_step(impl, case, target):
-    require(impl, Cap.LOGISTIC_TRAIN)
+    require(impl, Cap.LOGISTIC_TRAIN, target.dtype)
     g = case.gate
     run = impl.logistic_train(g.Xb, g.y, case.w, case.eta, 1, target)
     ref = logistic.gradient_descent(g.Xb, g.y, case.w, case.eta, 1)
@@ -316,12 +316,12 @@ def check_logistic_one_gradient_descent_step(impl, case, target):
 
 @pytest.mark.gatespec_cases(LOGISTIC_VALUES)
 def test_logistic_one_gradient_descent_step(impl, case, target):
-    _core_only(impl, case, Cap.LOGISTIC_TRAIN)
+    _core_only(impl, case, Cap.LOGISTIC_TRAIN, target.dtype)
     check_logistic_one_gradient_descent_step(impl, case, target)
 
 
 def check_mlp_one_sgd_step(impl, case, target):
-    require(impl, Cap.MLP_TRAIN_SGD)
+    require(impl, Cap.MLP_TRAIN_SGD, target.dtype)
     g, sgd = case.gate, _sgd(case)
     run = impl.mlp_train(case.params, g.X, g.y, sgd, 1, target)
     ref = mlp.train(case.params, g.X, g.y, sgd, 1)
@@ -335,12 +335,12 @@ def check_mlp_one_sgd_step(impl, case, target):
 
 @pytest.mark.gatespec_cases(MLP_VALUES)
 def test_mlp_one_sgd_step(impl, case, target):
-    _core_only(impl, case, Cap.MLP_TRAIN_SGD)
+    _core_only(impl, case, Cap.MLP_TRAIN_SGD, target.dtype)
     check_mlp_one_sgd_step(impl, case, target)
 
 
 def check_mlp_one_adam_step(impl, case, target):
-    require(impl, Cap.MLP_TRAIN_ADAM)
+    require(impl, Cap.MLP_TRAIN_ADAM, target.dtype)
     g = case.gate
     run = impl.mlp_train(case.params, g.X, g.y, C.ADAM, 1, target)
     desired = C.reference_adam_step(case.params, g.X, g.y, C.ADAM)
@@ -353,7 +353,7 @@ def check_mlp_one_adam_step(impl, case, target):
 
 @pytest.mark.gatespec_cases(MLP_VALUES)
 def test_mlp_one_adam_step(impl, case, target):
-    _core_only(impl, case, Cap.MLP_TRAIN_ADAM)
+    _core_only(impl, case, Cap.MLP_TRAIN_ADAM, target.dtype)
     check_mlp_one_adam_step(impl, case, target)
 
 
@@ -377,7 +377,7 @@ def _mlp_reference(case, optimizer: SGD | Adam, steps: int) -> MLPTrajectory:
 
 
 def check_logistic_gradient_descent_trajectory(impl, case, target):
-    require(impl, Cap.LOGISTIC_TRAIN)
+    require(impl, Cap.LOGISTIC_TRAIN, target.dtype)
     g = case.gate
     run = impl.logistic_train(g.Xb, g.y, case.w, case.eta, case.steps, target)
     ref = logistic.gradient_descent(g.Xb, g.y, case.w, case.eta, case.steps)
@@ -389,7 +389,7 @@ def check_logistic_gradient_descent_trajectory(impl, case, target):
 
 @pytest.mark.gatespec_cases(C.LOGISTIC_TRAJECTORIES + G.LOGISTIC)
 def test_logistic_gradient_descent_trajectory(impl, case, target):
-    _core_only(impl, case, Cap.LOGISTIC_TRAIN)
+    _core_only(impl, case, Cap.LOGISTIC_TRAIN, target.dtype)
     check_logistic_gradient_descent_trajectory(impl, case, target)
 
 
@@ -408,7 +408,7 @@ def _check_trajectory(impl, case, target, run, optimizer, steps: int, total: int
 
 
 def check_mlp_sgd_trajectory(impl, case, target):
-    require(impl, Cap.MLP_TRAIN_SGD)
+    require(impl, Cap.MLP_TRAIN_SGD, target.dtype)
     run = _mlp_run(impl, case, target)
     sgd = _sgd(case)
     total = case.steps
@@ -418,13 +418,13 @@ def check_mlp_sgd_trajectory(impl, case, target):
 
 @pytest.mark.gatespec_cases(C.MLP_TRAJECTORIES + G.SGD_TRAINING)
 def test_mlp_sgd_trajectory(impl, case, target):
-    _core_only(impl, case, Cap.MLP_TRAIN_SGD)
+    _core_only(impl, case, Cap.MLP_TRAIN_SGD, target.dtype)
     check_mlp_sgd_trajectory(impl, case, target)
 
 
 def check_mlp_adam_trajectory(impl, case, target):
     """Every step of a multi-step Adam run: β₁, β₂ and ε matter from step 2 on (the first step is ±lr·sign(g))."""
-    require(impl, Cap.MLP_TRAIN_ADAM)
+    require(impl, Cap.MLP_TRAIN_ADAM, target.dtype)
     g, opt = case.gate, case.optimizer
     run = impl.mlp_train(case.params, g.X, g.y, opt, case.steps, target)
     _check_trajectory(impl, case, target, run, opt, case.steps, case.steps, G.optimizer_id(opt))
@@ -432,7 +432,7 @@ def check_mlp_adam_trajectory(impl, case, target):
 
 @pytest.mark.gatespec_cases(G.ADAM_TRAINING)
 def test_mlp_adam_trajectory(impl, case, target):
-    _core_only(impl, case, Cap.MLP_TRAIN_ADAM)
+    _core_only(impl, case, Cap.MLP_TRAIN_ADAM, target.dtype)
     check_mlp_adam_trajectory(impl, case, target)
 
 
@@ -440,7 +440,7 @@ def test_mlp_adam_trajectory(impl, case, target):
 
 
 def check_logistic_regression_learns_separable_gates(impl, case, target):
-    require(impl, Cap.LOGISTIC_TRAIN)
+    require(impl, Cap.LOGISTIC_TRAIN, target.dtype)
     if impl.name in C.EAGER_STYLES and case.gate_name not in C.NOTEBOOK_GATES:
         pytest.skip(f"{impl.name} learns only the notebook's gates {C.NOTEBOOK_GATES}: {C.EAGER_STYLES[impl.name]}")
     g = case.gate
@@ -464,7 +464,7 @@ def check_perceptron_learns_exactly_the_separable_gates(impl, case, target):
     a separating w), and none of the weights it visited in 12 epochs may realise a
     non-separable one.
     """
-    require(impl, Cap.PERCEPTRON_ONLINE)
+    require(impl, Cap.PERCEPTRON_ONLINE, target.dtype)
     g = case.gate
     w0, n = np.zeros(g.Xb.shape[1]), len(g.y)
     separable = case.gate_name in C.SEPARABLE
@@ -494,7 +494,7 @@ def test_perceptron_learns_exactly_the_separable_gates(impl, case, target):
 
 
 def check_mlp_learns_its_gate(impl, case, target):
-    require(impl, Cap.MLP_TRAIN_SGD)
+    require(impl, Cap.MLP_TRAIN_SGD, target.dtype)
     if case.steps_for(impl.name) < case.steps:
         pytest.skip(f"{impl.name} runs {case.steps_for(impl.name)} of {case.steps} steps: {C.EAGER_STYLES[impl.name]}")
     g = case.gate
@@ -523,7 +523,7 @@ def _finite(x, impl, case, quantity: str) -> None:
 
 
 def check_logistic_loss_and_gradient_survive_saturation(impl, case, target):
-    require(impl, Cap.LOGISTIC_LOSS_GRAD)
+    require(impl, Cap.LOGISTIC_LOSS_GRAD, target.dtype)
     g = case.gate
     loss, grad = impl.logistic_loss_and_grad(g.Xb, g.y, case.w, target)
     _finite(loss, impl, case, "loss")
@@ -543,7 +543,7 @@ def test_logistic_loss_and_gradient_survive_saturation(impl, case, target):
 
 def check_mlp_loss_and_gradients_survive_saturation(impl, case, target):
     """|z| ≥ 1000 on rows confidently right (loss ≈ 0) and wrong (loss ≈ |z|): e^{|z|} overflows both dtypes."""
-    require(impl, Cap.MLP_LOSS_GRADS)
+    require(impl, Cap.MLP_LOSS_GRADS, target.dtype)
     g = case.gate
     loss, grads = impl.mlp_loss_and_grads(case.params, g.X, g.y, target)
     _finite(loss, impl, case, "loss")
@@ -569,7 +569,7 @@ def check_single_example_loss_matches_reference(impl, case, target):
     That failure is the point: conformance/known_deviations.txt lists it, with the reason, for
     every implementation that writes the notebook's form, and the report shows it as xfail.
     """
-    require(impl, Cap.SINGLE_EXAMPLE_LOSS_GRAD)
+    require(impl, Cap.SINGLE_EXAMPLE_LOSS_GRAD, target.dtype)
     loss, grad = impl.single_example_loss_and_grad(case.x, case.w, target)
     loss_ref, grad_ref = logistic.single_example_loss_and_grad(case.x, case.w)
     _finite(loss, impl, case, "single-example loss")
@@ -623,16 +623,16 @@ def check_zero_step_size_leaves_parameters_unchanged(impl, case, target):
     """θ − 0·g = θ exactly, for SGD, Adam (0·m̂/(√v̂ + ε) = 0) and gradient descent alike."""
     g, dt = case.gate, target.dtype
     if not hasattr(case, "params"):
-        require(impl, Cap.LOGISTIC_TRAIN)
+        require(impl, Cap.LOGISTIC_TRAIN, target.dtype)
         run = impl.logistic_train(g.Xb, g.y, case.w, 0.0, SINGLE_STEPS, target)
         desired = np.broadcast_to(_rounded([case.w], target)[0], (SINGLE_STEPS + 1, len(case.w)))
         assert_equal_exact(run.weights, desired, impl=impl, case=case, quantity="weights after η = 0 steps", dtype=dt)
         return
     optimizers = [(Cap.MLP_TRAIN_SGD, SGD(0.0)), (Cap.MLP_TRAIN_ADAM, Adam(0.0))]
-    if not any(impl.supports(cap) for cap, _ in optimizers):
-        require(impl, Cap.MLP_TRAIN_SGD)
+    if not any(impl.supports(cap, dt) for cap, _ in optimizers):
+        require(impl, Cap.MLP_TRAIN_SGD, target.dtype)
     for cap, opt in optimizers:
-        if not impl.supports(cap):
+        if not impl.supports(cap, dt):
             continue
         run = impl.mlp_train(case.params, g.X, g.y, opt, SINGLE_STEPS, target)
         rounded = _rounded(case.params, target)
@@ -665,7 +665,7 @@ def _grad_bounds(case, X, y):
 def check_rows_permuted_or_duplicated(impl, case, target):
     """l and ∇l are sums over rows: a permutation leaves them as they are, a second copy of the data doubles them."""
     mlp_case = hasattr(case, "params")
-    require(impl, Cap.MLP_LOSS_GRADS if mlp_case else Cap.LOGISTIC_LOSS_GRAD)
+    require(impl, Cap.MLP_LOSS_GRADS if mlp_case else Cap.LOGISTIC_LOSS_GRAD, target.dtype)
     g, dt = case.gate, target.dtype
     X = g.X if mlp_case else g.Xb
     order = np.random.default_rng(len(g.y)).permutation(len(g.y))
@@ -719,7 +719,7 @@ def _permute_units(params, layer: int, perm: np.ndarray):
 def check_hidden_units_permuted(impl, case, target):
     """The net with two hidden units swapped computes the same function: its loss is the same and its gradients
     are the original ones permuted alike (a backprop that mixes up units or layers breaks the symmetry)."""
-    require(impl, Cap.MLP_LOSS_GRADS)
+    require(impl, Cap.MLP_LOSS_GRADS, target.dtype)
     g, dt = case.gate, target.dtype
     layer, perm = _hidden_permutation(case.params)
     loss, grads = impl.mlp_loss_and_grads(case.params, g.X, g.y, target)
@@ -748,7 +748,7 @@ def check_steps_equal_single_steps_chained(impl, case, target):
     g, dt = case.gate, target.dtype
     k = SINGLE_STEPS
     if not hasattr(case, "params"):
-        require(impl, Cap.LOGISTIC_TRAIN)
+        require(impl, Cap.LOGISTIC_TRAIN, target.dtype)
         run = impl.logistic_train(g.Xb, g.y, case.w, case.eta, k, target)
         w, chained = np.array(case.w), [_rounded([case.w], target)[0]]
         for _ in range(k):
@@ -758,7 +758,7 @@ def check_steps_equal_single_steps_chained(impl, case, target):
         quantity = f"w_t, {k} steps in one run vs one at a time"
         assert_close(run.weights, np.stack(chained), tol=tol_w, impl=impl, case=case, quantity=quantity, dtype=dt)
         return
-    require(impl, Cap.MLP_TRAIN_SGD)
+    require(impl, Cap.MLP_TRAIN_SGD, target.dtype)
     sgd = SGD(0.3)  # not a power of two, unlike the notebook's 0.5
     run = impl.mlp_train(case.params, g.X, g.y, sgd, k, target)
     theta, chained = tuple(case.params), [_rounded(case.params, target)]
@@ -786,10 +786,10 @@ def check_repeated_run_repeats_the_trajectory(impl, case, target):
     model, accumulated gradients) carries from one call into the next."""
     g, dt = case.gate, target.dtype
     optimizers = [(Cap.MLP_TRAIN_SGD, SGD(0.3)), (Cap.MLP_TRAIN_ADAM, REPEATED_ADAM)]
-    if not any(impl.supports(cap) for cap, _ in optimizers):
-        require(impl, Cap.MLP_TRAIN_ADAM)
+    if not any(impl.supports(cap, dt) for cap, _ in optimizers):
+        require(impl, Cap.MLP_TRAIN_ADAM, target.dtype)
     for cap, opt in optimizers:
-        if not impl.supports(cap):
+        if not impl.supports(cap, dt):
             continue
         first = impl.mlp_train(case.params, g.X, g.y, opt, SINGLE_STEPS, target)
         second = impl.mlp_train(case.params, g.X, g.y, opt, SINGLE_STEPS, target)

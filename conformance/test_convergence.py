@@ -35,12 +35,12 @@ from gatespec.reference.mlp import SGD, Adam, Params
 Cap = Capability
 
 
-def _require_optimizer(impl, optimizer: SGD | Adam) -> None:
-    require(impl, Cap.MLP_TRAIN_SGD if isinstance(optimizer, SGD) else Cap.MLP_TRAIN_ADAM)
+def _require_optimizer(impl, optimizer: SGD | Adam, dtype: str) -> None:
+    require(impl, Cap.MLP_TRAIN_SGD if isinstance(optimizer, SGD) else Cap.MLP_TRAIN_ADAM, dtype)
 
 
-def _require_initialiser(impl, initialiser: str) -> None:
-    require(impl, Cap.MLP_INIT)
+def _require_initialiser(impl, initialiser: str, dtype: str) -> None:
+    require(impl, Cap.MLP_INIT, dtype)
     if initialiser not in impl.initialisers:
         pytest.skip(f"{impl.name} draws {', '.join(impl.initialisers)} (its users' own), not {initialiser}")
 
@@ -62,8 +62,8 @@ def _alone(case: C.BatchedCase, b: int, dtype: str) -> tuple[MLPTrajectory, T.Tr
 
 @pytest.mark.gatespec_cases(C.BATCHED_CASES)
 def test_mlp_batched_training_matches_each_net_alone(impl, case, target):
-    require(impl, Cap.MLP_TRAIN_BATCHED)
-    _require_optimizer(impl, case.optimizer)
+    require(impl, Cap.MLP_TRAIN_BATCHED, target.dtype)
+    _require_optimizer(impl, case.optimizer, target.dtype)
     g = case.gate
     run = impl.mlp_train_batched(case.params, g.X, g.y, case.optimizer, case.steps, target)
     n_nets = case.params[0].shape[0]
@@ -138,7 +138,7 @@ def _check_law(sample: np.ndarray, law: convergence.Law, target: Target, impl, c
 
 @pytest.mark.gatespec_cases(C.INIT_CASES)
 def test_mlp_init_draws_from_its_distribution(impl, case, target):
-    _require_initialiser(impl, case.initialiser)
+    _require_initialiser(impl, case.initialiser, target.dtype)
     params, _ = _drawn(impl, case.initialiser, case.sizes, case.n, case.seed, target)
     _check_shapes(params, case.sizes, case.n, impl, case, target)
     again = impl.mlp_init(case.initialiser, case.sizes, case.n, case.seed, target)
@@ -186,9 +186,9 @@ def _described(stats: convergence.Convergence) -> str:
 @pytest.mark.convergence
 @pytest.mark.gatespec_cases(C.CONVERGENCE_CASES)
 def test_xor_convergence_rate_matches_reference(impl, case, target, record_convergence):
-    require(impl, Cap.MLP_TRAIN_BATCHED)
-    _require_optimizer(impl, case.optimizer)
-    _require_initialiser(impl, case.initialiser)
+    require(impl, Cap.MLP_TRAIN_BATCHED, target.dtype)
+    _require_optimizer(impl, case.optimizer, target.dtype)
+    _require_initialiser(impl, case.initialiser, target.dtype)
     if target.dtype != C.CONVERGENCE_DTYPE:
         pytest.skip(f"the statistics run in {C.CONVERGENCE_DTYPE}, the frameworks' default (and the notebook's)")
     g = case.gate

@@ -72,11 +72,11 @@ def explore(request) -> Callable:
     return run
 
 
-def _either(impl, mlp_cap: Cap, logistic_cap: Cap, mlp_cases, logistic_cases):
-    """The MLP cases, the logistic ones or both, as the implementation declares them (else skipped)."""
-    kinds = [s for cap, s in ((mlp_cap, mlp_cases), (logistic_cap, logistic_cases)) if impl.supports(cap)]
+def _either(impl, dtype: str, mlp_cap: Cap, logistic_cap: Cap, mlp_cases, logistic_cases):
+    """The MLP cases, the logistic ones or both, as the implementation declares them in ``dtype`` (else skipped)."""
+    kinds = [s for cap, s in ((mlp_cap, mlp_cases), (logistic_cap, logistic_cases)) if impl.supports(cap, dtype)]
     if not kinds:
-        require(impl, mlp_cap)
+        require(impl, mlp_cap, dtype)
     return st.one_of(*kinds)
 
 
@@ -84,23 +84,23 @@ def _either(impl, mlp_cap: Cap, logistic_cap: Cap, mlp_cases, logistic_cases):
 
 
 def test_explore_mlp_forward(impl, target, explore):
-    require(impl, Cap.MLP_FORWARD)
+    require(impl, Cap.MLP_FORWARD, target.dtype)
     explore(E.mlp_cases(), lambda case: suite.check_mlp_forward_matches_reference(impl, case, target))
 
 
 def test_explore_mlp_loss_and_gradients(impl, target, explore):
-    require(impl, Cap.MLP_LOSS_GRADS)
+    require(impl, Cap.MLP_LOSS_GRADS, target.dtype)
     explore(E.mlp_cases(), lambda case: suite.check_mlp_loss_and_gradients_match_reference(impl, case, target))
 
 
 def test_explore_mlp_saturation(impl, target, explore):
-    require(impl, Cap.MLP_LOSS_GRADS)
+    require(impl, Cap.MLP_LOSS_GRADS, target.dtype)
     cases = E.mlp_cases(scales=("saturating",))
     explore(cases, lambda case: suite.check_mlp_loss_and_gradients_survive_saturation(impl, case, target))
 
 
 def test_explore_logistic_loss_and_gradient(impl, target, explore):
-    require(impl, Cap.LOGISTIC_LOSS_GRAD)
+    require(impl, Cap.LOGISTIC_LOSS_GRAD, target.dtype)
     explore(E.logistic_cases(), lambda case: suite.check_logistic_loss_and_gradient_match_reference(impl, case, target))
 
 
@@ -108,26 +108,26 @@ def test_explore_logistic_loss_and_gradient(impl, target, explore):
 
 
 def test_explore_mlp_one_sgd_step(impl, target, explore):
-    require(impl, Cap.MLP_TRAIN_SGD)
+    require(impl, Cap.MLP_TRAIN_SGD, target.dtype)
     explore(E.mlp_cases(optimizers=E.sgds()), lambda case: suite.check_mlp_one_sgd_step(impl, case, target))
 
 
 def test_explore_mlp_sgd_trajectory(impl, target, explore):
-    require(impl, Cap.MLP_TRAIN_SGD)
+    require(impl, Cap.MLP_TRAIN_SGD, target.dtype)
     steps = st.integers(1, G.SGD_STEPS)
     cases = E.mlp_cases(scales=E.LEARNING_SCALES, optimizers=E.sgds(), steps=steps)
     explore(cases, lambda case: suite.check_mlp_sgd_trajectory(impl, case, target))
 
 
 def test_explore_mlp_adam_trajectory(impl, target, explore):
-    require(impl, Cap.MLP_TRAIN_ADAM)
+    require(impl, Cap.MLP_TRAIN_ADAM, target.dtype)
     steps = st.integers(1, G.ADAM_STEPS)
     cases = E.mlp_cases(scales=E.LEARNING_SCALES, optimizers=E.adams(), steps=steps)
     explore(cases, lambda case: suite.check_mlp_adam_trajectory(impl, case, target))
 
 
 def test_explore_logistic_gradient_descent_trajectory(impl, target, explore):
-    require(impl, Cap.LOGISTIC_TRAIN)
+    require(impl, Cap.LOGISTIC_TRAIN, target.dtype)
     cases = E.logistic_cases(steps=st.integers(1, G.LOGISTIC_STEPS))
     explore(cases, lambda case: suite.check_logistic_gradient_descent_trajectory(impl, case, target))
 
@@ -136,15 +136,15 @@ def test_explore_logistic_gradient_descent_trajectory(impl, target, explore):
 
 
 def test_explore_rows_permuted_or_duplicated(impl, target, explore):
-    cases = _either(impl, Cap.MLP_LOSS_GRADS, Cap.LOGISTIC_LOSS_GRAD, LEARNABLE, E.logistic_cases())
+    cases = _either(impl, target.dtype, Cap.MLP_LOSS_GRADS, Cap.LOGISTIC_LOSS_GRAD, LEARNABLE, E.logistic_cases())
     explore(cases, lambda case: suite.check_rows_permuted_or_duplicated(impl, case, target))
 
 
 def test_explore_hidden_units_permuted(impl, target, explore):
-    require(impl, Cap.MLP_LOSS_GRADS)
+    require(impl, Cap.MLP_LOSS_GRADS, target.dtype)
     explore(LEARNABLE, lambda case: suite.check_hidden_units_permuted(impl, case, target))
 
 
 def test_explore_steps_equal_single_steps_chained(impl, target, explore):
-    cases = _either(impl, Cap.MLP_TRAIN_SGD, Cap.LOGISTIC_TRAIN, LEARNABLE, E.logistic_cases())
+    cases = _either(impl, target.dtype, Cap.MLP_TRAIN_SGD, Cap.LOGISTIC_TRAIN, LEARNABLE, E.logistic_cases())
     explore(cases, lambda case: suite.check_steps_equal_single_steps_chained(impl, case, target))

@@ -249,9 +249,11 @@ def convergence(
 
 @dataclass(frozen=True)
 class Law:
-    """One parameter's initial distribution: N(0, a²) ("normal"), U(−a, a) ("uniform") or 0 ("zero"), a = ``scale``.
+    """One parameter's initial distribution: N(0, a²) ("normal"), U(−a, a) ("uniform"), 0 ("zero"), or
+    a·T with T ~ N(0, 1) truncated to [−c, c], c = init.TRUNCATION ("truncated-normal"), a = ``scale``.
 
-    Moments about 0 (the mean is 0 for all three):  σ² = a², a²/3, 0;  μ₄ = 3a⁴, a⁴/5, 0.
+    Moments about 0 (the mean is 0 for all four):  σ² = a², a²/3, 0, a²·m₂;  μ₄ = 3a⁴, a⁴/5, 0, a⁴·m₄,
+    with the truncated normal's m₂ = 1 − 2cφ(c)/Z and m₄ = 3 − 2(c³ + 3c)φ(c)/Z, Z = 2Φ(c) − 1.
     """
 
     kind: str
@@ -259,26 +261,40 @@ class Law:
 
     @property
     def variance(self) -> float:
-        return {"normal": 1.0, "uniform": 1.0 / 3.0, "zero": 0.0}[self.kind] * self.scale**2
+        return _standard_moments(self.kind)[0] * self.scale**2
 
     @property
     def fourth_moment(self) -> float:
-        return {"normal": 3.0, "uniform": 1.0 / 5.0, "zero": 0.0}[self.kind] * self.scale**4
+        return _standard_moments(self.kind)[1] * self.scale**4
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
-        """F(x) = Φ(x/a), clip((x + a)/2a, 0, 1), or [x ≥ 0]."""
-        if self.kind == "normal":
-            return np.vectorize(NormalDist(0.0, self.scale).cdf, otypes=[float])(x)
+        """F(x) = Φ(x/a), clip((x + a)/2a, 0, 1), [x ≥ 0], or clip((Φ(x/a) − Φ(−c))/Z, 0, 1)."""
+        if self.kind in ("normal", "truncated-normal"):
+            F = np.vectorize(NormalDist(0.0, self.scale).cdf, otypes=[float])(x)
+            if self.kind == "normal":
+                return F
+            c = init.TRUNCATION
+            return np.clip((F - NormalDist().cdf(-c)) / (2 * NormalDist().cdf(c) - 1), 0.0, 1.0)
         if self.kind == "uniform":
             return np.clip((x + self.scale) / (2 * self.scale), 0.0, 1.0)
         return (x >= 0).astype(float)
 
 
+def _standard_moments(kind: str) -> tuple[float, float]:
+    """(E x², E x⁴) of the law with scale 1."""
+    if kind == "truncated-normal":
+        c = init.TRUNCATION
+        Z, phi = 2 * NormalDist().cdf(c) - 1, math.exp(-c * c / 2) / math.sqrt(2 * math.pi)
+        return 1 - 2 * c * phi / Z, 3 - 2 * (c**3 + 3 * c) * phi / Z
+    return {"normal": (1.0, 3.0), "uniform": (1.0 / 3.0, 1.0 / 5.0), "zero": (0.0, 0.0)}[kind]
+
+
 def initial_law(initialiser: str, fan_in: int, fan_out: int, bias: bool) -> Law:
     """The law :mod:`gatespec.reference.init` draws a layer's weight (``bias`` False) or bias from:
 
-    standard-normal N(0, 1);  torch-linear U(±1/√fan_in) for both;  keras-glorot U(±√(6/(fan_in + fan_out)))
-    for the weight and 0 for the bias.
+    standard-normal N(0, 1);  torch-linear U(±1/√fan_in) for both (also eqx.nn.Linear's default);
+    keras-glorot U(±√(6/(fan_in + fan_out))) for the weight and 0 for the bias;  flax-lecun-normal
+    N(0, 1) truncated to ±2, scaled to variance 1/fan_in, for the weight and 0 for the bias.
     """
     if initialiser == "standard-normal":
         return Law("normal", 1.0)
@@ -286,6 +302,8 @@ def initial_law(initialiser: str, fan_in: int, fan_out: int, bias: bool) -> Law:
         return Law("uniform", 1.0 / math.sqrt(fan_in))
     if initialiser == "keras-glorot":
         return Law("zero") if bias else Law("uniform", math.sqrt(6.0 / (fan_in + fan_out)))
+    if initialiser == "flax-lecun-normal":
+        return Law("zero") if bias else Law("truncated-normal", math.sqrt(1.0 / fan_in) / init.TRUNCATED_STD)
     raise ValueError(f"initialiser: unknown {initialiser!r}; expected one of {', '.join(init.INITIALISERS)}")
 
 

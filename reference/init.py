@@ -40,7 +40,34 @@ def keras_glorot_uniform(sizes: Sequence[int], rng: np.random.Generator) -> Para
     return _layers(sizes, rng, draw)
 
 
-INITIALISERS = ("standard-normal", "torch-linear", "keras-glorot")
+# jax.nn.initializers.truncated_normal draws from N(0, 1) truncated to [−2, 2]; variance_scaling
+# divides its standard deviation by this constant, the truncated law's own, so that the scaled
+# draw has exactly the variance asked for:  √(1 − 2·2·φ(2)/(2Φ(2) − 1)) = 0.8796256610342398.
+TRUNCATION = 2.0
+TRUNCATED_STD = 0.87962566103423978
+
+
+def flax_lecun_normal(sizes: Sequence[int], rng: np.random.Generator) -> Params:
+    """W_l = s·T, T ~ N(0, 1) truncated to [−2, 2], s = √(1/fan_in)/0.8796…, so Var W_l = 1/fan_in; b_l = 0 —
+    flax.nnx.Linear's default (``lecun_normal()``: variance_scaling(1, "fan_in", "truncated_normal"), zero bias)."""
+
+    def draw(fi: int, fo: int, shape: tuple[int, ...]) -> np.ndarray:
+        if len(shape) == 1:
+            return np.zeros(shape)
+        # Rejection from N(0, 1): the truncated law exactly, whatever the generator's normal sampler.
+        out = np.empty(int(np.prod(shape)))
+        filled = 0
+        while filled < out.size:
+            z = rng.standard_normal(out.size - filled)
+            z = z[np.abs(z) <= TRUNCATION]
+            out[filled : filled + z.size] = z
+            filled += z.size
+        return out.reshape(shape) * (np.sqrt(1.0 / fi) / TRUNCATED_STD)
+
+    return _layers(sizes, rng, draw)
+
+
+INITIALISERS = ("standard-normal", "torch-linear", "keras-glorot", "flax-lecun-normal")
 
 
 def by_name(name: str, sizes: Sequence[int], rng: np.random.Generator) -> Params:
@@ -49,6 +76,7 @@ def by_name(name: str, sizes: Sequence[int], rng: np.random.Generator) -> Params
         "standard-normal": standard_normal,
         "torch-linear": torch_linear_default,
         "keras-glorot": keras_glorot_uniform,
+        "flax-lecun-normal": flax_lecun_normal,
     }
     if name not in table:
         raise ValueError(f"name: unknown initialiser {name!r}; expected one of {', '.join(INITIALISERS)}")

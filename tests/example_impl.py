@@ -1,39 +1,6 @@
-"""A third-party implementation, complete and minimal: the README's "Testing your own implementation"."""
+"""The README's example implementation, importable as tests.example_impl as the tests name it (it ships in the
+package, as conformance/example.py, because `gatespec new` writes it into every new package)."""
 
-import numpy as np
+from gatespec.conformance.example import TinyNumpyMLP
 
-from gatespec.conformance import Capability, Implementation
-
-
-class TinyNumpyMLP(Implementation):
-    name = "tiny-mlp"
-    framework = "numpy"
-    dtypes = ("float64",)
-    capabilities = frozenset({Capability.MLP_FORWARD, Capability.MLP_LOSS_GRADS})
-    unsupported_reasons = {c: "this example implements the MLP forward pass and gradients only" for c in Capability}
-
-    def framework_version(self):
-        return np.__version__
-
-    def mlp_forward(self, params, X, target):
-        z = self._layers(params, X)[-1][:, 0]
-        return z, 1 / (1 + np.exp(-z))
-
-    def mlp_loss_and_grads(self, params, X, y, target):
-        hs = self._layers(params, X)
-        z = hs[-1][:, 0]
-        loss = np.sum(np.logaddexp(0, z) - y * z)
-        delta = (1 / (1 + np.exp(-z)) - y)[:, None]
-        grads = []
-        for layer in reversed(range(len(params) // 2)):
-            grads[:0] = [hs[layer].T @ delta, delta.sum(axis=0)]
-            delta = (delta @ params[2 * layer].T) * hs[layer] * (1 - hs[layer])
-        return np.asarray(loss), tuple(grads)
-
-    @staticmethod
-    def _layers(params, X):
-        hs = [X]
-        for k in range(0, len(params), 2):
-            a = hs[-1] @ params[k] + params[k + 1]
-            hs.append(a if k == len(params) - 2 else 1 / (1 + np.exp(-a)))
-        return hs
+__all__ = ["TinyNumpyMLP"]

@@ -2,6 +2,7 @@
 
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -28,6 +29,51 @@ def test_impl_module_attr_selects_a_third_party_implementation(pytester):
     result.stdout.fnmatch_lines(["*tiny-mlp*numpy*", "*test_forward?tiny-mlp-float64? PASSED*"])
     # float32 is not among its dtypes: skipped, with the reason.
     result.assert_outcomes(passed=1, skipped=1)
+
+
+def test_impl_takes_comma_lists_and_require_takes_implementation_names(pytester):
+    pytester.makepyfile(SMOKE)
+    result = pytester.runpytest("--impl", "numpy,tests.example_impl:TinyNumpyMLP", "--require", "tiny-mlp", "-v")
+    result.stdout.fnmatch_lines(["*test_forward?numpy-float32? PASSED*", "*test_forward?tiny-mlp-float64? PASSED*"])
+    result.assert_outcomes(passed=3, skipped=1)
+
+
+def test_a_capability_declared_for_one_dtype_runs_there_and_skips_the_other(pytester):
+    pytester.makepyfile(
+        per_dtype=textwrap.dedent(
+            """
+            from gatespec.conformance.interface import Capability
+            from tests.example_impl import TinyNumpyMLP
+
+            class ForwardIn64(TinyNumpyMLP):
+                name = "forward-in-64"
+                dtypes = ("float32", "float64")
+                capabilities_by_dtype = {"float32": TinyNumpyMLP.capabilities - {Capability.MLP_FORWARD}}
+            """
+        ),
+        test_per_dtype=SMOKE.replace(
+            "    g = gates.gate",
+            "    require(impl, Capability.MLP_FORWARD, target.dtype)\n    g = gates.gate",
+        ).replace(
+            "import numpy as np",
+            "import numpy as np\nfrom gatespec.conformance.checks import require\n"
+            "from gatespec.conformance.interface import Capability",
+        ),
+    )
+    pytester.syspathinsert()
+    result = pytester.runpytest("--impl", "per_dtype:ForwardIn64", "-rs")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*forward-in-64 does not declare mlp-forward in float32*"])
+
+
+def test_gatespec_check_runs_the_matrix_for_one_implementation_and_names_its_report(pytester, monkeypatch, tmp_path):
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parents[1]))  # tests.example_impl, from the checkout
+    out = tmp_path / "report"
+    args = ["check", "tests.example_impl:TinyNumpyMLP", "-o", str(out), "--", "-k", "test_mlp_forward", "-q"]
+    result = pytester.run(sys.executable, "-m", "gatespec.conformance.cli", *args)
+    assert result.ret == 0, result.stderr.str()
+    result.stdout.fnmatch_lines([f"gatespec check: tests.example_impl:TinyNumpyMLP: report in {out}/conformance.md*"])
+    assert "tiny-mlp" in (out / "conformance.md").read_text()
 
 
 def test_entry_point_group_discovers_an_installed_implementation(tmp_path, monkeypatch):
@@ -59,13 +105,13 @@ def test_entry_point_group_discovers_an_installed_implementation(tmp_path, monke
             "*cannot import*no_such_module_xyz*Registered implementations: numpy, autograd, torch-autograd*",
         ),
         (
-            ["--impl", "tests.example_impl:np"],
+            ["--impl", "gatespec.conformance.example:np"],
             "*expected a gatespec.conformance.interface.Implementation*got module; "
-            "implementations in tests.example_impl: TinyNumpyMLP",
+            "implementations in gatespec.conformance.example: TinyNumpyMLP",
         ),
         (
             ["--require", "caffe"],
-            "*--require caffe: unknown framework; known: numpy, autograd, torch, tensorflow, jax*",
+            "*--require caffe: unknown framework or implementation; frameworks: numpy, autograd, torch, *",
         ),
     ],
     ids=["unknown-name", "missing-attr", "unimportable", "not-an-implementation", "unknown-framework"],
@@ -86,7 +132,7 @@ def test_a_required_framework_that_is_missing_fails_the_run(pytester, monkeypatc
     pytester.makepyfile(SMOKE)
     result = pytester.runpytest("--require", "autograd")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--require autograd: framework 'autograd' is required but not available*"])
+    result.stderr.fnmatch_lines(["*--require autograd: required but not available (autograd: ModuleNotFoundError*"])
     # Not required: the same absence is a skip with the import error as the reason.
     result = pytester.runpytest("--impl", "autograd", "-rs")
     result.assert_outcomes(skipped=2)
@@ -106,3 +152,18 @@ def test_a_deviation_pattern_matches_what_it_names_and_nothing_more():
     assert not star.matches("test_x[tf-xla-parity-3-d2-3x6x1-large-float64]")  # another style
     # Only * is special: brackets and dots are literal.
     assert not Deviation("test_x[a.c", "r", "f:3").matches("test_x[abc")
+
+
+def test_an_unmatched_deviation_is_reported_unless_its_check_was_not_collected():
+    from gatespec.conformance.deviations import Deviation, unmatched_lines
+
+    real = Deviation("test_mlp_one_adam_step[tiny-xor", "r", "f:1")
+    typo = Deviation("test_mlp_one_adam_stpe[tiny-xor", "r", "f:2")
+    other = Deviation("test_mlp_one_adam_step[another-xor", "r", "f:3")
+    # A -k subset, a run of tests/ or of the benchmarks: a check of the suite not collected is no news,
+    # a name the suite lacks is.
+    lines = unmatched_lines([real, typo, other], set(), ["tiny"], {"test_mlp_forward_matches_reference"})
+    assert [line.split()[3] for line in lines] == ["f:2"]
+    # The check collected and the entry matching none of its tests: reported.
+    lines = unmatched_lines([real, typo, other], set(), ["tiny"], {"test_mlp_one_adam_step"})
+    assert [line.split()[3] for line in lines] == ["f:1", "f:2"]

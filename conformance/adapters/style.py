@@ -128,6 +128,24 @@ class LogisticAsOneLayerNet:
         return Trajectory(mlp_as_logistic(*run.params), run.losses)
 
 
+# The float32 Adam tests in which 1 − βᵗ computed from β̃ = float32(β) (optax; compiled torch.optim.Adam)
+# moves the step beyond the float32 budget: a step scaled by (1−β₁)/(1−β̃₁)·√((1−β̃₂)/(1−β₂)) = 1 − 6.7e-6
+# for β = (0.9, 0.999), 1.07–2.0× the budget here (measured for flax-nnx, equinox and torch-compile alike).
+# The other float32 Adam cases stay inside it (saturated, β₂ ≤ 0.99, ε ≫ √v̂: down to 0.98 of it), so each
+# test is named: a wider pattern would turn those into unexpected passes.
+FLOAT32_BETA_POWER_TESTS = (
+    "test_mlp_one_adam_step[xor-2-2-1-float32",
+    "test_mlp_one_adam_step[majority-3-3-8-1-float32",
+    "test_mlp_one_adam_step[xor-d1-2x1-tiny-float32",
+    "test_mlp_one_adam_step[parity-6-d2-6x7x1-unit-float32",
+    "test_mlp_one_adam_step[parity-3-d3-3x7x7x1-tiny-float32",
+    "test_mlp_one_adam_step[not-d4-1x5x4x6x1-large-float32",
+    "test_mlp_one_adam_step[majority-4-d4-4x7x3x7x1-unit-float32",
+    "test_mlp_adam_trajectory[not-1x3x1-tiny-adam-lr0.05-b0.5-0.999-e1e-08-float32",
+    "test_mlp_adam_trajectory[majority-4-4x7x3x7x1-unit-adam-lr0.003-b0.9-0.999-e1e-06-float32",
+)
+
+
 # ----------------------------------------------------------------------------- framework-neutral helpers
 
 

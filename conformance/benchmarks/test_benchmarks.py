@@ -156,7 +156,7 @@ def _describe(benchmark, impl, target: Target, threads: dict, task, *, kind: str
 
 @pytest.mark.gatespec_cases(K.TASKS)
 def test_task(benchmark, impl, case, bench_target, threads, exclude):
-    require(impl, Capability.NATIVE)
+    require(impl, Capability.NATIVE, bench_target.dtype)
     _describe(benchmark, impl, bench_target, threads, case, kind="task", rows=case.rows, sizes=list(case.sizes))
     op = impl.native(case.op, bench_target, **case.inputs())
     final_loss = _time(benchmark, op, lambda r: _check_task(impl, case, r), exclude)
@@ -165,7 +165,7 @@ def test_task(benchmark, impl, case, bench_target, threads, exclude):
 
 @pytest.mark.gatespec_cases(K.TASKS)
 def test_compile(benchmark, impl, case, bench_target, threads, exclude):
-    require(impl, Capability.NATIVE)
+    require(impl, Capability.NATIVE, bench_target.dtype)
     if not impl.compiled:
         pytest.skip(f"{impl.name} compiles nothing: its first call is its steady state (test_task)")
     _describe(benchmark, impl, bench_target, threads, case, kind="compile", rows=case.rows, sizes=list(case.sizes))
@@ -183,7 +183,7 @@ def test_compile(benchmark, impl, case, bench_target, threads, exclude):
 
 @pytest.mark.gatespec_cases(K.PARITY)
 def test_parity_scaling(benchmark, impl, case, bench_target, threads, exclude):
-    require(impl, Capability.NATIVE)
+    require(impl, Capability.NATIVE, bench_target.dtype)
     _describe(benchmark, impl, bench_target, threads, case, kind="parity", rows=case.rows, sizes=list(case.sizes))
     op = impl.native(case.op, bench_target, **case.inputs())
     benchmark.extra_info["final_loss"] = _time(benchmark, op, lambda r: _check_task(impl, case, r), exclude)
@@ -191,8 +191,8 @@ def test_parity_scaling(benchmark, impl, case, bench_target, threads, exclude):
 
 @pytest.mark.gatespec_cases(K.BATCHED)
 def test_batched_scaling(benchmark, impl, case, bench_target, threads, exclude):
-    require(impl, Capability.MLP_TRAIN_BATCHED)
-    require(impl, Capability.NATIVE)
+    require(impl, Capability.MLP_TRAIN_BATCHED, bench_target.dtype)
+    require(impl, Capability.NATIVE, bench_target.dtype)
     _describe(benchmark, impl, bench_target, threads, case, kind="batched", nets=case.nets)
     op = impl.native("mlp_train_batched", bench_target, **case.inputs())
     benchmark.extra_info["mean_final_loss"] = _time(benchmark, op, lambda r: _check_batched(impl, case, r), exclude)

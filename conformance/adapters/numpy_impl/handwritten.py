@@ -195,6 +195,14 @@ def _draw(rng: np.random.Generator, initialiser: str, fan_in: int, fan_out: int,
     if initialiser == "keras-glorot":
         limit = math.sqrt(6 / (fan_in + fan_out))
         return rng.uniform(-limit, limit, shape) if len(shape) == 3 else np.zeros(shape)
+    if initialiser == "flax-lecun-normal":
+        if len(shape) != 3:
+            return np.zeros(shape)
+        z = rng.standard_normal(shape)
+        while (outside := np.abs(z) > 2.0).any():  # redrawn until inside [−2, 2]: N(0, 1) truncated there
+            z[outside] = rng.standard_normal(int(outside.sum()))
+        # jax's truncated_normal scaled by variance_scaling: σ = √(1/fan_in) over the truncated law's own σ
+        return z * (math.sqrt(1 / fan_in) / 0.87962566103423978)
     raise ValueError(f"initialiser: no numpy recipe for {initialiser!r}")
 
 
@@ -231,7 +239,7 @@ class NumpyImplementation(Style):
     devices = ("cpu",)
     capabilities = frozenset(Capability)
     # numpy has no layers of its own: a numpy user writes each distribution with a Generator.
-    initialisers = ("standard-normal", "torch-linear", "keras-glorot")
+    initialisers = ("standard-normal", "torch-linear", "keras-glorot", "flax-lecun-normal")
 
     def framework_version(self) -> str:
         return np.__version__

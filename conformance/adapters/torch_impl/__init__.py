@@ -1,4 +1,4 @@
-"""PyTorch, in the four styles the notebook writes it, one module each.
+"""PyTorch, in the four styles the notebook writes it and two more, one module each.
 
 - :mod:`.autograd` (``torch-autograd``): raw tensors with ``requires_grad``, ``loss.backward()``
   and a hand-written update under ``torch.no_grad()``, in the notebook's raw layout.
@@ -6,6 +6,9 @@
   ``model.zero_grad()`` and ``param -= lr * param.grad``; the model loop the next two share.
 - :mod:`.optim` (``torch-optim``): the same model trained by ``torch.optim.SGD`` / ``Adam``.
 - :mod:`.module` (``torch-module``): the notebook's own ``nn.Module`` classes, trained by ``torch.optim``.
+- :mod:`.func` (``torch-func``): torch-nn's model as a function of a parameter dict: ``torch.func``'s
+  ``functional_call``, ``grad_and_value`` and ``vmap``, the updates written on the dict.
+- :mod:`.compiled` (``torch-compile``): torch-optim's model and step under ``torch.compile`` (inductor).
 
 :mod:`.common` holds what they share: tensors in and out, the CUDA sync, the step recorder,
 the models' parameters, and :class:`~.common._TorchBase` on :class:`~..style.Style`, whose
@@ -13,8 +16,10 @@ native dispatch and argument checks every style's operations go through.
 """
 
 from .autograd import TorchAutograd
+from .compiled import TorchCompile
+from .func import TorchFunc
 from .module import TorchModule
 from .nn import TorchNN
 from .optim import TorchOptim
 
-__all__ = ["TorchAutograd", "TorchModule", "TorchNN", "TorchOptim"]
+__all__ = ["TorchAutograd", "TorchCompile", "TorchFunc", "TorchModule", "TorchNN", "TorchOptim"]

@@ -1,0 +1,217 @@
+"""torch-compile: torch-optim's ``nn.Sequential`` and loop under ``torch.compile``, as its users apply it.
+
+The forward is ``torch.compile(model)``; loss and gradients a compiled function of forward, loss,
+``zero_grad`` and ``backward``; training a Python loop over a compiled step (forward, loss,
+``opt.zero_grad()``, ``loss.backward()``, ``opt.step()``) of torch.optim's SGD or Adam.  The default
+backend, inductor: C++ kernels built with the host compiler on the CPU.  The loop stays in Python:
+``torch.compile`` of the loop itself meets a graph break inside it (``Optimizer.zero_grad`` is skipped,
+``backward()`` breaks), skips the loop's frame and runs it eagerly, compiling only the optimizer's
+update (one graph, measured); ``fullgraph=True`` refuses it.
+
+Compilation is per shape and dtype (dynamo guards every parameter's shape; ``dynamic=True`` makes
+only the inputs' dims symbolic) and costs seconds on the CPU, so the suite runs this style on
+generated.CORE (``compiled``), and the benchmarks time a first call after :meth:`clear_caches`
+apart.  A compiled step is specialised to its optimizer object (dynamo guards its identity and
+treats its state as static), so each (net shape, target, optimizer) keeps one model and one
+optimizer for every run: a run loads its start into the model and zeroes the optimizer's state in
+place, what a fresh torch.optim optimizer starts from, instead of building new ones that would
+compile again.
+
+Numbers: float64 stays float64 in the generated kernels, but compiled torch.optim.Adam computes
+its bias corrections 1 − β₁ᵗ and √(1 − β₂ᵗ) from the state's float32 step tensor (eager Adam reads
+t with ``.item()`` into Python floats); see :attr:`TorchCompile.known_deviations`.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from types import ModuleType
+from typing import ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from gatespec.reference import mlp
+from gatespec.reference.mlp import SGD, Adam, Params
+
+from ...interface import Capability, NativeOp, Target
+from ..style import FLOAT32_BETA_POWER_TESTS
+from .common import _canonical, _canonical_grads, _numpy, _Recorder, _sync, _tensor, _trajectory
+from .optim import TorchOptim
+
+_C = Capability
+
+_ADAM_F32_BETA_POWERS = (
+    "compiled torch.optim.Adam takes its bias corrections 1 − β**t from the state's float32 step tensor (eager Adam "
+    "reads t with .item(): Python floats), so β̃ = float32(β): each step is scaled by (1−β₁)/(1−β̃₁)·√((1−β̃₂)/(1−β₂)) "
+    "(ε ≪ √v̂), 1 − 6.7e-6 for β = (0.9, 0.999), 1 − 7e-7 for (0.9, 0.99)"
+)
+# Every float64 Adam result (the scale is 10⁴–10⁹× the float64 budget); in float32 the cases where it exceeds
+# the float32 budget, each listed so that no other float32 result is hidden (the same as optax's, flax-nnx).
+_ADAM_CASES = (*FLOAT32_BETA_POWER_TESTS, "test_mlp_one_adam_step[*-float64", "test_mlp_adam_trajectory[*-float64")
+
+_LOSS = nn.BCEWithLogitsLoss(reduction="sum")
+
+# A model and the optimizer a compiled step is specialised to.
+_Trainer = tuple[nn.Module, torch.optim.Optimizer]
+
+# Entries dynamo keeps per compiled function before it gives up and runs it eagerly.  Its defaults, 8
+# (and 256 in all), fit one training script; the suite compiles ~30 shapes and dtypes per function, and the
+# step once per model and optimizer (80 in the conformance matrix).
+_RECOMPILE_LIMIT = 1024
+
+
+@functools.cache
+def _dynamo() -> ModuleType:
+    """torch._dynamo, with inductor imported: on first use (3 s that selecting another style should not pay).
+
+    Inductor imports torch.utils.mkldnn, whose classes use the deprecated ``torch.jit.script_method``: that
+    DeprecationWarning is torch's own, ignored here so that a run with warnings as errors can import it.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import torch._inductor.compile_fx
+    import torch._dynamo
+
+    return torch._dynamo
+
+
+def _compile(fn: Callable) -> Callable:
+    """``torch.compile(fn)``: the default backend (inductor), mode and dynamic shapes, as users call it."""
+    _dynamo()
+    return torch.compile(fn)
+
+
+def _compiling() -> AbstractContextManager:
+    """Dynamo's recompile limits raised to :data:`_RECOMPILE_LIMIT` and made an error, for the calls inside:
+    past it dynamo would fall back to eager with only a warning, and the style would test eager code."""
+    limits = {"recompile_limit": _RECOMPILE_LIMIT, "accumulated_recompile_limit": _RECOMPILE_LIMIT}
+    return _dynamo().config.patch(**limits, fail_on_recompile_limit_hit=True)
+
+
+def _loss_and_backward(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """l = Σ BCE-with-logits(model(x), y); its gradients left in the parameters' ``.grad``."""
+    model.zero_grad()  # first, and the loss detached before backward(): see _train_step
+    loss = _LOSS(model(x), y)
+    value = loss.detach()
+    loss.backward()
+    return value
+
+
+def _train_step(model: nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """torch-optim's step: zero the gradients, predict, loss, backward, step; the loss at the start.
+
+    Dynamo breaks the graph at ``zero_grad()`` and ``backward()``; the code it resumes with must hold no
+    non-leaf tensor, whose ``.grad`` it reads (a UserWarning, an error where warnings are errors): so the
+    gradients are zeroed first, as many loops do, and the loss detached before ``backward()``.
+    """
+    opt.zero_grad()
+    loss = _LOSS(model(x), y)
+    value = loss.detach()
+    loss.backward()
+    opt.step()
+    return value
+
+
+def _restart(model: nn.Module, opt: torch.optim.Optimizer, start: list[torch.Tensor]) -> None:
+    """The model at ``start`` and the optimizer as new: step counts and moments zeroed, in place."""
+    with torch.no_grad():
+        for p, p0 in zip(model.parameters(), start, strict=True):
+            p.copy_(p0)
+        for state in opt.state.values():
+            for value in state.values():
+                if isinstance(value, torch.Tensor):
+                    value.zero_()
+
+
+class TorchCompile(TorchOptim):
+    """torch-optim under torch.compile: the model's forward and the training step compiled by inductor."""
+
+    name = "torch-compile"
+    execution: ClassVar[str] = "torch.compile"
+    compiled: ClassVar[bool] = True
+    capabilities = frozenset({_C.MLP_FORWARD, _C.MLP_LOSS_GRADS, _C.MLP_TRAIN_SGD, _C.MLP_TRAIN_ADAM, _C.NATIVE})
+    unsupported_reasons: ClassVar[dict[Capability, str]] = {
+        **TorchOptim.unsupported_reasons,
+        _C.LOGISTIC_LOSS_GRAD: "the logistic unit is torch-optim's one-layer net: compiled, it would repeat "
+        "the MLP cases at one more compile (seconds) per input count",
+        _C.LOGISTIC_TRAIN: "the logistic unit is torch-optim's one-layer net: compiled, it would repeat "
+        "the MLP cases at one more compile (seconds) per input count",
+        _C.MLP_INIT: "initialisation compiles nothing: torch-nn's nn.Linear draws (torch-nn, torch-optim, torch-func)",
+        _C.MLP_TRAIN_BATCHED: "many nets compiled would compile once per net count (seconds each) for torch-optim's "
+        "BatchedMLP numbers; the vectorised functional ensemble is torch-func's",
+    }
+    known_deviations: ClassVar[dict[str, str]] = dict.fromkeys(_ADAM_CASES, _ADAM_F32_BETA_POWERS)
+
+    def __init__(self) -> None:
+        # (sizes, target, optimizer) → the model and optimizer its compiled step is specialised to.
+        self._trainers: dict[tuple, _Trainer] = {}
+
+    def numerics(self) -> dict[str, str]:
+        return {**super().numerics(), "torch_compile": "inductor, mode default, dynamic None (automatic)"}
+
+    def clear_caches(self) -> None:
+        _dynamo().reset()  # every compiled function's graphs and guards; inductor's disk cache stays
+        self._trainers.clear()
+
+    def _trainer(self, params: Params, optimizer: SGD | Adam, target: Target) -> _Trainer:
+        key = (mlp.layer_sizes(params), target, optimizer)
+        if key not in self._trainers:
+            model = self._model(params, target)
+            _, opt_step = self._update(model, optimizer)  # torch-optim's optimizer, by its bound step
+            self._trainers[key] = model, opt_step.__self__  # type: ignore[attr-defined]
+        return self._trainers[key]
+
+    def _prepare_forward(self, *, params: Params, X: np.ndarray, target: Target) -> NativeOp:
+        model, x = _compile(self._model(params, target)), _tensor(X, target)
+
+        def run() -> tuple[torch.Tensor, torch.Tensor]:
+            with torch.no_grad(), _compiling():
+                z = model(x)[:, 0]
+                p = z.sigmoid()
+            _sync(x.device)
+            return z, p
+
+        return NativeOp(run, lambda out: tuple(_numpy(t, target) for t in out))
+
+    def _prepare_loss_and_grads(self, *, params: Params, X: np.ndarray, y: np.ndarray, target: Target) -> NativeOp:
+        model, x, y_ = self._model(params, target), _tensor(X, target), _tensor(y[:, None], target)
+        loss_and_backward = _compile(_loss_and_backward)
+
+        def run() -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+            with _compiling():
+                loss = loss_and_backward(model, x, y_)
+            _sync(x.device)
+            return loss, _canonical_grads(model)
+
+        def to_numpy(out: tuple[torch.Tensor, tuple[torch.Tensor, ...]]) -> tuple[np.ndarray, Params]:
+            loss, grads = out
+            return _numpy(loss, target), tuple(_numpy(g, target) for g in grads)
+
+        return NativeOp(run, to_numpy)
+
+    def _prepare_train(
+        self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
+    ) -> NativeOp:
+        x, y_ = _tensor(X, target), _tensor(y[:, None], target)
+        start = [_tensor(p, target) for p in mlp.to_torch(params)]  # weight (out, in), bias (out,)
+        trainer = self._trainer(params, optimizer, target)
+        step = _compile(_train_step)
+
+        def run() -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
+            model, opt = trainer
+            _restart(model, opt, start)
+            recorder = _Recorder(_canonical(model))
+            with _compiling():
+                for _ in range(steps):
+                    recorder.loss(step(model, opt, x, y_))
+                    recorder.snapshot()
+            out = recorder.stacked()
+            _sync(x.device)
+            return out
+
+        return NativeOp(run, lambda out: _trajectory(*out, target))
