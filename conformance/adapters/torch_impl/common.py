@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gatespec.reference.mlp import Params
+
 from ...interface import BatchedRun, MLPTrajectory, Target
 from ..style import Style
 
@@ -83,6 +85,12 @@ def _trajectory(params: Sequence[torch.Tensor], losses: torch.Tensor, target: Ta
 
 def _batched_run(params: Sequence[torch.Tensor], losses: torch.Tensor, target: Target) -> BatchedRun:
     return BatchedRun(tuple(_numpy(p, target) for p in params), _numpy(losses, target))
+
+
+def _loss_and_grads(out: tuple[torch.Tensor, Sequence[torch.Tensor]], target: Target) -> tuple[np.ndarray, Params]:
+    """A native (loss, gradients) as the numpy operation returns them."""
+    loss, grads = out
+    return _numpy(loss, target), tuple(_numpy(g, target) for g in grads)
 
 
 def _summed_bce_per_net(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -40,7 +40,7 @@ from gatespec.reference.mlp import SGD, Adam, Params
 
 from ...interface import Capability, NativeOp, Target
 from ..style import FLOAT32_BETA_POWER_TESTS
-from .common import _canonical, _canonical_grads, _numpy, _Recorder, _sync, _tensor, _trajectory
+from .common import _canonical, _canonical_grads, _loss_and_grads, _numpy, _Recorder, _sync, _tensor, _trajectory
 from .optim import TorchOptim
 
 _C = Capability
@@ -188,11 +188,7 @@ class TorchCompile(TorchOptim):
             _sync(x.device)
             return loss, _canonical_grads(model)
 
-        def to_numpy(out: tuple[torch.Tensor, tuple[torch.Tensor, ...]]) -> tuple[np.ndarray, Params]:
-            loss, grads = out
-            return _numpy(loss, target), tuple(_numpy(g, target) for g in grads)
-
-        return NativeOp(run, to_numpy)
+        return NativeOp(run, functools.partial(_loss_and_grads, target=target))
 
     def _prepare_train(
         self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target

@@ -35,7 +35,7 @@ from gatespec.reference.mlp import SGD, Adam, Params
 
 from ...interface import Capability, NativeOp, Target
 from ..style import adam_direction
-from .common import _batched_run, _numpy, _sync, _tensor, _trajectory
+from .common import _batched_run, _loss_and_grads, _numpy, _sync, _tensor, _trajectory
 from .nn import TorchNN, _ModelStyle
 
 _C = Capability
@@ -161,11 +161,7 @@ class TorchFunc(TorchNN):
             _sync(x.device)
             return loss, _canonical(grads)
 
-        def to_numpy(out: tuple[torch.Tensor, tuple[torch.Tensor, ...]]) -> tuple[np.ndarray, Params]:
-            loss, grads = out
-            return _numpy(loss, target), tuple(_numpy(g, target) for g in grads)
-
-        return NativeOp(run, to_numpy)
+        return NativeOp(run, functools.partial(_loss_and_grads, target=target))
 
     def _prepare_train(
         self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target

@@ -15,6 +15,7 @@ draws what models built after ``torch.manual_seed(seed)`` hold: nn.Linear's own 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from itertools import pairwise
 from typing import ClassVar
@@ -37,6 +38,7 @@ from .common import (
     _device,
     _dtype,
     _linears,
+    _loss_and_grads,
     _numpy,
     _Recorder,
     _summed_bce_per_net,
@@ -144,11 +146,7 @@ class _ModelStyle(LogisticAsOneLayerNet, _TorchBase):
             _sync(x.device)
             return loss.detach(), _canonical_grads(model)
 
-        def to_numpy(out: tuple[torch.Tensor, tuple[torch.Tensor, ...]]) -> tuple[np.ndarray, Params]:
-            loss, grads = out
-            return _numpy(loss, target), tuple(_numpy(g, target) for g in grads)
-
-        return NativeOp(run, to_numpy)
+        return NativeOp(run, functools.partial(_loss_and_grads, target=target))
 
     def _prepare_train(
         self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
