@@ -19,7 +19,11 @@ def test_the_new_package_declares_its_entry_point_and_implementation(tmp_path):
     assert 'name = "demo-mlp"' in (root / "demo_mlp" / "implementation.py").read_text()
 
 
-def test_the_new_implementation_passes_the_matrix_it_declares(pytester, tmp_path):
+def test_the_new_implementation_passes_the_matrix_it_declares(pytester, tmp_path, monkeypatch):
+    # The inner session is a session of its own, not a worker of this one's xdist: run as a worker
+    # (the variables it inherits), pytest-benchmark warns that xdist disabled its benchmarks.
+    for variable in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(variable, raising=False)
     template.new("demo-mlp", tmp_path)
     pytester.syspathinsert(tmp_path / "demo-mlp")
     spec = "demo_mlp.implementation:TinyNumpyMLP"
