@@ -4,10 +4,10 @@
                       (``torch``: all its styles) or ``package.module:attr``.  Default: all.
 ``--require FW,...``  frameworks that must be importable; a missing one is a usage error, never a skip.
 ``--device DEV``      ``cpu`` (default) or ``cuda``; implementations without that device are skipped.
-``--known-deviations FILE``  repeatable; lines ``TEST-ID-PREFIX | reason``: matching tests become strict xfails;
+``--known-deviations=FILE``  repeatable; lines ``TEST-ID-PREFIX | reason``: matching tests become strict xfails;
                       ``*`` in a prefix stands for any characters (``test_x[tf-keras-*-float64``);
                       an entry that matches no collected test is reported at the end of the run.
-``--gatespec-report DIR``    write the conformance matrix (implementation × check) as
+``--gatespec-report=DIR``    write the conformance matrix (implementation × check) as
                       ``conformance.md`` and ``conformance.json``; works under pytest-xdist.
 ``--gatespec-timeout SECONDS``  per-test timeout of every test that takes an implementation (default
                       300; 0: none), so that a hanging implementation fails that test alone.  Set as
@@ -20,12 +20,17 @@
                       test under ``--gatespec-timeout``: raise it for a large N on slow styles.
 ``--gatespec-no-state-check``  do not fail a test whose implementation leaves global state changed
                       (:mod:`gatespec.conformance.isolation`).
+
+The path options are best written with ``=``: pytest chooses its rootdir (which node ids are relative
+to) before plugins add their options, so in ``--known-deviations PATH`` it reads PATH as a test path.
+Where that moves the rootdir, :func:`check` stops the run with a usage error that says so.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import inspect
 import math
 import os
 
@@ -101,6 +106,50 @@ def check(config: pytest.Config) -> None:
         config.addinivalue_line("markers", marker)
     if config.getoption("--gatespec-explore") and importlib.util.find_spec("hypothesis") is None:
         raise pytest.UsageError("--gatespec-explore needs hypothesis (pip install 'gatespec[test]')")
+    _check_rootdir(config)
+
+
+PATH_OPTIONS = ("--known-deviations", "--gatespec-report")
+
+
+def _check_rootdir(config: pytest.Config) -> None:
+    """A usage error where a spaced path option (``--known-deviations PATH``) moved pytest's rootdir.
+
+    pytest settles its rootdir and ini file from the command line's paths before any plugin's options
+    exist, so the PATH of a spaced gatespec option counts among them: a file outside the project takes
+    the rootdir up to a common ancestor, and every node id (and so every known-deviation match and
+    report row) with it.  The rootdir is recomputed without those values, as pytest does; where it
+    differs the run stops and names the fix.  (pytest's private ``determine_setup``: if it cannot be
+    called here, the check is left out rather than guessed.)
+    """
+    args = list(config.invocation_params.args)
+    spaced = [(option, args[i + 1]) for i, option in enumerate(args[:-1]) if option in PATH_OPTIONS]
+    if not spaced:
+        return
+    try:
+        from _pytest.config.findpaths import determine_setup
+
+        accepted = inspect.signature(determine_setup).parameters
+        given = {
+            "inifile": config.getoption("inifilename"),
+            "override_ini": config.getoption("override_ini"),
+            # The positional args, as pytest's early parse saw them without the spaced values; none where
+            # pytest filled them in later (testpaths, the invocation dir), as its early parse had none.
+            "args": [str(a) for a in config.args] if config.args_source == pytest.Config.ArgsSource.ARGS else [],
+            "rootdir_cmd_arg": config.getoption("rootdir") or None,
+            "invocation_dir": config.invocation_params.dir,
+        }
+        rootpath = determine_setup(**{k: v for k, v in given.items() if k in accepted})[0]
+    except Exception:  # noqa: BLE001 — a private API of another release: no check, never a false error
+        return
+    if rootpath != config.rootpath:
+        written = ", ".join(f"{option} {value}" for option, value in spaced)
+        fixed = ", ".join(f"{option}={value}" for option, value in spaced)
+        raise pytest.UsageError(
+            f"{written}: pytest read the path as a test path and chose rootdir {config.rootpath} instead of "
+            f"{rootpath} (it settles the rootdir before gatespec's options are known), which would change every "
+            f"node id; write {fixed}"
+        )
 
 
 def _seconds(text: str) -> float:

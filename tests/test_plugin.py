@@ -31,6 +31,23 @@ def test_impl_module_attr_selects_a_third_party_implementation(pytester):
     result.assert_outcomes(passed=1, skipped=1)
 
 
+def test_a_spaced_path_option_that_moves_the_rootdir_is_a_usage_error_naming_the_fix(pytester):
+    # pytest settles the rootdir before gatespec's options exist, so it reads a spaced PATH as a test path.
+    pytester.makepyfile(SMOKE)
+    outside = pytester.path.parent / f"{pytester.path.name}-deviations" / "deviations.txt"
+    outside.parent.mkdir()
+    outside.write_text("")
+    inside = pytester.path / "deviations.txt"
+    inside.write_text("")
+    impl = ("--impl", "tests.example_impl:TinyNumpyMLP")
+    moved = pytester.runpytest(*impl, "--known-deviations", str(outside))
+    assert moved.ret == pytest.ExitCode.USAGE_ERROR
+    moved.stderr.fnmatch_lines([f"*chose rootdir*; write --known-deviations={outside}"])
+    pytester.runpytest(*impl, f"--known-deviations={outside}").assert_outcomes(passed=1, skipped=1)
+    # Spaced but inside the rootdir: nothing moved, nothing to refuse.
+    pytester.runpytest(*impl, "--known-deviations", str(inside)).assert_outcomes(passed=1, skipped=1)
+
+
 def test_impl_takes_comma_lists_and_require_takes_implementation_names(pytester):
     pytester.makepyfile(SMOKE)
     result = pytester.runpytest("--impl", "numpy,tests.example_impl:TinyNumpyMLP", "--require", "tiny-mlp", "-v")
