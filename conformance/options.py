@@ -45,6 +45,7 @@ DEFAULT_TIMEOUT = 300.0
 
 MARKERS = (
     "gatespec_cases(cases): cases (objects with an .id) to cross with impl × dtype",
+    "gatespec_compiled: only implementations that compile (the others have no such test, not a skip)",
     "convergence: XOR convergence statistics over 1000 nets (-m 'not convergence')",
     "explore: hypothesis searches --gatespec-explore N generated cases (0: skipped)",
 )

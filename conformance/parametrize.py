@@ -4,6 +4,8 @@ Tests ask for the ``impl`` and ``target`` fixtures; the plugin parametrizes them
 serves every implementation and dtype, with ids like ``test_x[torch-module-float32]``.
 A test may add cases with ``@pytest.mark.gatespec_cases(cases)`` (objects with an ``id``);
 they are combined into one parametrization, ``test_x[torch-module-xor-2-2-1-float32]``.
+``@pytest.mark.gatespec_compiled`` keeps a test to the implementations that compile (``compiled``):
+for the others it is no test at all (their first call is their steady state), not a skip.
 """
 
 from __future__ import annotations
@@ -31,8 +33,11 @@ def generate(metafunc: pytest.Metafunc, entries: list[registry.Entry], device: s
     cases = list(marker.args[0]) if marker else [None]
     with_target = "target" in metafunc.fixturenames
     argnames = ["impl"] + (["case"] if marker else []) + (["target"] if with_target else [])
+    compiled_only = metafunc.definition.get_closest_marker("gatespec_compiled") is not None
     params = []
     for entry in entries:
+        if compiled_only and entry.available and not entry.impl.compiled:
+            continue
         for case in cases:
             for dtype in DTYPES if with_target else [None]:
                 params.append(_param(entry, case, dtype, device))

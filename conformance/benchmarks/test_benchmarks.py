@@ -163,11 +163,11 @@ def test_task(benchmark, impl, case, bench_target, threads, exclude):
     benchmark.extra_info["final_loss"] = final_loss
 
 
+# An implementation that compiles nothing has no compile time: its first call is its steady state (test_task).
+@pytest.mark.gatespec_compiled
 @pytest.mark.gatespec_cases(K.TASKS)
 def test_compile(benchmark, impl, case, bench_target, threads, exclude):
     require(impl, Capability.NATIVE, bench_target.dtype)
-    if not impl.compiled:
-        pytest.skip(f"{impl.name} compiles nothing: its first call is its steady state (test_task)")
     _describe(benchmark, impl, bench_target, threads, case, kind="compile", rows=case.rows, sizes=list(case.sizes))
     prepared = []
 
