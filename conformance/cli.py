@@ -49,7 +49,7 @@ def check(args: argparse.Namespace) -> int:
     code = pytest.main(
         ["--pyargs", "gatespec.conformance", "--impl", args.impl, *required, "-m", "not bench"]
         + [f"--known-deviations={path}" for path in args.known_deviations]
-        + ["--gatespec-report", str(out), "-p", "no:cacheprovider", *args.pytest_args]
+        + [f"--gatespec-report={out}", "-p", "no:cacheprovider", *args.pytest_args]
     )
     print(f"gatespec check: {args.impl}: report in {out / 'conformance.md'} (pytest exit code {int(code)})")
     return int(code)
