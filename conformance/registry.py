@@ -35,6 +35,8 @@ BUILTINS: dict[str, tuple[str, str]] = {
     "jax-scan": ("jax", f"{_ADAPTERS}.jax_impl.scan:JaxScan"),
     "flax-nnx": ("jax", f"{_ADAPTERS}.jax_impl.flax_nnx:FlaxNNX"),
     "equinox": ("jax", f"{_ADAPTERS}.jax_impl.eqx:Equinox"),
+    "keras-jax": ("jax", f"{_ADAPTERS}.keras_impl.styles:KerasJax"),
+    "keras-torch": ("torch", f"{_ADAPTERS}.keras_impl.styles:KerasTorch"),
 }
 
 FRAMEWORKS = ("numpy", "autograd", "torch", "tensorflow", "jax")

@@ -3,21 +3,25 @@
 A Keras loss and Keras optimizers, trained by the Keras guide's custom loop.  The logistic unit
 is the one-layer net on X without its bias column
 (:func:`~gatespec.conformance.adapters.style.logistic_as_mlp`): a Dense layer carries its bias itself.
+The model, the loss and the optimizers are :mod:`..keras_impl.model`'s, shared with keras-jax and
+keras-torch; this module writes the TensorFlow training loop.
 """
 
 from __future__ import annotations
 
-import functools
 from typing import Any, ClassVar
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from gatespec.reference import mlp
 from gatespec.reference.mlp import SGD, Adam, Params
 
 from ...interface import Capability, NativeOp, Target
+from ..keras_impl.model import keras_heaviside as _keras_heaviside
+from ..keras_impl.model import keras_loss as _keras_loss
+from ..keras_impl.model import keras_optimizer as _keras_optimizer
+from ..keras_impl.model import keras_sequential as _keras_sequential
 from ..style import LogisticAsOneLayerNet, logistic_as_mlp
 from .common import (
     _GRADIENT_OPS,
@@ -32,42 +36,6 @@ from .common import (
     _traced_once,
     _trajectory_to_numpy,
 )
-
-
-def _keras_sequential(params: Params, target: Target, output: Any = None) -> keras.Sequential:
-    """Sigmoid hidden Dense layers and a linear (or ``output``) Dense(1), all in the target dtype, holding ``params``.
-
-    Zero initialisers: the weights are overwritten by set_weights, so drawing random ones would
-    only advance Keras's global seed generator.
-    """
-    sizes = mlp.layer_sizes(params)
-    dense = functools.partial(
-        keras.layers.Dense, dtype=target.dtype, kernel_initializer="zeros", bias_initializer="zeros"
-    )
-    layers = [keras.Input(shape=(sizes[0],), dtype=target.dtype)]
-    layers += [dense(n, activation="sigmoid") for n in sizes[1:-1]]
-    layers.append(dense(1, activation=output))
-    net = keras.Sequential(layers)
-    net.set_weights([np.asarray(p, dtype=target.np_dtype) for p in params])  # kernel (in, out), bias (out,)
-    return net
-
-
-def _keras_loss(target: Target) -> keras.losses.Loss:
-    # dtype matters: a Keras loss otherwise casts its inputs to floatx (float32).
-    return keras.losses.BinaryCrossentropy(from_logits=True, reduction="sum", dtype=target.dtype)
-
-
-def _keras_optimizer(optimizer: SGD | Adam) -> keras.optimizers.Optimizer:
-    if isinstance(optimizer, SGD):
-        return keras.optimizers.SGD(learning_rate=optimizer.lr)
-    return keras.optimizers.Adam(
-        learning_rate=optimizer.lr, beta_1=optimizer.beta1, beta_2=optimizer.beta2, epsilon=optimizer.eps
-    )
-
-
-def _keras_heaviside(z: Any) -> Any:
-    """g(z) with g(0) = 0, as the notebook's np.heaviside(z, 0.0)."""
-    return keras.ops.heaviside(z, 0.0)
 
 
 def _keras_train_step(net: keras.Sequential, loss_fn: keras.losses.Loss, opt: keras.optimizers.Optimizer) -> Any:
