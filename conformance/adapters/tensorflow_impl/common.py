@@ -26,8 +26,9 @@ from ..style import Style, adam_direction
 # Must precede the TensorFlow import to take effect; setdefault keeps a user's own level.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 
-import keras
 import tensorflow as tf
+
+from ..keras_impl.model import keras_glorot  # imports Keras, so after the level is set
 
 # ----------------------------------------------------------------------------- placement and conversion
 
@@ -223,21 +224,6 @@ def _updates(grads: Any, moments: tuple, t: Any, hyper: tf.Tensor) -> tuple[list
 # ----------------------------------------------------------------------------- initial parameters
 
 
-def _keras_glorot(sizes: tuple[int, ...], n: int, seed: int, target: Target) -> list:
-    """What Keras Dense's defaults draw: GlorotUniform, i.e. VarianceScaling(1, "fan_avg", "uniform"), and Zeros.
-
-    The limit is √(3/((fan_in + fan_out)/2)); all n kernels of a layer are drawn by one
-    ``keras.random.uniform`` call (the initializer object itself, called per net, took 2 ms a call).
-    """
-    seed_generator = keras.random.SeedGenerator(seed)
-    params = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-        limit = float(np.sqrt(3.0 / max(1.0, (fan_in + fan_out) / 2.0)))
-        kernel = keras.random.uniform((n, fan_in, fan_out), -limit, limit, dtype=target.dtype, seed=seed_generator)
-        params += [kernel, keras.ops.zeros((n, fan_out), dtype=target.dtype)]
-    return params
-
-
 def _standard_normal(sizes: tuple[int, ...], n: int, seed: int, target: Target) -> list:
     """Every weight and bias N(0, 1) from ``tf.random.Generator.from_seed(seed)``, layer by layer."""
     generator = tf.random.Generator.from_seed(seed)
@@ -249,7 +235,7 @@ def _standard_normal(sizes: tuple[int, ...], n: int, seed: int, target: Target) 
 
 
 _INITIAL: dict[str, Callable[[tuple[int, ...], int, int, Target], list]] = {
-    "keras-glorot": _keras_glorot,
+    "keras-glorot": keras_glorot,
     "standard-normal": _standard_normal,
 }
 
