@@ -13,6 +13,8 @@
                       300; 0: none), so that a hanging implementation fails that test alone.  Set as
                       a pytest-timeout marker when pytest-timeout is installed (its method, ``signal``
                       on POSIX, fails the test and the session goes on); a test's own marker wins.
+``--exec-timeout SECONDS``  how long an ``exec:COMMAND`` program may take to answer one request
+                      (default 60) before it counts as hung: that test fails, the program restarts.
 ``--gatespec-explore N``  hypothesis searches N generated cases per explored check beyond the fixed
                       ones (``test_explore.py``, marker ``explore``; default 0: those tests skip at once),
                       derandomised when the CI variable is set; a failure is shrunk and printed as
@@ -42,6 +44,10 @@ from . import isolation
 # one thread on a loaded 2-core machine, took 6 s (jax-grad's first eager loss and gradients); 50×
 # that leaves room for slower machines, and a hang costs CI minutes, not its job's limit.
 DEFAULT_TIMEOUT = 300.0
+# Seconds one exec-protocol request may take.  The slowest, a 3x7x7x1 Adam trajectory in the C and
+# JavaScript clients, takes milliseconds; a hung program fails its test after this, well before
+# --gatespec-timeout, so the message can say which program hung on which request.
+EXEC_TIMEOUT = 60.0
 
 MARKERS = (
     "gatespec_cases(cases): cases (objects with an .id) to cross with impl × dtype",
@@ -87,6 +93,14 @@ def add(parser: pytest.Parser) -> None:
         help=f"per-test timeout of conformance tests, by pytest-timeout; 0: none (default: {DEFAULT_TIMEOUT:g})",
     )
     group.addoption(
+        "--exec-timeout",
+        metavar="SECONDS",
+        type=_positive_seconds,
+        default=EXEC_TIMEOUT,
+        help="seconds an exec:COMMAND program may take to answer one request before it counts as hung "
+        f"(that test fails, the program is restarted) (default: {EXEC_TIMEOUT:g})",
+    )
+    group.addoption(
         "--gatespec-explore",
         metavar="N",
         type=_count,
@@ -108,6 +122,10 @@ def check(config: pytest.Config) -> None:
     if config.getoption("--gatespec-explore") and importlib.util.find_spec("hypothesis") is None:
         raise pytest.UsageError("--gatespec-explore needs hypothesis (pip install 'gatespec[test]')")
     _check_rootdir(config)
+    # Before selection starts any program: the handshake is a request too.
+    from .adapters.exec_impl import client
+
+    client.DEFAULT_TIMEOUT = config.getoption("--exec-timeout")
 
 
 PATH_OPTIONS = ("--known-deviations", "--gatespec-report")
@@ -160,6 +178,13 @@ def _seconds(text: str) -> float:
         seconds = math.nan
     if not (math.isfinite(seconds) and seconds >= 0):
         raise argparse.ArgumentTypeError(f"expected seconds ≥ 0 (0: no timeout), got {text!r}")
+    return seconds
+
+
+def _positive_seconds(text: str) -> float:
+    seconds = _seconds(text)
+    if not seconds:
+        raise argparse.ArgumentTypeError(f"expected seconds > 0, got {text!r}")
     return seconds
 
 

@@ -41,9 +41,13 @@ BUILTINS: dict[str, tuple[str, str]] = {
     "equinox": ("jax", f"{_ADAPTERS}.jax_impl.eqx:Equinox"),
     "keras-jax": ("jax", f"{_ADAPTERS}.keras_impl.styles:KerasJax"),
     "keras-torch": ("torch", f"{_ADAPTERS}.keras_impl.styles:KerasTorch"),
+    # Other languages, through the exec protocol (exec_impl/protocol.py): the shipped clients.
+    "node-plain": ("node", f"{_ADAPTERS}.exec_impl.builtin:NodePlain"),
+    "c-plain": ("c", f"{_ADAPTERS}.exec_impl.builtin:CPlain"),
 }
 
-FRAMEWORKS = ("numpy", "autograd", "torch", "tensorflow", "jax")
+FRAMEWORKS = ("numpy", "autograd", "torch", "tensorflow", "jax", "node", "c")
+EXEC_PREFIX = "exec:"
 
 
 @dataclass(frozen=True)
@@ -145,13 +149,24 @@ def from_spec(spec: str) -> Entry:
     return Entry(impl.name, impl.framework, "module:attr", impl=impl)
 
 
+def from_exec(command: str) -> Entry:
+    """``exec:COMMAND``: a program speaking the exec protocol; one that cannot start or handshake is a usage error."""
+    from .adapters.exec_impl import client
+
+    try:
+        impl = client.from_command(command)
+    except (client.HandshakeError, client.ExecError) as exc:
+        raise UsageError(f"--impl {EXEC_PREFIX}{command}: {exc}") from None
+    return Entry(impl.name, impl.framework, f"{EXEC_PREFIX}{command}", impl=impl)
+
+
 def discover() -> list[Entry]:
     """Every built-in and entry-point implementation, available or not, in a stable order."""
     return [builtin(name) for name in BUILTINS] + entry_points()
 
 
 def select(selectors: list[str] | None) -> list[Entry]:
-    """Resolve ``--impl`` values: a registered name, a framework name (all its styles), or module:attr.
+    """Resolve ``--impl`` values: a registered name, a framework name (all its styles), module:attr, or exec:COMMAND.
 
     ``None`` or an empty list selects everything :func:`discover` finds.
     """
@@ -160,7 +175,11 @@ def select(selectors: list[str] | None) -> list[Entry]:
     chosen: dict[str, Entry] = {}
     known: list[Entry] | None = None  # discovered only if a name needs it: importing every framework takes seconds
     # Repeatable and comma-separated alike (--impl numpy,torch or --impl numpy --impl torch), as --require.
-    for sel in (part.strip() for arg in selectors for part in arg.split(",") if part.strip()):
+    for sel in _split(selectors):
+        if sel.startswith(EXEC_PREFIX):
+            entry = from_exec(sel[len(EXEC_PREFIX) :])
+            chosen[entry.name] = entry
+            continue
         if ":" in sel:
             entry = from_spec(sel)
             chosen[entry.name] = entry
@@ -177,3 +196,14 @@ def select(selectors: list[str] | None) -> list[Entry]:
         for e in matches:
             chosen[e.name] = e
     return list(chosen.values())
+
+
+def _split(selectors: list[str]) -> list[str]:
+    """``--impl`` values, repeatable and comma-separated alike; an ``exec:`` value is one selector, commas and all."""
+    parts: list[str] = []
+    for arg in selectors:
+        if arg.strip().startswith(EXEC_PREFIX):
+            parts.append(arg.strip())
+            continue
+        parts.extend(part.strip() for part in arg.split(",") if part.strip())
+    return parts

@@ -26,3 +26,9 @@ def test_readme_main_job_names_a_tox_env_that_exists():
 def test_readme_example_is_the_tested_example_implementation():
     blocks = re.findall(r"```python\n(.+?)```", (ROOT / "README.md").read_text(), flags=re.S)
     assert (ROOT / "conformance" / "example.py").read_text() in blocks
+
+
+def test_readme_minimal_client_is_the_tested_one():
+    """The README's JavaScript client is tests/exec_clients/minimal_client.js, which test_exec.py runs."""
+    blocks = re.findall(r"```javascript\n(.+?)```", (ROOT / "README.md").read_text(), flags=re.S)
+    assert (ROOT / "tests" / "exec_clients" / "minimal_client.js").read_text() in blocks
