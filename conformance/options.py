@@ -39,15 +39,12 @@ import os
 import pytest
 
 from . import isolation
+from .adapters.exec_impl.client import DEFAULT_TIMEOUT as EXEC_TIMEOUT
 
 # Seconds a conformance test may take.  The slowest legitimate one, measured over every style with
 # one thread on a loaded 2-core machine, took 6 s (jax-grad's first eager loss and gradients); 50×
 # that leaves room for slower machines, and a hang costs CI minutes, not its job's limit.
 DEFAULT_TIMEOUT = 300.0
-# Seconds one exec-protocol request may take.  The slowest, a 3x7x7x1 Adam trajectory in the C and
-# JavaScript clients, takes milliseconds; a hung program fails its test after this, well before
-# --gatespec-timeout, so the message can say which program hung on which request.
-EXEC_TIMEOUT = 60.0
 
 MARKERS = (
     "gatespec_cases(cases): cases (objects with an .id) to cross with impl × dtype",
@@ -122,10 +119,6 @@ def check(config: pytest.Config) -> None:
     if config.getoption("--gatespec-explore") and importlib.util.find_spec("hypothesis") is None:
         raise pytest.UsageError("--gatespec-explore needs hypothesis (pip install 'gatespec[test]')")
     _check_rootdir(config)
-    # Before selection starts any program: the handshake is a request too.
-    from .adapters.exec_impl import client
-
-    client.DEFAULT_TIMEOUT = config.getoption("--exec-timeout")
 
 
 PATH_OPTIONS = ("--known-deviations", "--gatespec-report")

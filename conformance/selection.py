@@ -32,6 +32,11 @@ def select(config: pytest.Config) -> list[registry.Entry]:
         if missing or not of_r:
             reasons = "; ".join(f"{e.name}: {e.reason}" for e in missing) or "no implementation registered"
             raise pytest.UsageError(f"--require {r}: required but not available ({reasons})")
+    for e in entries:
+        program = getattr(e.impl, "program", None)  # an exec-protocol program (adapters/exec_impl)
+        if program is not None:
+            # Per run, on the run's own instances: an in-process pytester run must not change its host's.
+            program.timeout = config.getoption("--exec-timeout")
     return entries
 
 

@@ -32,7 +32,9 @@ from ...interface import DTYPES, BatchedRun, Capability, Implementation, MLPTraj
 from . import protocol
 from .protocol import ProtocolError
 
-# Seconds a request may take before the program is taken to hang (``--exec-timeout`` sets it).
+# Seconds one request may take before the program counts as hung (--exec-timeout's default).  The slowest
+# request of the matrix, 1000 nets × 1000 Adam steps batched, takes ~5 s in the JavaScript client; a
+# hung program fails its test after this, well before --gatespec-timeout, naming the request it hung on.
 DEFAULT_TIMEOUT = 60.0
 _STDERR_TAIL = 4000  # characters of the program's stderr quoted in an error
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -58,6 +60,7 @@ class Program:
 
     def __init__(self, argv: list[str], *, label: str, env: dict[str, str] | None = None):
         self.argv, self.label, self.env = list(argv), label, env
+        self.timeout = DEFAULT_TIMEOUT  # seconds per request; the run's --exec-timeout (selection.py)
         self._proc: subprocess.Popen | None = None
         self._stderr: Any = None
         self._buffer = b""
@@ -139,7 +142,7 @@ class Program:
                 proc.stdin.write(protocol.dumps(message))
             except OSError as exc:  # BrokenPipeError: the program is gone
                 self._fail(f"died before {op!r} ({type(exc).__name__}; status {proc.poll()})")
-            line = self._readline(op, time.monotonic() + DEFAULT_TIMEOUT)
+            line = self._readline(op, time.monotonic() + self.timeout)
             try:
                 return protocol.loads(line, request_id, "float64" if target is None else target.dtype)
             except ProtocolError as exc:
@@ -157,7 +160,7 @@ class Program:
             while b"\n" not in self._buffer:
                 left = deadline - time.monotonic()
                 if left <= 0 or not sel.select(left):
-                    self._fail(f"did not answer {op!r} within {DEFAULT_TIMEOUT:g} s (--exec-timeout)")
+                    self._fail(f"did not answer {op!r} within {self.timeout:g} s (--exec-timeout)")
                 chunk = os.read(proc.stdout.fileno(), 1 << 16)
                 if not chunk:
                     proc.wait()
