@@ -25,11 +25,7 @@ BUILTINS: dict[str, tuple[str, str]] = {
     "torch-optim": ("torch", f"{_ADAPTERS}.torch_impl.optim:TorchOptim"),
     "torch-module": ("torch", f"{_ADAPTERS}.torch_impl.module:TorchModule"),
     "torch-func": ("torch", f"{_ADAPTERS}.torch_impl.func:TorchFunc"),
-    # torch-compile (torch_impl.compiled:TorchCompile) is written but not registered: in two clean-clone
-    # CI runs its and-5-5x1-large Adam float32 trajectory came out wrong (W1 off by 93% relative), while
-    # every isolated run gives 0.26 of the budget.  An order- or load-dependent wrong result is a bug to
-    # find (trainer reuse or a dynamo guard, suspected), not a deviation to declare.  Select it as
-    # --impl gatespec.conformance.adapters.torch_impl.compiled:TorchCompile meanwhile.
+    "torch-compile": ("torch", f"{_ADAPTERS}.torch_impl.compiled:TorchCompile"),
     "tf-tape": ("tensorflow", f"{_ADAPTERS}.tensorflow_impl.tape:TFTape"),
     "tf-function": ("tensorflow", f"{_ADAPTERS}.tensorflow_impl.function:TFFunction"),
     "tf-xla": ("tensorflow", f"{_ADAPTERS}.tensorflow_impl.xla:TFXLA"),

@@ -88,9 +88,18 @@ def _compile(fn: Callable) -> Callable:
 
 def _compiling() -> AbstractContextManager:
     """Dynamo's recompile limits raised to :data:`_RECOMPILE_LIMIT` and made an error, for the calls inside:
-    past it dynamo would fall back to eager with only a warning, and the style would test eager code."""
+    past it dynamo would fall back to eager with only a warning, and the style would test eager code.
+
+    And Python floats specialised (``specialize_float=True``): under the default, once the step of a second
+    optimizer is compiled, automatic dynamic makes ``lr``, ``betas`` and ``eps`` symbolic; inductor then bakes the
+    value the graph was first compiled with into ``1 − β₂`` and ``β₂ ** step`` (a ShapeEnv guard that
+    AOTAutogradCache drops), and every later optimizer of the same shapes whose graph is the same gets that
+    artifact from the cache (in memory or on disk) and computes with another optimizer's β₂, silently
+    (pytorch/pytorch#194976, #197889).  Specialised, each optimizer's constants are in its graph and so in the
+    cache key; the step compiles once per optimizer either way (dynamo guards its identity).
+    """
     limits = {"recompile_limit": _RECOMPILE_LIMIT, "accumulated_recompile_limit": _RECOMPILE_LIMIT}
-    return _dynamo().config.patch(**limits, fail_on_recompile_limit_hit=True)
+    return _dynamo().config.patch(**limits, fail_on_recompile_limit_hit=True, specialize_float=True)
 
 
 def _loss_and_backward(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -152,7 +161,10 @@ class TorchCompile(TorchOptim):
         self._trainers: dict[tuple, _Trainer] = {}
 
     def numerics(self) -> dict[str, str]:
-        return {**super().numerics(), "torch_compile": "inductor, mode default, dynamic None (automatic)"}
+        return {
+            **super().numerics(),
+            "torch_compile": "inductor, mode default, dynamic None (automatic), specialize_float True",
+        }
 
     def clear_caches(self) -> None:
         _dynamo().reset()  # every compiled function's graphs and guards; inductor's disk cache stays
