@@ -55,6 +55,26 @@ def check(args: argparse.Namespace) -> int:
     return int(code)
 
 
+def export(args: argparse.Namespace) -> int:
+    """Every conformance case as JSON test vectors in ``args.directory`` (conformance/export.py)."""
+    import time
+
+    from . import export as vectors  # imports the conformance tests, hence pytest: only when asked
+
+    start = time.perf_counter()
+    try:
+        index = vectors.export(Path(args.directory))
+    except ValueError as exc:
+        print(f"gatespec export: {exc}", file=sys.stderr)
+        return 2
+    count = sum(f["vectors"] for f in index["files"])
+    print(
+        f"gatespec export: {count} vectors of {len(index['files'])} tests in {args.directory} "
+        f"({len(index['not_exported'])} tests not exported, see index.json), {time.perf_counter() - start:.1f} s"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gatespec", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -79,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     new_parser = sub.add_parser("new", help="a package for a new implementation: pyproject with its entry point")
     new_parser.add_argument("name", help="the implementation's name, e.g. my-mlp (the package: my_mlp)")
     new_parser.add_argument("-o", "--output", default=".", help="where to write the folder NAME (default: here)")
+    export_parser = sub.add_parser(
+        "export", help="every conformance case as versioned JSON test vectors, for runners in any language"
+    )
+    export_parser.add_argument("directory", metavar="DIR", help="an empty or new folder, or an earlier export's")
     args, extra = parser.parse_known_args(argv)
     if extra and args.command != "check":
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
@@ -91,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         return report_merge.run(args)
     if args.command == "check":
         return check(args)
+    if args.command == "export":
+        return export(args)
     if args.command == "new":
         try:
             root = template.new(args.name, Path(args.output))

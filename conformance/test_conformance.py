@@ -455,6 +455,22 @@ def test_logistic_regression_learns_separable_gates(impl, case, target):
     check_logistic_regression_learns_separable_gates(impl, case, target)
 
 
+def _perceptron_learning_order(case) -> tuple[np.ndarray, int]:
+    """The cyclic order the learning check runs from w = 0, and its epochs: one full epoch past the reference's
+    convergence for a separable gate, 12 epochs otherwise (gatespec export builds the same run)."""
+    g = case.gate
+    n = len(g.y)
+    if case.gate_name in C.SEPARABLE:
+        w0 = np.zeros(g.Xb.shape[1])
+        converged_at = perceptron.train_online(
+            g.Xb, g.y, w0, C.PERCEPTRON_ETA, perceptron.cyclic_order(n, 400)
+        ).converged_at
+        epochs = converged_at // n + 2
+    else:
+        epochs = 12
+    return perceptron.cyclic_order(n, epochs), epochs
+
+
 def check_perceptron_learns_exactly_the_separable_gates(impl, case, target):
     """From w = 0 in cyclic order, Rosenblatt's rule realises every separable gate and never XOR/XNOR/parity.
 
@@ -466,16 +482,9 @@ def check_perceptron_learns_exactly_the_separable_gates(impl, case, target):
     """
     require(impl, Cap.PERCEPTRON_ONLINE, target.dtype)
     g = case.gate
-    w0, n = np.zeros(g.Xb.shape[1]), len(g.y)
+    w0 = np.zeros(g.Xb.shape[1])
     separable = case.gate_name in C.SEPARABLE
-    if separable:
-        converged_at = perceptron.train_online(
-            g.Xb, g.y, w0, C.PERCEPTRON_ETA, perceptron.cyclic_order(n, 400)
-        ).converged_at
-        epochs = converged_at // n + 2
-    else:
-        epochs = 12
-    order = perceptron.cyclic_order(n, epochs)
+    order, epochs = _perceptron_learning_order(case)
     weights = impl.perceptron_online(g.Xb, g.y, w0, C.PERCEPTRON_ETA, order, target)
     reference = perceptron.train_online(g.Xb, g.y, w0, C.PERCEPTRON_ETA, order).weights
     quantity = f"weights over {epochs} cyclic epochs"

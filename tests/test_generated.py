@@ -43,9 +43,7 @@ def _factor_pairs(cases, keys):
 
 def test_value_cases_cover_depth_inputs_and_scale_pairwise():
     got = _factor_pairs(G.STRUCTURE, ("depth", "inputs", "scale"))
-    for (a, la), (b, lb) in itertools.combinations(
-        [("depth", G.DEPTHS), ("inputs", G.INPUTS), ("scale", G.SCALES)], 2
-    ):
+    for (a, la), (b, lb) in itertools.combinations([("depth", G.DEPTHS), ("inputs", G.INPUTS), ("scale", G.SCALES)], 2):
         for va, vb in itertools.product(la, lb):
             if {a: va, b: vb} == {"depth": 1, "inputs": 1}:
                 continue  # 1 → 1 is square everywhere: left out on purpose

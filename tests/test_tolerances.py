@@ -71,7 +71,7 @@ def test_float32_rounding_stays_within_the_running_error_bound(case, sigmoid, re
     assert np.all(np.abs(z - z_ref) <= EPS32 * E.z + 1e-300)
     assert abs(float(loss) - loss_ref) <= EPS32 * E.loss
     for a, d, e in zip(grads, grads_ref, E.grads):
-        assert np.all(np.abs(a - d) <= EPS32 * e + 1e-300), (np.max(np.abs(a - d) / (EPS32 * e + 1e-300)))
+        assert np.all(np.abs(a - d) <= EPS32 * e + 1e-300), np.max(np.abs(a - d) / (EPS32 * e + 1e-300))
 
 
 def test_a_wrong_sigmoid_is_far_outside_the_bound():
