@@ -37,6 +37,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(isolation.StateCheck(config), isolation.PLUGIN_NAME)
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """End the run's exec-protocol programs: an in-process run (pytester) must not leave them to its host."""
+    session = config.stash.get(SESSION, None)
+    for entry in session.entries if session is not None else ():
+        program = getattr(entry.impl, "program", None)
+        if program is not None:
+            program.close()
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     session = metafunc.config.stash[SESSION]
     parametrize.generate(metafunc, session.entries, session.device)

@@ -2,9 +2,10 @@
 
 :class:`ExecImplementation` is an :class:`~gatespec.conformance.interface.Implementation` like any
 other: the suite's tests, checks, tolerances and report treat it as they treat a Python style.
-Each operation becomes one request; the program is started, and its handshake read, when the
-implementation is constructed (the handshake declares what the suite parametrizes over), and
-again after any failure.
+Each operation becomes one request.  The program is started, its handshake read and the program
+ended when the implementation is constructed (the handshake declares what the suite parametrizes
+over); it is started again, with a handshake that must declare the same, by the first request and
+after any failure, and ended at the end of the run.
 
 Selected by ``--impl exec:COMMAND`` (:func:`from_command`), by an entry point or
 ``module:attr`` naming a subclass that sets :attr:`ExecImplementation.command`, or as a built-in
@@ -281,6 +282,9 @@ class ExecImplementation(Implementation):
             )
         self._declared = declared
         self.program.on_hello = self._same_declaration
+        # Not kept running until a request needs it: every run discovers every built-in (for its header
+        # and --require), and most never send one a request; the first request starts it again.
+        self.program.close()
         self.name, self.framework = declared["name"], declared["framework"]  # type: ignore[misc]
         self.dtypes = declared["dtypes"]  # type: ignore[misc]
         self.capabilities = declared["capabilities"]  # type: ignore[misc]
