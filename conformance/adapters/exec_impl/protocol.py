@@ -68,7 +68,8 @@ the maths exactly; N rows, d weights with the bias last, ``Xb`` holds the bias c
   θ ← θ − (η/(1−β₁ᵗ))·m/(√v/√(1−β₂ᵗ) + ε), m and v starting at 0, t from 1).
 - A run of ``steps`` updates returns ``steps + 1`` parameter rows (the start, then one per
   update) and ``steps`` losses, each at the parameters its step starts from.
-- ``device`` is ``"cpu"`` unless the suite runs with ``--device cuda``.
+- ``device`` is ``"cpu"``: in version 1 a program declares no devices and runs on the CPU only
+  (a ``--device cuda`` run skips it, with that reason).
 
 Numbers
 -------
