@@ -30,6 +30,7 @@ import numpy as np
 from gatespec.reference.mlp import SGD, Adam, Params
 
 from ...interface import DTYPES, BatchedRun, Capability, Implementation, MLPTrajectory, NotSupported, Target, Trajectory
+from .. import child
 from . import protocol
 from .protocol import ProtocolError
 
@@ -37,7 +38,6 @@ from .protocol import ProtocolError
 # request of the matrix, 1000 nets × 1000 Adam steps batched, takes ~5 s in the JavaScript client; a
 # hung program fails its test after this, well before --gatespec-timeout, naming the request it hung on.
 DEFAULT_TIMEOUT = 60.0
-_STDERR_TAIL = 4000  # characters of the program's stderr quoted in an error
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 # Capabilities a program may declare: NATIVE (benchmarks on the framework's own tensors) and MLP_INIT
 # (the framework's own generator) have no meaning through the protocol.
@@ -105,7 +105,7 @@ class Program:
             except (OSError, subprocess.TimeoutExpired):
                 proc.kill()
                 proc.wait()
-            self._close_pipes(proc)
+            child.close_pipes(proc)
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None
@@ -173,29 +173,11 @@ class Program:
     def _kill(self) -> None:
         proc, self._proc = self._proc, None
         if proc is not None:
-            proc.kill()
-            proc.wait()
-            self._close_pipes(proc)
-
-    @staticmethod
-    def _close_pipes(proc: subprocess.Popen) -> None:
-        for f in (proc.stdin, proc.stdout):
-            try:
-                f.close()
-            except OSError:
-                pass
-
-    def _stderr_tail(self) -> str:
-        if self._stderr is None:
-            return ""
-        self._stderr.seek(0, os.SEEK_END)
-        size = self._stderr.tell()
-        self._stderr.seek(max(0, size - _STDERR_TAIL))
-        return self._stderr.read().decode(errors="replace")
+            child.kill(proc)
 
     def _fail(self, what: str) -> None:
         self._kill()
-        tail = self._stderr_tail().rstrip() or "(empty)"
+        tail = child.stderr_tail(self._stderr).rstrip() or "(empty)"
         raise ExecError(
             f"{self.label}: the program {shlex.join(self.argv)} {what}; the next request starts it again. "
             f"Its stderr ends:\n{tail}"

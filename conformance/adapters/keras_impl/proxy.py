@@ -29,8 +29,9 @@ import tempfile
 import threading
 from typing import Any
 
+from .. import child
+
 WORKER_MODULE = "gatespec.conformance.adapters.keras_impl.worker"
-_STDERR_TAIL = 4000  # characters of the child's stderr quoted in an error
 
 
 def child_env(backend: str) -> dict[str, str]:
@@ -106,7 +107,7 @@ class Worker:
             proc.kill()
             proc.wait()
         finally:
-            self._close_files(proc)
+            child.close_pipes(proc)
             self._close_stderr()
 
     def _close_stderr(self) -> None:
@@ -126,29 +127,12 @@ class Worker:
     def _kill(self) -> None:
         proc, self._proc = self._proc, None
         if proc is not None:
-            proc.kill()
-            proc.wait()
-            self._close_files(proc)
-
-    def _close_files(self, proc: subprocess.Popen) -> None:
-        for f in (proc.stdin, proc.stdout):
-            try:
-                f.close()
-            except OSError:
-                pass
-
-    def _stderr_tail(self) -> str:
-        if self._stderr is None:
-            return ""
-        self._stderr.seek(0, os.SEEK_END)
-        size = self._stderr.tell()
-        self._stderr.seek(max(0, size - _STDERR_TAIL))
-        return self._stderr.read().decode(errors="replace")
+            child.kill(proc)
 
     def _fail(self, what: str) -> None:
         """Kill the child and raise the RuntimeError that says what happened; the next call restarts it."""
         self._kill()
-        tail = self._stderr_tail().rstrip() or "(empty)"
+        tail = child.stderr_tail(self._stderr).rstrip() or "(empty)"
         raise WorkerError(
             f"{self.name}: the Keras worker subprocess ({' '.join(self.argv[1:])}, KERAS_BACKEND={self.backend}) "
             f"{what}; the next call starts a new one. Its stderr ends:\n{tail}"
