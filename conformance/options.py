@@ -20,6 +20,9 @@
                       derandomised when the CI variable is set; a failure is shrunk and printed as
                       the line to paste into ``generated.REGRESSIONS``.  Each explored check is one
                       test under ``--gatespec-timeout``: raise it for a large N on slow styles.
+``--bench-baseline NAME``, ``--bench-paired-time SECONDS``  the benchmarks' paired timing: each task of
+                      each implementation is timed in alternation with NAME (default numpy) for that
+                      long (default 2 s, at least 5 pairs) (:mod:`gatespec.conformance.benchmarks.paired`).
 ``--gatespec-no-state-check``  do not fail a test whose implementation leaves global state changed
                       (:mod:`gatespec.conformance.isolation`).
 
@@ -40,6 +43,8 @@ import pytest
 
 from . import isolation
 from .adapters.exec_impl.client import DEFAULT_TIMEOUT as EXEC_TIMEOUT
+from .benchmarks.paired import MAX_TIME as PAIRED_TIME
+from .benchmarks.paired import MIN_PAIRS
 
 # Seconds a conformance test may take.  The slowest legitimate one, measured over every style with
 # one thread on a loaded 2-core machine, took 6 s (jax-grad's first eager loss and gradients); 50×
@@ -104,6 +109,20 @@ def add(parser: pytest.Parser) -> None:
         default=0,
         help="search N generated cases per explored check with hypothesis, shrink a failure and print it as a "
         "regression case; derandomised when CI is set (default: 0, exploration off)",
+    )
+    group.addoption(
+        "--bench-baseline",
+        metavar="NAME",
+        default="numpy",
+        help="implementation every benchmark task is timed in alternation with, for its paired ratio (default: numpy)",
+    )
+    group.addoption(
+        "--bench-paired-time",
+        metavar="SECONDS",
+        type=_positive_seconds,
+        default=PAIRED_TIME,
+        help="seconds of alternating baseline/implementation samples per benchmark task (at least "
+        f"{MIN_PAIRS} pairs whatever it takes) (default: {PAIRED_TIME:g})",
     )
     group.addoption(
         isolation.OPTION,

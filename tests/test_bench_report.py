@@ -11,9 +11,11 @@ import builtins
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from gatespec.conformance import cli
+from gatespec.conformance.benchmarks import paired as P
 from gatespec.conformance.benchmarks import tasks as K
 from gatespec.conformance.report import benchmarks as R
 
@@ -124,9 +126,12 @@ def _sample(tmp_path: Path, *, fast_factor: float = 0.5, name="bench.json") -> P
 def test_ratios_are_medians_over_the_baseline_on_the_same_task(tmp_path):
     bench = R.load(_sample(tmp_path))
     rat = R.ratios(bench)
-    assert rat["xor-forward", "numpy"] == 1.0
-    assert rat["xor-train-1000", "torch-nn"] == pytest.approx(4.0, rel=1e-12)
-    assert rat["xor-sgd-step", "jax-scan"] == pytest.approx(0.5, rel=1e-12)
+    assert rat["xor-forward", "numpy"].value == 1.0
+    assert rat["xor-train-1000", "torch-nn"].value == pytest.approx(4.0, rel=1e-12)
+    assert rat["xor-sgd-step", "jax-scan"].value == pytest.approx(0.5, rel=1e-12)
+    # No paired samples in this JSON: no interval, and the report says why.
+    assert not rat["xor-sgd-step", "jax-scan"].paired
+    assert "with no interval: this JSON cannot give paired ratios to numpy" in R.markdown(bench, plots=[])
 
 
 def test_compile_time_is_the_first_call_minus_the_steady_state(tmp_path):
@@ -186,7 +191,7 @@ def test_max_ratio_gate_fails_on_a_ratio_over_its_value(tmp_path, capsys):
     )
     assert cli.main(["report", str(path), "--max-ratio", "torch-nn:xor-forward=3"]) == 1
     err = capsys.readouterr().err
-    assert "ratio over its gate: torch-nn on xor-forward: ×4 numpy > 3" in err
+    assert "ratio over its gate: torch-nn on xor-forward: ×4 numpy (unpaired: no interval) > 3" in err
 
 
 @pytest.mark.parametrize(
@@ -206,9 +211,12 @@ def test_rerun_reports_the_spread_of_every_ratio(tmp_path):
     first, second = _sample(tmp_path), _sample(tmp_path, fast_factor=0.6, name="second.json")
     assert cli.main(["report", str(first), "--rerun", str(second)]) == 0
     text = (tmp_path / "bench.md").read_text()
-    assert "| implementation | task | bench.json (this run) | second.json (--rerun) | change |" in text
-    assert "| jax-scan | xor-train-1000 | 0.5 | 0.6 | +20% |" in text
-    assert "Largest change of a ratio between the runs: 20%." in text
+    assert (
+        "| implementation | task | bench.json (this run) | second.json (--rerun) | change | intervals overlap |" in text
+    )
+    assert "| jax-scan | xor-train-1000 | ×0.5 | ×0.6 | +20% | — |" in text
+    # 8 ratios (torch-nn and jax-scan on 4 tasks): torch-nn's 4 did not move, jax-scan's 4 moved by 20%.
+    assert "over 8 ratios: median 10.0%, largest 20.0%." in text
 
 
 def test_unreadable_or_foreign_json_is_a_clear_error(tmp_path, capsys):
@@ -269,3 +277,134 @@ def test_timing_with_unpinned_threads_fails(pytester, monkeypatch):
     )  # fmt: skip
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*numpy is not pinned: OMP_NUM_THREADS=2*"])
+
+
+# ----------------------------------------------------------------------------- paired timing
+
+
+def test_paired_ratio_is_the_median_of_the_pairs_ratios_and_drift_cancels():
+    """The baseline's speed drifts 2× across the run; b is always exactly 3× a within a pair."""
+    a = tuple(1e-3 * (1 + k / 20) for k in range(21))  # 1 ms → 2 ms
+    pairs = P.Paired(a, tuple(3 * x for x in a), (1, 1))
+    assert pairs.ratio == pytest.approx(3.0, rel=1e-12)
+    assert pairs.interval() == pytest.approx((3.0, 3.0), rel=1e-12)
+    # The unpaired estimate, b's median over a's median from different halves of the run, carries the drift.
+    assert np.median(pairs.b[11:]) / np.median(pairs.a[:10]) > 4
+
+
+def test_paired_interval_brackets_the_ratio_and_is_reproducible():
+    rng = np.random.default_rng(7)
+    a = tuple(1e-3 * rng.lognormal(0, 0.2, 200))
+    b = tuple(x * 2 * rng.lognormal(0, 0.05) for x in a)
+    pairs = P.Paired(a, b, (10, 5))
+    low, high = pairs.interval()
+    assert low < pairs.ratio < high
+    assert high / low < 1.05  # 200 pairs of 5% noise: the median is known to ~1%
+    assert pairs.interval() == (low, high)  # fixed seed: the same samples, the same interval
+    assert P.Paired.from_json(json.loads(json.dumps(pairs.as_json()))) == pairs
+
+
+def test_paired_samples_must_pair():
+    with pytest.raises(ValueError, match="equal, non-zero counts; got 2 and 1"):
+        P.Paired((1.0, 2.0), (1.0,), (1, 1))
+
+
+class _FakeClock:
+    """A clock that advances by the cost of each call of the functions it times."""
+
+    def __init__(self):
+        self.now, self.calls = 0.0, []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def op(self, name: str, cost: float):
+        def run():
+            self.calls.append(name)
+            self.now += cost
+
+        return run
+
+
+def test_measure_alternates_calibrated_samples_until_time_and_pairs_are_reached():
+    clock = _FakeClock()
+    pairs = P.measure(
+        clock.op("a", 1e-4), clock.op("b", 4e-4), min_pairs=5, max_time=0.05, sample_time=2e-3, clock=clock
+    )
+    assert pairs.iterations == (20, 5)  # 2 ms samples of 0.1 ms and 0.4 ms calls
+    assert pairs.ratio == pytest.approx(4.0)
+    assert len(pairs.a) == 13  # 4 ms a pair: the 13th starts at 48 ms < 50 ms
+    # After calibration, strictly a×20, b×5, a×20, …: every sample follows one of the other side.
+    timed = clock.calls[-(13 + 1) * 25 :]
+    assert timed == (["a"] * 20 + ["b"] * 5) * 14
+    slow = _FakeClock()
+    few = P.measure(slow.op("a", 1.0), slow.op("b", 2.0), min_pairs=5, max_time=0.01, clock=slow)
+    assert len(few.a) == 5 and few.iterations == (1, 1)
+
+
+def _paired_sample(tmp_path: Path, name="paired.json", spread=0.05) -> Path:
+    rows = []
+    for t in K.TASKS:
+        rows.append(_bench(f"test_task[numpy-{t.id}]", "task", t.id, "numpy", 1e-3, work=t.work(), steps=t.steps))
+        a = [1e-3 * (1 + k / 10) for k in range(11)]
+        b = [2 * x * (1 + spread * (k - 5) / 5) for k, x in enumerate(a)]
+        pairs = P.Paired(tuple(a), tuple(b), (2, 1)).as_json()
+        rows.append(_bench(f"test_task[torch-nn-{t.id}]", "task", t.id, "torch-nn", 9e-3, work=t.work(), paired=pairs))
+    path = _write(tmp_path / name, rows)
+    data = json.loads(path.read_text())
+    data["gatespec"]["baseline"] = "numpy"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_report_shows_the_paired_ratio_and_its_interval_not_the_ratio_of_medians(tmp_path):
+    bench = R.load(_paired_sample(tmp_path))
+    r = R.ratios(bench)["xor-forward", "torch-nn"]
+    assert r.paired and r.value == pytest.approx(2.0) and r.low < 2.0 < r.high
+    text = R.markdown(bench, plots=[])
+    assert f"| torch-nn | 9 ms (×2 [{r.low:.3g}, {r.high:.3g}])" in text  # not ×9, the medians' ratio
+    assert "timed in alternation with numpy" in text
+    # Asked for another baseline than the one paired with: the ratio of medians, and why.
+    unpaired = R.ratios(bench, "torch-nn")["xor-forward", "numpy"]
+    assert not unpaired.paired and unpaired.value == unpaired.high == pytest.approx(1 / 9, rel=1e-12)
+    assert "its samples were paired with numpy" in R.markdown(bench, "torch-nn", plots=[])
+
+
+def test_gate_uses_the_upper_end_of_the_interval(tmp_path, capsys):
+    path = _paired_sample(tmp_path)
+    high = R.ratios(R.load(path))["xor-forward", "torch-nn"].high
+    assert cli.main(["report", str(path), f"--max-ratio=torch-nn={high * 1.01}"]) == 0
+    # Above the estimate (×2) but under the interval's top: the run does not show the ratio is under the gate.
+    assert cli.main(["report", str(path), f"--max-ratio=torch-nn:xor-forward={(2 + high) / 2}"]) == 1
+    assert f"torch-nn on xor-forward: ×2 numpy, interval up to ×{high:.3g} >" in capsys.readouterr().err
+
+
+def test_rerun_of_paired_runs_reports_median_and_largest_change_and_overlap(tmp_path):
+    first, second = _paired_sample(tmp_path), _paired_sample(tmp_path, "second.json", spread=0.3)
+    lines, moved = R.rerun(R.load(first), R.load(second))
+    assert len(moved.changes) == 4 and moved.largest == pytest.approx(0.0, abs=1e-12)
+    assert "| torch-nn | xor-forward |" in "\n".join(lines) and "| yes |" in "\n".join(lines)
+    with pytest.raises(R.ReportError, match="no ratio to jax-scan in common"):
+        R.spread(R.load(first), R.load(_sample(tmp_path, name="other.json")), "jax-scan")
+
+
+def test_a_timed_run_pairs_every_task_with_the_baseline(pytester, monkeypatch):
+    """The numpy style under another name, paired with numpy: the JSON carries the pairs (their values are
+    timings, so only their shape is asserted)."""
+    _timed_subprocess_env(monkeypatch, "1")
+    out = pytester.path / "b.json"
+    result = pytester.runpytest_subprocess(
+        "--pyargs", "gatespec.conformance.benchmarks", "--impl", "numpy", "--impl", "tests.mutants:Control",
+        "-k", "test_task and xor-forward", "-p", "no:xdist", "-p", "no:cacheprovider",
+        "--benchmark-json", str(out), "--benchmark-max-time", "0.01", "--benchmark-min-rounds", "2",
+        "--bench-paired-time", "0.05",
+    )  # fmt: skip
+    result.assert_outcomes(passed=2)
+    data = json.loads(out.read_text())
+    assert data["gatespec"]["baseline"] == "numpy"
+    extra = {b["extra_info"]["implementation"]: b["extra_info"] for b in data["benchmarks"]}
+    assert "paired" not in extra["numpy"]
+    pairs = P.Paired.from_json(extra["control"]["paired"])
+    assert len(pairs.a) >= P.MIN_PAIRS and min(pairs.iterations) >= 1
+    low, high = pairs.interval()
+    assert 0 < low <= pairs.ratio <= high

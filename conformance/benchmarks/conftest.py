@@ -79,6 +79,21 @@ def threads(benchmark, impl) -> dict[str, str]:
     return settings
 
 
+@pytest.fixture(scope="session")
+def baseline(pytestconfig: pytest.Config):
+    """The implementation every task is timed in alternation with (``--bench-baseline``), selected or not."""
+    from gatespec.conformance import registry
+    from gatespec.conformance.session import SESSION
+
+    name = pytestconfig.getoption("--bench-baseline")
+    selected = {e.name: e for e in pytestconfig.stash[SESSION].entries}
+    entry = selected.get(name) or (registry.builtin(name) if name in registry.BUILTINS else None)
+    if entry is None or not entry.available:
+        why = "not a registered implementation" if entry is None else entry.reason
+        raise pytest.UsageError(f"--bench-baseline {name}: {why}; select it with --impl, or name a built-in")
+    return entry.impl
+
+
 @pytest.fixture
 def exclude(request: pytest.FixtureRequest):
     """Record why this benchmark's timing must not be reported (the report lists it)."""
@@ -113,4 +128,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_benchmark_update_json(config: pytest.Config, benchmarks: list, output_json: dict) -> None:
-    output_json["gatespec"] = {"threads": thread_settings(), "excluded": config.stash.get(_EXCLUDED, [])}
+    output_json["gatespec"] = {
+        "threads": thread_settings(),
+        "excluded": config.stash.get(_EXCLUDED, []),
+        "baseline": config.getoption("--bench-baseline"),
+    }

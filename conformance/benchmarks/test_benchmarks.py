@@ -1,7 +1,9 @@
 """pytest-benchmark timings of every implementation's native path, on the same work.
 
 - ``test_task``: forward, loss + gradients, one SGD step and a 1000-step XOR run (groups
-  ``xor-*``: frameworks side by side);
+  ``xor-*``: frameworks side by side); after pytest-benchmark's own timing, each task is timed
+  again in alternation with the baseline (``--bench-baseline``, numpy) for the paired ratio
+  and its interval that the report and the gate use (:mod:`.paired`, ``extra_info["paired"]``);
 - ``test_compile``: the first call of a compiled style from cold caches (groups ``compile-*``);
   the report subtracts the steady state to get the compile time;
 - ``test_parity_scaling``: 10 SGD steps on parity-n, 2^n rows, n = 2…16 (groups ``parity-NN``);
@@ -31,6 +33,7 @@ from gatespec.conformance.checks import assert_close, param_name, require
 from gatespec.conformance.interface import BatchedRun, Capability, MLPTrajectory, Target
 from gatespec.reference import gates, mlp
 
+from . import paired as P
 from . import tasks as K
 
 pytestmark = pytest.mark.bench
@@ -154,13 +157,27 @@ def _describe(benchmark, impl, target: Target, threads: dict, task, *, kind: str
     )
 
 
+def _paired(benchmark, op, base_op, check, exclude, seconds: float) -> None:
+    """The paired ratio to the baseline (paired.py) into extra_info; ``op`` is checked again after."""
+    pairs = P.measure(base_op.run, op.run, max_time=seconds)
+    _checked(lambda: check(op.once()), exclude, "result after the paired timing")
+    benchmark.extra_info["paired"] = pairs.as_json()
+
+
 @pytest.mark.gatespec_cases(K.TASKS)
-def test_task(benchmark, impl, case, bench_target, threads, exclude):
+def test_task(benchmark, impl, case, bench_target, threads, exclude, baseline, pytestconfig):
     require(impl, Capability.NATIVE, bench_target.dtype)
     _describe(benchmark, impl, bench_target, threads, case, kind="task", rows=case.rows, sizes=list(case.sizes))
     op = impl.native(case.op, bench_target, **case.inputs())
-    final_loss = _time(benchmark, op, lambda r: _check_task(impl, case, r), exclude)
-    benchmark.extra_info["final_loss"] = final_loss
+    check = functools.partial(_check_task, impl, case)
+    benchmark.extra_info["final_loss"] = _time(benchmark, op, check, exclude)
+    if benchmark.disabled or impl.name == baseline.name:
+        return
+    # The gate's ratio: this implementation in alternation with the baseline, in this process.
+    base_op = baseline.native(case.op, bench_target, **case.inputs())
+    _checked(lambda: _check_task(baseline, case, base_op.once()), exclude, f"baseline {baseline.name}'s result")
+    benchmark.extra_info["baseline"] = baseline.name
+    _paired(benchmark, op, base_op, check, exclude, pytestconfig.getoption("--bench-paired-time"))
 
 
 # An implementation that compiles nothing has no compile time: its first call is its steady state (test_task).

@@ -1,15 +1,20 @@
 """``gatespec report BENCH.json``: pytest-benchmark's JSON as ratio tables, plots and a CI gate.
 
 Absolute timings on shared machines drift by 2× between runs, so what this report (and the
-gate) trusts are ratios measured within one run: each implementation's median against the
-baseline implementation's (numpy) on the same task, and against the task's arithmetic limit
-(:mod:`gatespec.conformance.benchmarks.tasks` counts the flops and states the model).
+gate) trusts are *paired* ratios: each implementation timed in alternation with the baseline
+(numpy) in one process, the median of the pairs' ratios and its 95% bootstrap interval
+(:mod:`gatespec.conformance.benchmarks.paired`); and, as a model, the ratio to the task's
+arithmetic limit (:mod:`gatespec.conformance.benchmarks.tasks` counts the flops).  A JSON
+without paired samples (an older run, or ``--baseline`` other than the one it was paired
+with) falls back to the ratio of medians, with no interval, and the report says so.
 
 Written to the output folder: ``bench.md`` (tables), ``bench-tasks.png``,
 ``bench-parity.png`` and ``bench-batched.png`` (matplotlib; without it the tables say the
-plots were not made).  ``--max-ratio IMPL[:TASK]=VALUE`` fails (exit 1) when a measured
-ratio to the baseline exceeds VALUE; naming an implementation or task the JSON lacks is an
-error (exit 2), never a pass.
+plots were not made).  ``--max-ratio IMPL[:TASK]=VALUE`` fails (exit 1) when the upper end of a
+ratio's interval exceeds VALUE, so a gate passes only when the run shows the ratio is under
+it; naming an implementation or task the JSON lacks is an error (exit 2), never a pass.
+``--rerun OTHER.json`` sets two runs' ratios side by side, with the median and the largest
+change between them: the spread a gate must leave room for.
 """
 
 from __future__ import annotations
@@ -17,10 +22,12 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import statistics
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..benchmarks import paired as P
 from ..benchmarks import tasks as K
 from . import jsonio
 
@@ -44,6 +51,31 @@ class Row:
     rounds: int
     extra: dict
 
+    @property
+    def paired(self) -> P.Paired | None:
+        """The samples timed in alternation with the baseline (``extra_info["paired"]``), if any."""
+        data = self.extra.get("paired")
+        return P.Paired.from_json(data) if data else None
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """An implementation's time over the baseline's on one task: the estimate and its interval.
+
+    Paired: median of the pairs' ratios and its bootstrap interval.  Unpaired: the ratio of
+    the two medians, measured at different moments, with no interval (low = high = value).
+    """
+
+    value: float
+    low: float
+    high: float
+    paired: bool
+
+    def text(self) -> str:
+        if not self.paired:
+            return f"×{self.value:.3g}"
+        return f"×{self.value:.3g} [{self.low:.3g}, {self.high:.3g}]"
+
 
 @dataclass
 class Bench:
@@ -53,6 +85,7 @@ class Bench:
     clock_source: str
     machine: dict
     threads: dict
+    baseline: str | None = None  # what the paired samples were timed against
 
     def of(self, kind: str) -> dict[tuple[str, str], Row]:
         """{(task, impl): row} for the included rows of one kind."""
@@ -104,6 +137,7 @@ def load(path: Path) -> Bench:
         clock_source=source,
         machine=data.get("machine_info", {}),
         threads=gs.get("threads", {}),
+        baseline=gs.get("baseline"),
     )
 
 
@@ -117,14 +151,21 @@ def _clock(machine: dict) -> tuple[float, str]:
 # ----------------------------------------------------------------------------- numbers
 
 
-def ratios(bench: Bench, baseline: str = "numpy") -> dict[tuple[str, str], float]:
-    """{(task, impl): median / baseline's median} for the comparison tasks measured for both."""
+def ratios(bench: Bench, baseline: str = "numpy") -> dict[tuple[str, str], Ratio]:
+    """{(task, impl): Ratio} for the comparison tasks measured for both: paired where the run paired
+    the implementation with ``baseline``, else the ratio of medians; the baseline's own is 1."""
     rows = bench.of("task")
-    return {
-        (task, impl): r.median / rows[task, baseline].median
-        for (task, impl), r in rows.items()
-        if (task, baseline) in rows
-    }
+    found = {}
+    for (task, impl), r in rows.items():
+        pairs = r.paired if bench.baseline == baseline else None
+        if impl == baseline:
+            found[task, impl] = Ratio(1.0, 1.0, 1.0, paired=bench.baseline == baseline)
+        elif pairs is not None:
+            found[task, impl] = Ratio(pairs.ratio, *pairs.interval(), paired=True)
+        elif (task, baseline) in rows:
+            value = r.median / rows[task, baseline].median
+            found[task, impl] = Ratio(value, value, value, paired=False)
+    return found
 
 
 def limit(row: Row, clock_hz: float) -> float:
@@ -177,8 +218,8 @@ def markdown(bench: Bench, baseline: str = "numpy", plots: list[str] | None = No
         + "; ".join(f"{k} {v}" for k, v in bench.threads.items())
         + ".",
         "",
-        f"Medians of pytest-benchmark rounds, float32.  *×{baseline}*: median over {baseline}'s median on the same "
-        "task in this run — the ratio CI gates on; absolute times drift between runs and machines.",
+        "Medians of pytest-benchmark rounds, float32; absolute times drift between runs and machines.  "
+        + _ratio_sentence(bench, baseline),
         "",
     ]
     lines += _tasks_section(bench, baseline)
@@ -196,6 +237,21 @@ def markdown(bench: Bench, baseline: str = "numpy", plots: list[str] | None = No
     return "\n".join(lines)
 
 
+def _ratio_sentence(bench: Bench, baseline: str) -> str:
+    rat = ratios(bench, baseline)
+    if any(r.paired for (_, i), r in rat.items() if i != baseline):
+        return (
+            f"*×{baseline} [low, high]*: the ratio CI gates on, each task timed in alternation with {baseline} "
+            f"in the same process: the median of the pairs' time ratios and its {P.LEVEL:.0%} bootstrap interval "
+            "(`gatespec.conformance.benchmarks.paired`).  The gate uses the interval's upper end."
+        )
+    why = "it has no paired samples" if bench.baseline is None else f"its samples were paired with {bench.baseline}"
+    return (
+        f"*×{baseline}*: median over {baseline}'s median on the same task, measured at different moments, "
+        f"with no interval: this JSON cannot give paired ratios to {baseline} ({why})."
+    )
+
+
 def _tasks_section(bench: Bench, baseline: str) -> list[str]:
     rows, rat = bench.of("task"), ratios(bench, baseline)
     tasks = [t for t in TASK_ORDER if any(k[0] == t for k in rows)]
@@ -207,7 +263,9 @@ def _tasks_section(bench: Bench, baseline: str) -> list[str]:
         cells = []
         for t in tasks:
             r = rows.get((t, i))
-            cells.append("—" if r is None else f"{_t(r.median)} (×{rat[t, i]:.3g})" if (t, i) in rat else _t(r.median))
+            cells.append(
+                "—" if r is None else f"{_t(r.median)} ({rat[t, i].text()})" if (t, i) in rat else _t(r.median)
+            )
         body.append([i, *cells])
     out = ["## Tasks: median (× " + baseline + ")", ""] + _table(["implementation", *tasks], body) + [""]
     limits = {t: limit(next(r for (tt, _), r in rows.items() if tt == t), bench.clock_hz) for t in tasks}
@@ -347,7 +405,7 @@ _GATE = re.compile(r"^(?P<impl>[\w.\-]+)(?::(?P<task>[\w\-]+))?=(?P<value>[0-9.e
 
 
 def gate(bench: Bench, specs: list[str], baseline: str = "numpy") -> list[str]:
-    """Each ``IMPL[:TASK]=VALUE`` checked against this run's ratios to the baseline; the violations."""
+    """Each ``IMPL[:TASK]=VALUE`` checked against the upper end of this run's ratio to the baseline; the violations."""
     rat = ratios(bench, baseline)
     violations = []
     for spec in specs:
@@ -364,23 +422,61 @@ def gate(bench: Bench, specs: list[str], baseline: str = "numpy") -> list[str]:
                 + f"; measured: {', '.join(known)} on {', '.join(TASK_ORDER)}"
             )
         violations += [
-            f"{impl} on {t}: ×{v:.3g} {baseline} > {value:g}" for t, v in sorted(measured.items()) if v > value
+            f"{impl} on {t}: {_upper(v, baseline)} > {value:g}" for t, v in sorted(measured.items()) if v.high > value
         ]
     return violations
 
 
-def rerun(first: Bench, second: Bench, baseline: str = "numpy", names: tuple[str, str] = ("run 1", "run 2")):
-    """Ratios of two runs side by side (columns headed ``names``); the table and the largest relative change."""
+def _upper(r: Ratio, baseline: str) -> str:
+    if not r.paired:
+        return f"×{r.value:.3g} {baseline} (unpaired: no interval)"
+    return f"×{r.value:.3g} {baseline}, interval up to ×{r.high:.3g}"
+
+
+@dataclass(frozen=True)
+class Spread:
+    """How far two runs' ratios moved: |r₂/r₁ − 1| over the ratios both measured (baseline's own left out)."""
+
+    changes: dict[tuple[str, str], float]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(abs(c) for c in self.changes.values())
+
+    @property
+    def largest(self) -> float:
+        return max(abs(c) for c in self.changes.values())
+
+
+def spread(first: Bench, second: Bench, baseline: str = "numpy") -> Spread:
     a, b = ratios(first, baseline), ratios(second, baseline)
-    body, worst = [], 0.0
-    for k in sorted(set(a) & set(b), key=lambda k: (TASK_ORDER.index(k[0]), _impl_key(k[1]))):
-        if k[1] == baseline:
-            continue
-        change = b[k] / a[k] - 1
-        worst = max(worst, abs(change))
-        body.append([k[1], k[0], f"{a[k]:.3g}", f"{b[k]:.3g}", f"{change:+.0%}"])
-    table = _table(["implementation", "task", *names, "change"], body)
-    return ["## Rerun: ratio to " + baseline + " in two runs", "", *table, ""], worst
+    keys = [k for k in set(a) & set(b) if k[1] != baseline]
+    if not keys:
+        raise ReportError(f"--rerun: the two runs have no ratio to {baseline} in common")
+    return Spread({k: b[k].value / a[k].value - 1 for k in keys})
+
+
+def rerun(first: Bench, second: Bench, baseline: str = "numpy", names: tuple[str, str] = ("run 1", "run 2")):
+    """Both runs' ratios side by side (columns headed ``names``); the table's lines and the Spread."""
+    a, b = ratios(first, baseline), ratios(second, baseline)
+    moved = spread(first, second, baseline)
+    body = []
+    for k in sorted(moved.changes, key=lambda k: (_task_key(k[0]), _impl_key(k[1]))):
+        overlap = a[k].low <= b[k].high and b[k].low <= a[k].high
+        cells = [a[k].text(), b[k].text(), f"{moved.changes[k]:+.0%}"]
+        body.append([k[1], k[0], *cells, ("yes" if overlap else "**no**") if a[k].paired and b[k].paired else "—"])
+    table = _table(["implementation", "task", *names, "change", "intervals overlap"], body)
+    lines = ["## Rerun: ratio to " + baseline + " in two runs", "", *table, ""]
+    lines += [
+        f"Change of a ratio between the runs, over {len(moved.changes)} ratios: median {moved.median:.1%}, "
+        f"largest {moved.largest:.1%}.",
+        "",
+    ]
+    return lines, moved
+
+
+def _task_key(task: str) -> tuple:
+    return (TASK_ORDER.index(task), "") if task in TASK_ORDER else (len(TASK_ORDER), task)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -398,9 +494,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="IMPL[:TASK]=VALUE",
-        help="fail when IMPL's median over the baseline's exceeds VALUE (on TASK, or every task); repeatable",
+        help="fail when the upper end of IMPL's ratio to the baseline exceeds VALUE (on TASK, or every task); "
+        "repeatable",
     )
-    parser.add_argument("--rerun", type=Path, default=None, help="a second run's JSON: add its ratios and the spread")
+    parser.add_argument(
+        "--rerun",
+        type=Path,
+        default=None,
+        help="a second run's JSON: both runs' ratios, their median and largest change",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -413,8 +515,8 @@ def run(args: argparse.Namespace) -> int:
         text = markdown(bench, args.baseline, plot(bench, out))
         if args.rerun:
             names = (f"{args.json.name} (this run)", f"{args.rerun.name} (--rerun)")
-            table, worst = rerun(bench, load(args.rerun), args.baseline, names)
-            text += "\n" + "\n".join(table) + f"\nLargest change of a ratio between the runs: {worst:.0%}.\n"
+            table, _ = rerun(bench, load(args.rerun), args.baseline, names)
+            text += "\n" + "\n".join(table)
         (out / "bench.md").write_text(text)
         print(f"gatespec: benchmark report written to {out / 'bench.md'}")
         violations = gate(bench, args.max_ratio, args.baseline)
