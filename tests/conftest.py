@@ -1,7 +1,8 @@
-"""Shared test configuration: hypothesis profiles."""
+"""Shared test configuration: hypothesis profiles, and the ``subrun`` marker."""
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # CI runs derandomised, so a red build is reproducible from its log; locally hypothesis
@@ -9,3 +10,17 @@ from hypothesis import HealthCheck, settings
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``subrun`` every test that runs the suite itself: a pytester sub-run, or a test marked slow (a
+    subprocess that imports frameworks).  (test_export.py marks itself: each of its tests needs an export.)
+
+    They test the harness end to end and take 3–30 s each, 85% of this folder's time without frameworks.
+    The test command runs them in py311 and all (Python 3.11, without and with every framework); the
+    reference envs of the other Pythons deselect them (tox.ini), so that each Python still runs the
+    reference's own tests and the harness's unit tests.
+    """
+    for item in items:
+        if "pytester" in getattr(item, "fixturenames", ()) or item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.subrun)

@@ -34,6 +34,10 @@ from gatespec.conformance.interface import BatchedRun, Capability, Implementatio
 from gatespec.reference import golden, logistic, mlp, perceptron
 from gatespec.reference.mlp import SGD, Adam
 
+# Every test here needs a whole export (16–28 s, mostly trajectory budgets): the harness's own tool, run
+# once per test command on Python 3.11 (tests/conftest.py, marker subrun).
+pytestmark = pytest.mark.subrun
+
 ROOT = Path(__file__).resolve().parent.parent
 NON_FINITE = {"NaN": np.nan, "Infinity": np.inf, "-Infinity": -np.inf}
 
