@@ -408,3 +408,23 @@ def test_a_timed_run_pairs_every_task_with_the_baseline(pytester, monkeypatch):
     assert len(pairs.a) >= P.MIN_PAIRS and min(pairs.iterations) >= 1
     low, high = pairs.interval()
     assert 0 < low <= pairs.ratio <= high
+
+
+def test_instruction_counts_are_added_to_the_report_and_a_foreign_file_is_an_error(tmp_path, capsys):
+    counts = {
+        "schema": "gatespec-instructions/1",
+        "repeatability": 1e-4,
+        "results": [
+            {"impl": "numpy", "task": "xor-forward", "counted": True, "instructions_per_call": 1000.0,
+             "spread": 1e-5, "iterations": [10, 410]},
+            {"impl": "autograd", "task": "xor-forward", "counted": True, "instructions_per_call": 1500.0,
+             "spread": 1e-5, "iterations": [10, 410]},
+        ],
+    }  # fmt: skip
+    (tmp_path / "counts.json").write_text(json.dumps(counts))
+    path = _sample(tmp_path)
+    assert cli.main(["report", str(path), "--instructions", str(tmp_path / "counts.json")]) == 0
+    text = (tmp_path / "bench.md").read_text()
+    assert "## Instructions per call" in text and "| 1.50 |" in text
+    assert cli.main(["report", str(path), "--instructions", str(path)]) == 2
+    assert "expected schema" in capsys.readouterr().err

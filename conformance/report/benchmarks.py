@@ -498,6 +498,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "repeatable",
     )
     parser.add_argument(
+        "--instructions",
+        type=Path,
+        default=None,
+        metavar="JSON",
+        help="instruction counts (python -m gatespec.conformance.benchmarks.instructions --out JSON) to add",
+    )
+    parser.add_argument(
         "--rerun",
         type=Path,
         default=None,
@@ -517,6 +524,14 @@ def run(args: argparse.Namespace) -> int:
             names = (f"{args.json.name} (this run)", f"{args.rerun.name} (--rerun)")
             table, _ = rerun(bench, load(args.rerun), args.baseline, names)
             text += "\n" + "\n".join(table)
+        if args.instructions:
+            from . import instructions
+
+            try:
+                counts = instructions.load(args.instructions)
+            except instructions.InstructionsReportError as exc:
+                raise ReportError(str(exc)) from None
+            text += "\n" + "\n".join(instructions.section(counts, args.baseline)) + "\n"
         (out / "bench.md").write_text(text)
         print(f"gatespec: benchmark report written to {out / 'bench.md'}")
         violations = gate(bench, args.max_ratio, args.baseline)
