@@ -249,15 +249,21 @@ def _timed_subprocess_env(monkeypatch, omp_threads: str) -> None:
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
 
 
-def test_a_wrong_implementation_is_not_benchmarked_and_the_json_says_why(pytester, monkeypatch):
-    """A σ(2z) forward pass: its warm-up result disagrees, so no timing; the JSON lists it."""
+def _timed_xor_forward(pytester, monkeypatch, impl: str, *more: str):
+    """numpy and ``impl`` timed on xor-forward in a subprocess, briefly; the result and the JSON's path."""
     _timed_subprocess_env(monkeypatch, "1")
     out = pytester.path / "b.json"
     result = pytester.runpytest_subprocess(
-        "--pyargs", "gatespec.conformance.benchmarks", "--impl", "numpy", "--impl", "tests.mutants:SigmoidTanh",
+        "--pyargs", "gatespec.conformance.benchmarks", "--impl", "numpy", "--impl", impl,
         "-k", "test_task and xor-forward", "-p", "no:xdist", "-p", "no:cacheprovider",
-        "--benchmark-json", str(out), "--benchmark-max-time", "0.01", "--benchmark-min-rounds", "2",
+        "--benchmark-json", str(out), "--benchmark-max-time", "0.01", "--benchmark-min-rounds", "2", *more,
     )  # fmt: skip
+    return result, out
+
+
+def test_a_wrong_implementation_is_not_benchmarked_and_the_json_says_why(pytester, monkeypatch):
+    """A σ(2z) forward pass: its warm-up result disagrees, so no timing; the JSON lists it."""
+    result, out = _timed_xor_forward(pytester, monkeypatch, "tests.mutants:SigmoidTanh")
     result.assert_outcomes(passed=1, failed=1)
     data = json.loads(out.read_text())
     assert [b["name"] for b in data["benchmarks"]] == ["test_task[numpy-xor-forward]"]
@@ -391,14 +397,7 @@ def test_rerun_of_paired_runs_reports_median_and_largest_change_and_overlap(tmp_
 def test_a_timed_run_pairs_every_task_with_the_baseline(pytester, monkeypatch):
     """The numpy style under another name, paired with numpy: the JSON carries the pairs (their values are
     timings, so only their shape is asserted)."""
-    _timed_subprocess_env(monkeypatch, "1")
-    out = pytester.path / "b.json"
-    result = pytester.runpytest_subprocess(
-        "--pyargs", "gatespec.conformance.benchmarks", "--impl", "numpy", "--impl", "tests.mutants:Control",
-        "-k", "test_task and xor-forward", "-p", "no:xdist", "-p", "no:cacheprovider",
-        "--benchmark-json", str(out), "--benchmark-max-time", "0.01", "--benchmark-min-rounds", "2",
-        "--bench-paired-time", "0.05",
-    )  # fmt: skip
+    result, out = _timed_xor_forward(pytester, monkeypatch, "tests.mutants:Control", "--bench-paired-time", "0.05")
     result.assert_outcomes(passed=2)
     data = json.loads(out.read_text())
     assert data["gatespec"]["baseline"] == "numpy"

@@ -22,6 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -55,6 +56,11 @@ class Paired:
         """median(bᵢ / aᵢ)."""
         return float(np.median(self.ratios))
 
+    @cached_property
+    def bounds(self) -> tuple[float, float]:
+        """:meth:`interval` at the defaults, computed once (a report asks for it in every table)."""
+        return self.interval()
+
     def interval(self, level: float = LEVEL, resamples: int = RESAMPLES, seed: int = 0) -> tuple[float, float]:
         """Percentile bootstrap of median(rᵢ) over the pairs: (low, high) at ``level``."""
         r = self.ratios
@@ -65,7 +71,7 @@ class Paired:
         return float(low), float(high)
 
     def as_json(self) -> dict:
-        low, high = self.interval()
+        low, high = self.bounds
         return {
             "ratio": self.ratio,
             "low": low,

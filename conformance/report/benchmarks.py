@@ -25,6 +25,7 @@ import re
 import statistics
 import sys
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from ..benchmarks import paired as P
@@ -51,7 +52,7 @@ class Row:
     rounds: int
     extra: dict
 
-    @property
+    @cached_property
     def paired(self) -> P.Paired | None:
         """The samples timed in alternation with the baseline (``extra_info["paired"]``), if any."""
         data = self.extra.get("paired")
@@ -161,7 +162,7 @@ def ratios(bench: Bench, baseline: str = "numpy") -> dict[tuple[str, str], Ratio
         if impl == baseline:
             found[task, impl] = Ratio(1.0, 1.0, 1.0, paired=bench.baseline == baseline)
         elif pairs is not None:
-            found[task, impl] = Ratio(pairs.ratio, *pairs.interval(), paired=True)
+            found[task, impl] = Ratio(pairs.ratio, *pairs.bounds, paired=True)
         elif (task, baseline) in rows:
             value = r.median / rows[task, baseline].median
             found[task, impl] = Ratio(value, value, value, paired=False)
