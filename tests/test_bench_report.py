@@ -339,13 +339,42 @@ def test_measure_alternates_calibrated_samples_until_time_and_pairs_are_reached(
     )
     assert pairs.iterations == (20, 5)  # 2 ms samples of 0.1 ms and 0.4 ms calls
     assert pairs.ratio == pytest.approx(4.0)
-    assert len(pairs.a) == 13  # 4 ms a pair: the 13th starts at 48 ms < 50 ms
-    # After calibration, strictly a×20, b×5, a×20, …: every sample follows one of the other side.
-    timed = clock.calls[-(13 + 1) * 25 :]
-    assert timed == (["a"] * 20 + ["b"] * 5) * 14
+    # 4.5 ms a pair with each side's untimed first call: the 12th starts at 49.5 ms < 50 ms.
+    assert len(pairs.a) == 12
+    # After calibration, strictly a×(1+20), b×(1+5), …: every sample follows one of the other side.
+    timed = clock.calls[-(12 + 1) * 27 :]
+    assert timed == (["a"] * 21 + ["b"] * 6) * 13
     slow = _FakeClock()
     few = P.measure(slow.op("a", 1.0), slow.op("b", 2.0), min_pairs=5, max_time=0.01, clock=slow)
     assert len(few.a) == 5 and few.iterations == (1, 1)
+
+
+class _ColdClock(_FakeClock):
+    """A call costs ``cold`` when the call before it was another function's (its caches evicted), else ``warm``."""
+
+    def op(self, name: str, warm: float, cold: float | None = None):
+        def run():
+            self.now += warm if self.calls and self.calls[-1] == name else (cold or warm)
+            self.calls.append(name)
+
+        return run
+
+
+def test_samples_time_warm_calls_whatever_the_other_side_evicted():
+    # Each side's first call after the other's costs 5×: the untimed first call of each sample
+    # takes it, so the ratio is the steady state's 0.4/0.1 and does not depend on k.
+    for sample_time in (2e-4, 2e-3):
+        clock = _ColdClock()
+        a, b = clock.op("a", 1e-4, cold=5e-4), clock.op("b", 4e-4, cold=2e-3)
+        pairs = P.measure(a, b, max_time=0.05, sample_time=sample_time, clock=clock)
+        assert pairs.ratio == pytest.approx(4.0)
+        assert max(pairs.a) == pytest.approx(1e-4) and max(pairs.b) == pytest.approx(4e-4)
+
+
+def test_calibration_follows_the_fastest_timing_not_one_cold_call():
+    clock = _ColdClock()
+    clock.calls.append("other")  # the calibration's first call runs cold: 1 ms instead of 0.1 ms
+    assert P.calls_per_sample(clock.op("a", 1e-4, cold=1e-3), sample_time=2e-3, clock=clock) == 20
 
 
 def _paired_sample(tmp_path: Path, name="paired.json", spread=0.05) -> Path:

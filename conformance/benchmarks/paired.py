@@ -12,9 +12,17 @@ The estimate is the median of the rᵢ, which a burst of load on one pair cannot
 its 95% interval is the percentile bootstrap of that median over the pairs (pairs resampled
 with replacement, 2000 times, a fixed seed, so the same samples give the same interval).
 
-Alternation is symmetric: every a follows a b and every b an a, so neither side always finds
-the caches the other left.  What pairing cannot remove is noise faster than one pair (a
-preemption inside one sample): it widens the interval instead of biasing the median.
+Each sample starts with one untimed call: the sample before it was the other side's, which
+left the caches, branch predictors and allocator to its own code, so an implementation's first
+call after the switch runs cold (a sample of one or two calls came out at 1.6–2× the steady
+state for jax-grad's and tf.function's calls of 0.07–1 ms).  The timed calls are then warm, the steady state that
+pytest-benchmark's back-to-back rounds measure.  ``k`` is calibrated from the fastest of a few
+timings: one cold or preempted calibration used to set k = 1–2 in one run and k = 26 in the
+next, and with no warm-up call k decided how much of each sample was cold, so the same ratio
+moved by up to 88% between two runs.
+
+What pairing cannot remove is noise faster than one pair (a preemption inside one sample): it
+widens the interval instead of biasing the median.
 """
 
 from __future__ import annotations
@@ -29,6 +37,8 @@ import numpy as np
 # Long enough that perf_counter's resolution (~0.1 µs) and the loop's overhead are < 0.1% of a
 # sample; short beside the scheduler's time slice (~4 ms), so that a preemption spoils few pairs.
 SAMPLE_TIME = 2e-3
+# Calibration rounds after the first long enough one: k follows the fastest, the steady state.
+CALIBRATION_REPEATS = 3
 MIN_PAIRS = 5
 MAX_TIME = 2.0
 LEVEL = 0.95
@@ -88,25 +98,38 @@ class Paired:
         return cls(tuple(data["a"]), tuple(data["b"]), tuple(data["iterations"]))
 
 
-def calls_per_sample(run: Callable[[], object], sample_time: float = SAMPLE_TIME, clock=time.perf_counter) -> int:
-    """k such that k calls of ``run`` last about ``sample_time`` (at least 1), from one timed call of a few."""
+def calls_per_sample(
+    run: Callable[[], object],
+    sample_time: float = SAMPLE_TIME,
+    clock=time.perf_counter,
+    repeats: int = CALIBRATION_REPEATS,
+) -> int:
+    """k such that k calls of ``run`` last about ``sample_time`` (at least 1), from the fastest of a few timings.
+
+    k grows tenfold until k calls last ≥ sample_time / 10 (long enough to trust the clock), then
+    ``repeats`` more rounds of k calls are timed and k is scaled by the fastest round.
+    """
     k = 1
     while True:
-        start = clock()
-        for _ in range(k):
-            run()
-        elapsed = clock() - start
-        # Grow until the timing itself is long enough to trust (≥ sample_time / 10), then scale.
+        elapsed = _elapsed(run, k, clock)
         if elapsed >= sample_time / 10 or k >= 1 << 20:
-            return max(1, round(k * sample_time / max(elapsed, 1e-9)))
+            break
         k *= 10
+    fastest = min([elapsed, *(_elapsed(run, k, clock) for _ in range(repeats))])
+    return max(1, round(k * sample_time / max(fastest, 1e-9)))
 
 
-def _sample(run: Callable[[], object], k: int, clock) -> float:
+def _elapsed(run: Callable[[], object], k: int, clock) -> float:
     start = clock()
     for _ in range(k):
         run()
-    return (clock() - start) / k
+    return clock() - start
+
+
+def _sample(run: Callable[[], object], k: int, clock) -> float:
+    """Per-call seconds of k warm calls: one untimed call first, after the other side's sample."""
+    run()
+    return _elapsed(run, k, clock) / k
 
 
 def measure(
