@@ -12,14 +12,14 @@ The estimate is the median of the rᵢ, which a burst of load on one pair cannot
 its 95% interval is the percentile bootstrap of that median over the pairs (pairs resampled
 with replacement, 2000 times, a fixed seed, so the same samples give the same interval).
 
-Each sample starts with one untimed call: the sample before it was the other side's, which
-left the caches, branch predictors and allocator to its own code, so an implementation's first
-call after the switch runs cold (a sample of one or two calls came out at 1.6–2× the steady
-state for jax-grad's and tf.function's calls of 0.07–1 ms).  The timed calls are then warm, the steady state that
-pytest-benchmark's back-to-back rounds measure.  ``k`` is calibrated from the fastest of a few
-timings: one cold or preempted calibration used to set k = 1–2 in one run and k = 26 in the
-next, and with no warm-up call k decided how much of each sample was cold, so the same ratio
-moved by up to 88% between two runs.
+Each sample starts with one untimed call: the sample before it was the other side's, which left
+the caches, branch predictors and allocator to its own code, so an implementation's first call
+after the switch runs cold (a sample of one or two calls came out at 1.6–2× the steady state
+for jax-grad's and tf.function's calls of 0.07–1 ms). The timed calls are then warm, the steady
+state that pytest-benchmark's back-to-back rounds measure. ``k`` is calibrated from the fastest
+of a few timings: one cold or preempted calibration used to set k = 1–2 in one run and k = 26
+in the next, and with no warm-up call k decided how much of each sample was cold, so the same
+ratio moved by up to 88% between two runs.
 
 What pairing cannot remove is noise faster than one pair (a preemption inside one sample): it
 widens the interval instead of biasing the median.
