@@ -23,6 +23,8 @@
 ``--bench-baseline NAME``, ``--bench-paired-time SECONDS``  the benchmarks' paired timing: each task of
                       each implementation is timed in alternation with NAME (default numpy) for that
                       long (default 2 s, at least 5 pairs) (:mod:`gatespec.conformance.benchmarks.paired`).
+``--gatespec-compile-cache=DIR``  keep JAX's, TF XLA's and torch.compile's compiled code in DIR for later
+                      processes and runs (default: off) (:mod:`gatespec.conformance.compile_cache`).
 ``--gatespec-no-state-check``  do not fail a test whose implementation leaves global state changed
                       (:mod:`gatespec.conformance.isolation`).
 
@@ -41,7 +43,7 @@ import os
 
 import pytest
 
-from . import isolation
+from . import compile_cache, isolation
 from .adapters.exec_impl.client import DEFAULT_TIMEOUT as EXEC_TIMEOUT
 from .benchmarks.paired import MAX_TIME as PAIRED_TIME
 from .benchmarks.paired import MIN_PAIRS
@@ -124,6 +126,7 @@ def add(parser: pytest.Parser) -> None:
         help="seconds of alternating baseline/implementation samples per benchmark task (at least "
         f"{MIN_PAIRS} pairs whatever it takes) (default: {PAIRED_TIME:g})",
     )
+    compile_cache.add_option(group)
     group.addoption(
         isolation.OPTION,
         action="store_true",

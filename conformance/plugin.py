@@ -2,7 +2,8 @@
 
 - :mod:`.options`: the command-line options (``--impl``, ``--require``, ``--device``,
   ``--known-deviations``, ``--gatespec-report``, ``--gatespec-timeout``, ``--gatespec-explore``,
-  ``--gatespec-no-state-check``), described there, and the markers;
+  ``--gatespec-compile-cache``, ``--gatespec-no-state-check``), described there, and the markers;
+- :mod:`.compile_cache`: the frameworks' persistent compile caches, set up before they are imported;
 - :mod:`.selection`: the implementations selected, the frameworks required;
 - :mod:`.deviations`: known deviations, made strict xfails;
 - :mod:`.parametrize`: ``impl`` × cases × ``target``, with ids like ``test_x[torch-module-xor-2-2-1-float32]``;
@@ -19,7 +20,7 @@ from collections.abc import Callable
 
 import pytest
 
-from . import deviations, isolation, options, parametrize, selection
+from . import compile_cache, deviations, isolation, options, parametrize, selection
 from .options import explore_derandomized  # noqa: F401  test_explore.py reads it here
 from .session import PLUGIN_NAME, SESSION, Session
 
@@ -30,9 +31,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     options.check(config)
+    # Before select() imports the frameworks: they read their cache settings when they load.
+    cache = compile_cache.configure(config)
     entries = selection.select(config)
     known = deviations.load(config.getoption("--known-deviations"), entries)
-    session = config.stash[SESSION] = Session(config, entries, known)
+    session = config.stash[SESSION] = Session(config, entries, known, cache)
     config.pluginmanager.register(session, PLUGIN_NAME)
     config.pluginmanager.register(isolation.StateCheck(config), isolation.PLUGIN_NAME)
 
@@ -53,6 +56,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     config.stash[SESSION].mark(items)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # After -k and -m have deselected: only the benchmarks that will run count.
+    compile_cache.check_benchmarks(session.config, session.items)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from . import checks, isolation, options, parametrize, registry, selection
+from . import checks, compile_cache, isolation, options, parametrize, registry, selection
 from .deviations import Deviation, first_match, unmatched_lines
 from .report import implementations_of, write_report
 
@@ -40,8 +40,15 @@ class Session:
     deviations are counted as matched from each test's setup report instead of at collection.
     """
 
-    def __init__(self, config: pytest.Config, entries: list[registry.Entry], deviations: list[Deviation]) -> None:
+    def __init__(
+        self,
+        config: pytest.Config,
+        entries: list[registry.Entry],
+        deviations: list[Deviation],
+        compile_cache: Path | None = None,
+    ) -> None:
         self.config = config
+        self.compile_cache = compile_cache
         self.entries = entries
         self.deviations = deviations
         self.device: str = config.getoption("--device")
@@ -114,13 +121,14 @@ class Session:
     # ------------------------------------------------------------------------- the header and the end of the run
 
     def header(self) -> list[str]:
-        """The run's header: implementations, device and timeout, each implementation, state check, exploration."""
+        """The run's header: implementations, device, timeout, each implementation, state check, exploration, caches."""
         limit = options.timeout_header(self.config)
         return [
             f"gatespec: {len(self.entries)} implementations, device {self.device}, {limit}",
             *selection.header_lines(self.entries),
             self.config.pluginmanager.get_plugin(isolation.PLUGIN_NAME).header(),
             options.explore_header(self.config.getoption("--gatespec-explore")),
+            compile_cache.header(self.compile_cache),
         ]
 
     def frameworks(self) -> dict[str, str]:

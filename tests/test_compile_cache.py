@@ -1,0 +1,94 @@
+"""--gatespec-compile-cache: the frameworks' persistent caches pointed into one directory, cold then warm."""
+
+import importlib.util
+import re
+from types import SimpleNamespace
+
+import pytest
+
+from gatespec.conformance import compile_cache
+
+pytest_plugins = ["pytester"]
+
+
+def test_the_tf_flag_replaces_an_earlier_setting_and_keeps_the_other_flags():
+    flags = "--tf_xla_auto_jit=2 --tf_xla_persistent_cache_directory=/old --tf_xla_cpu_global_jit"
+    updated = compile_cache._with_flag(flags, compile_cache.TF_FLAG, "/new")
+    assert updated.split() == [
+        "--tf_xla_auto_jit=2",
+        "--tf_xla_cpu_global_jit",
+        "--tf_xla_persistent_cache_directory=/new",
+    ]
+
+
+def test_every_framework_is_pointed_inside_the_directory(tmp_path, monkeypatch):
+    monkeypatch.delenv("TF_XLA_FLAGS", raising=False)
+    env = compile_cache.environment(tmp_path)
+    assert env["JAX_COMPILATION_CACHE_DIR"] == str(tmp_path / "jax")
+    # JAX skips compiles under a second by default: nearly every one here.
+    assert env["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] == "0"
+    # Only a sized cache takes JAX's file lock, which the xdist workers sharing it need.
+    assert int(env["JAX_COMPILATION_CACHE_MAX_SIZE"]) > 0
+    assert env["TF_XLA_FLAGS"] == f"{compile_cache.TF_FLAG}={tmp_path / 'tf'}"
+    assert env["TORCHINDUCTOR_CACHE_DIR"] == str(tmp_path / "torchinductor")
+
+
+class _Config:
+    def __init__(self, cache: str | None, benchmark_disable: bool):
+        self.values = {compile_cache.OPTION: cache, "benchmark_disable": benchmark_disable}
+
+    def getoption(self, name, default=None):
+        return self.values.get(name, default)
+
+
+@pytest.mark.parametrize(
+    ("cache", "benchmark_disable", "refused"),
+    [("/c", False, True), ("/c", True, False), (None, False, False)],
+    ids=["cache-timed", "cache-benchmarks-disabled", "no-cache-timed"],
+)
+def test_compile_benchmarks_are_not_timed_against_a_warm_cache(cache, benchmark_disable, refused):
+    items = [SimpleNamespace(originalname="test_compile", nodeid="test_compile[jax-jit-xor-forward]")]
+    config = _Config(cache, benchmark_disable)
+    if refused:
+        with pytest.raises(pytest.UsageError, match="would time reads of the compile cache"):
+            compile_cache.check_benchmarks(config, items)
+    else:
+        compile_cache.check_benchmarks(config, items)
+    # Without test_compile selected there is nothing to refuse.
+    compile_cache.check_benchmarks(config, [SimpleNamespace(originalname="test_task", nodeid="test_task[x]")])
+
+
+def test_a_second_run_starts_warm_from_what_the_first_compiled(pytester):
+    # A subprocess, so that the frameworks load after the option has set their variables, as in a real run.
+    styles = [s for s, module in (("jax-jit", "jax"), ("tf-xla", "tensorflow")) if importlib.util.find_spec(module)]
+    if not styles:
+        pytest.skip("neither jax nor tensorflow is installed: no framework here keeps compiled code")
+    cache = pytester.path / "cache"
+    args = (
+        "--pyargs",
+        "gatespec.conformance",
+        "-p",
+        "no:cacheprovider",
+        f"--impl={','.join(styles)}",
+        "-k",
+        "test_mlp_forward_matches_reference and xor-2-2-1",
+        f"--gatespec-compile-cache={cache}",
+    )
+    cold = pytester.runpytest_subprocess(*args)
+    outcomes = cold.parseoutcomes()
+    assert cold.ret == pytest.ExitCode.OK and outcomes["passed"] >= 2 * len(styles), outcomes
+    cold.stdout.fnmatch_lines([f"gatespec: compile cache {cache} (*), empty: a cold start"])
+    written = {style: _files(cache / sub) for style, sub in (("jax-jit", "jax"), ("tf-xla", "tf")) if style in styles}
+    assert all(written.values()), f"nothing written for {[s for s, n in written.items() if not n]}: {written}"
+    warm = pytester.runpytest_subprocess(*args)
+    assert warm.ret == pytest.ExitCode.OK and warm.parseoutcomes() == outcomes, warm.parseoutcomes()
+    line = next(line for line in warm.stdout.lines if line.startswith("gatespec: compile cache"))
+    assert re.search(r"\d+ files already there: a warm start$", line), line
+    # The same executables were found, so nothing new was written.
+    assert {style: _files(cache / sub) for style, sub in (("jax-jit", "jax"), ("tf-xla", "tf")) if style in styles} == (
+        written
+    )
+
+
+def _files(directory) -> int:
+    return sum(1 for p in directory.rglob("*") if p.is_file() and not p.name.startswith(".")) if directory.exists() else 0
