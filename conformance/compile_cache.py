@@ -8,8 +8,12 @@ keyed by everything that decides the code, and load it instead of compiling agai
 - JAX's persistent compilation cache (``DIR/jax``), for every compile however short
   (``jax_persistent_cache_min_compile_time_secs = 0``).  The key is the HLO module, the compile
   options, the backend and the jax/jaxlib versions, so a hit is the executable that would have
-  been compiled.  A size limit turns on JAX's file lock around every read and write, so xdist
-  workers and the Keras worker subprocesses can share the directory; that needs ``filelock``.
+  been compiled.  The xdist workers and the Keras worker subprocesses share the directory.  JAX
+  writes an entry in place, so a process may read one that another is still writing; JAX then
+  warns and compiles, which is all a torn read costs, so that warning is shown in the summary
+  instead of failing the test (see :data:`WARNINGS`).  JAX's own remedy, a size limit, takes a
+  file lock but also lists and stats the whole directory on every write: a cold run of the matrix
+  took 901 s with it against 601–695 s without any cache, the extra all system time.
 - TensorFlow's XLA cache (``TF_XLA_FLAGS=--tf_xla_persistent_cache_directory=DIR/tf``), for
   tf-xla's ``jit_compile`` functions: keyed by the cluster's HLO and the device (tf-xla, float64:
   32.6 s cold, 14.2 s warm).  tf.function's tracing, the rest of TF's first-call cost, is Python
@@ -30,7 +34,6 @@ cache reads, so timed benchmarks with this option are a usage error (see :func:`
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -39,10 +42,15 @@ import pytest
 
 OPTION = "--gatespec-compile-cache"
 
-# JAX's LRU cache evicts past this size, and only a sized cache takes its file lock; the whole matrix
-# writes well under 100 MB.
-JAX_MAX_BYTES = 4 * 1024**3
 TF_FLAG = "--tf_xla_persistent_cache_directory"
+
+# JAX's words when an entry cannot be read (torn by a concurrent write) or written: it compiles instead.
+# Shown once in the warnings summary ("default"), where the suite's filterwarnings = error would fail
+# the test that happened to compile.
+WARNINGS = (
+    "default:Error reading persistent compilation cache entry:UserWarning",
+    "default:Error writing persistent compilation cache entry:UserWarning",
+)
 
 
 def add_option(group) -> None:
@@ -61,7 +69,6 @@ def environment(directory: Path) -> dict[str, str]:
         "JAX_COMPILATION_CACHE_DIR": str(directory / "jax"),
         "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
         "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
-        "JAX_COMPILATION_CACHE_MAX_SIZE": str(JAX_MAX_BYTES),
         "TF_XLA_FLAGS": _with_flag(os.environ.get("TF_XLA_FLAGS", ""), TF_FLAG, str(directory / "tf")),
         "TORCHINDUCTOR_CACHE_DIR": str(directory / "torchinductor"),
     }
@@ -78,8 +85,6 @@ def configure(config: pytest.Config) -> Path | None:
     value = config.getoption(OPTION)
     if not value:
         return None
-    if importlib.util.find_spec("filelock") is None:
-        raise pytest.UsageError(f"{OPTION} needs filelock (JAX locks its cache with it): pip install filelock")
     directory = Path(value).expanduser().resolve()
     directory.mkdir(parents=True, exist_ok=True)
     settings = environment(directory)
@@ -89,7 +94,8 @@ def configure(config: pytest.Config) -> Path | None:
         jax.config.update("jax_compilation_cache_dir", settings["JAX_COMPILATION_CACHE_DIR"])
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
         jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-        jax.config.update("jax_compilation_cache_max_size", JAX_MAX_BYTES)
+    for line in WARNINGS:
+        config.addinivalue_line("filterwarnings", line)
     return directory
 
 

@@ -27,8 +27,8 @@ def test_every_framework_is_pointed_inside_the_directory(tmp_path, monkeypatch):
     assert env["JAX_COMPILATION_CACHE_DIR"] == str(tmp_path / "jax")
     # JAX skips compiles under a second by default: nearly every one here.
     assert env["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] == "0"
-    # Only a sized cache takes JAX's file lock, which the xdist workers sharing it need.
-    assert int(env["JAX_COMPILATION_CACHE_MAX_SIZE"]) > 0
+    # No size limit: JAX's limit re-lists the whole directory on every write (a cold matrix 601 s -> 901 s).
+    assert "JAX_COMPILATION_CACHE_MAX_SIZE" not in env
     assert env["TF_XLA_FLAGS"] == f"{compile_cache.TF_FLAG}={tmp_path / 'tf'}"
     assert env["TORCHINDUCTOR_CACHE_DIR"] == str(tmp_path / "torchinductor")
 
@@ -88,7 +88,16 @@ def test_a_second_run_starts_warm_from_what_the_first_compiled(pytester):
     assert {style: _files(cache / sub) for style, sub in (("jax-jit", "jax"), ("tf-xla", "tf")) if style in styles} == (
         written
     )
+    if "jax-jit" not in styles:
+        return
+    # Torn entries, as a read racing another process's write sees them: JAX warns and compiles, the tests pass.
+    for entry in (cache / "jax").iterdir():
+        entry.write_bytes(entry.read_bytes()[: entry.stat().st_size // 2])
+    torn = pytester.runpytest_subprocess(*args)
+    warned = torn.parseoutcomes()
+    assert torn.ret == pytest.ExitCode.OK and warned.pop("warnings", 0) >= 1 and warned == outcomes, warned
+    torn.stdout.fnmatch_lines(["*Error reading persistent compilation cache entry*"])
 
 
 def _files(directory) -> int:
-    return sum(1 for p in directory.rglob("*") if p.is_file() and not p.name.startswith(".")) if directory.exists() else 0
+    return sum(1 for p in directory.rglob("*") if p.is_file()) if directory.exists() else 0
