@@ -170,6 +170,7 @@ def select(selectors: list[str] | None) -> list[Entry]:
         return discover()
     chosen: dict[str, Entry] = {}
     known: list[Entry] | None = None  # discovered only if a name needs it: importing every framework takes seconds
+    loaded: dict[str, list[Entry]] = {}  # what _candidates loaded, so that no selector loads a style twice
     # Repeatable and comma-separated alike (--impl numpy,torch or --impl numpy --impl torch), as --require.
     for sel in _split(selectors):
         if sel.startswith(EXEC_PREFIX):
@@ -180,9 +181,13 @@ def select(selectors: list[str] | None) -> list[Entry]:
             entry = from_spec(sel)
             chosen[entry.name] = entry
             continue
-        known = discover() if known is None else known
-        matches = [e for e in known if e.name == sel] or [e for e in known if e.framework == sel]
+        candidates = _candidates(sel, loaded)
+        if not candidates:
+            known = discover() if known is None else known
+            candidates = known
+        matches = [e for e in candidates if e.name == sel] or [e for e in candidates if e.framework == sel]
         if not matches:
+            known = discover() if known is None else known  # the error lists every implementation and framework
             names = ", ".join(e.name for e in known)
             frameworks = ", ".join(sorted({e.framework for e in known}))
             raise UsageError(
@@ -192,6 +197,26 @@ def select(selectors: list[str] | None) -> list[Entry]:
         for e in matches:
             chosen[e.name] = e
     return list(chosen.values())
+
+
+def _candidates(sel: str, loaded: dict[str, list[Entry]]) -> list[Entry]:
+    """What a built-in's name or framework can match, loading that framework's built-ins alone.
+
+    BUILTINS holds every built-in's name and framework, so ``--impl numpy`` need not import torch,
+    TensorFlow and JAX (8 s, in every xdist worker) to find it; entry points are loaded as in
+    :func:`discover`, since only a loaded one tells its name and framework.  [] for any other selector.
+    ``loaded`` keeps what was loaded (by name, and ``""`` for the entry points) across selectors.
+    """
+    if sel in BUILTINS:
+        names = [sel]
+    elif sel in (fw for fw, _ in BUILTINS.values()):
+        names = [name for name, (fw, _) in BUILTINS.items() if fw == sel]
+    else:
+        return []
+    for key in (*names, ""):
+        if key not in loaded:
+            loaded[key] = entry_points() if key == "" else [builtin(key)]
+    return [e for key in (*names, "") for e in loaded[key]]
 
 
 def _split(selectors: list[str]) -> list[str]:

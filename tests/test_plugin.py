@@ -106,6 +106,26 @@ def test_entry_point_group_discovers_an_installed_implementation(tmp_path, monke
     assert [e.name for e in registry.select(["tiny-mlp"])] == ["tiny-mlp"]
 
 
+def test_selecting_a_builtin_loads_its_framework_alone(monkeypatch):
+    # --impl numpy must not import torch, TensorFlow and JAX (8 s in each xdist worker) to find numpy.
+    loaded = []
+
+    def builtin(name):
+        loaded.append(name)
+        return registry.Entry(name, registry.BUILTINS[name][0], "builtin")
+
+    monkeypatch.setattr(registry, "builtin", builtin)
+    monkeypatch.setattr(registry, "entry_points", lambda: [registry.Entry("tiny-mlp", "torch", "entry-point")])
+    assert [e.name for e in registry.select(["numpy"])] == ["numpy"]
+    assert loaded == ["numpy"]
+    loaded.clear()
+    # A framework: its built-ins in BUILTINS order and an entry point of that framework, each loaded once.
+    torch_styles = [name for name, (fw, _) in registry.BUILTINS.items() if fw == "torch"]
+    selected = [e.name for e in registry.select(["torch-nn,torch", "torch-func"])]
+    assert selected == ["torch-nn", *(s for s in torch_styles if s != "torch-nn"), "tiny-mlp"]
+    assert sorted(loaded) == sorted(torch_styles)
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
