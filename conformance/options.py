@@ -23,6 +23,9 @@
 ``--bench-baseline NAME``, ``--bench-paired-time SECONDS``  the benchmarks' paired timing: each task of
                       each implementation is timed in alternation with NAME (default numpy) for that
                       long (default 2 s, at least 5 pairs) (:mod:`gatespec.conformance.benchmarks.paired`).
+``--bench-processes N``  the paired timing runs in N processes: this one and N − 1 fresh ones started at
+                      the end of the run; each ratio is the median over them (default 3)
+                      (:mod:`gatespec.conformance.benchmarks.processes`).
 ``--gatespec-compile-cache=DIR``  keep JAX's, TF XLA's and torch.compile's compiled code in DIR for later
                       processes and runs (default: off) (:mod:`gatespec.conformance.compile_cache`).
 ``--gatespec-no-state-check``  do not fail a test whose implementation leaves global state changed
@@ -47,6 +50,7 @@ from . import compile_cache, isolation
 from .adapters.exec_impl.client import DEFAULT_TIMEOUT as EXEC_TIMEOUT
 from .benchmarks.paired import MAX_TIME as PAIRED_TIME
 from .benchmarks.paired import MIN_PAIRS
+from .benchmarks.processes import PROCESSES
 
 # Seconds a conformance test may take.  The slowest legitimate one, measured over every style with
 # one thread on a loaded 2-core machine, took 6 s (jax-grad's first eager loss and gradients); 50×
@@ -126,6 +130,14 @@ def add(parser: pytest.Parser) -> None:
         help="seconds of alternating baseline/implementation samples per benchmark task (at least "
         f"{MIN_PAIRS} pairs whatever it takes) (default: {PAIRED_TIME:g})",
     )
+    group.addoption(
+        "--bench-processes",
+        metavar="N",
+        type=_processes,
+        default=PROCESSES,
+        help="processes the paired timing runs in (this one, then N - 1 fresh ones at the end of the run); each "
+        f"ratio is the median over them, since every process carries an offset of its own (default: {PROCESSES})",
+    )
     compile_cache.add_option(group)
     group.addoption(
         isolation.OPTION,
@@ -201,6 +213,16 @@ def _positive_seconds(text: str) -> float:
     if not seconds:
         raise argparse.ArgumentTypeError(f"expected seconds > 0, got {text!r}")
     return seconds
+
+
+def _processes(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of processes ≥ 1, got {text!r}")
+    return count
 
 
 def _count(text: str) -> int:

@@ -315,6 +315,58 @@ def test_paired_samples_must_pair():
         P.Paired((1.0, 2.0), (1.0,), (1, 1))
 
 
+def _constant(ratio: float, n: int = 9) -> P.Paired:
+    """n pairs whose every ratio is ``ratio`` exactly (a = 1 ms, b = ratio ms): one process with no noise inside."""
+    return P.Paired((1e-3,) * n, (ratio * 1e-3,) * n, (1, 1))
+
+
+def test_ratio_over_processes_is_the_median_of_theirs_and_its_interval_holds_their_spread():
+    """Three processes, each exact inside (its own interval is a point), at ×2.0, ×2.2 and ×3.0: the ratio is
+    the middle one, and the interval spans the offsets between processes that one process cannot see.
+    Closed form: resampling 3 processes, the median is ×3.0 when at least two draws are, probability 7/27
+    (so for ×2.0): both tails hold more than 2.5%, so the 95% interval is [2.0, 3.0]."""
+    runs = tuple(_constant(r) for r in (2.0, 3.0, 2.2))
+    assert [run.interval() for run in runs] == [(2.0, 2.0), (3.0, 3.0), (2.2, 2.2)]
+    over = P.Processes(runs)
+    assert over.ratio == 2.2
+    assert over.interval() == pytest.approx((2.0, 3.0), rel=1e-12)
+    assert P.Processes(runs[:1]).interval() == pytest.approx((2.0, 2.0), rel=1e-12)
+    again = P.from_json(json.loads(json.dumps(over.as_json())))
+    assert again == over and isinstance(P.from_json(runs[0].as_json()), P.Paired)
+    with pytest.raises(ValueError, match="at least one process"):
+        P.Processes(())
+
+
+def test_fresh_processes_replace_the_runs_ratio_and_one_that_fails_withholds_it(monkeypatch):
+    from gatespec.conformance.benchmarks import processes
+
+    measured = [
+        processes.Measured(f"test_task[{impl}-xor-forward]", impl, "xor-forward", {"paired": _constant(r).as_json()})
+        for impl, r in (("torch-nn", 2.0), ("jax-jit", 1.5))
+    ]
+    fresh = iter(
+        [
+            {"torch-nn:xor-forward": _constant(2.4).as_json(), "jax-jit:xor-forward": _constant(1.6).as_json()},
+            {"torch-nn:xor-forward": _constant(2.2).as_json(), "jax-jit:xor-forward": {"error": "AssertionError: x"}},
+        ]
+    )
+    monkeypatch.setattr(processes, "_spawn", lambda job: next(fresh))
+    said = []
+    failed = processes.remeasure(measured, {"pairs": []}, 3, say=said.append)
+    assert said == [
+        "gatespec: paired timing in fresh process 2/3 (2 tasks)",
+        "gatespec: paired timing in fresh process 3/3 (2 tasks)",
+    ]
+    over = P.from_json(measured[0].extra_info["paired"])
+    assert isinstance(over, P.Processes) and [run.ratio for run in over.runs] == [2.0, 2.4, 2.2]
+    assert over.ratio == 2.2
+    # The failed one keeps the run's own pairs, and is named with the process and why: the run excludes it.
+    assert isinstance(P.from_json(measured[1].extra_info["paired"]), P.Paired)
+    assert failed == [
+        ("test_task[jax-jit-xor-forward]", "paired timing in a fresh process failed: process 3: AssertionError: x")
+    ]
+
+
 class _FakeClock:
     """A clock that advances by the cost of each call of the functions it times."""
 
@@ -426,16 +478,21 @@ def test_rerun_of_paired_runs_reports_median_and_largest_change_and_overlap(tmp_
 def test_a_timed_run_pairs_every_task_with_the_baseline(pytester, monkeypatch):
     """The numpy style under another name, paired with numpy: the JSON carries the pairs (their values are
     timings, so only their shape is asserted)."""
-    result, out = _timed_xor_forward(pytester, monkeypatch, "tests.mutants:Control", "--bench-paired-time", "0.05")
+    args = ("--bench-paired-time", "0.05", "--bench-processes", "2")
+    result, out = _timed_xor_forward(pytester, monkeypatch, "tests.mutants:Control", *args)
     result.assert_outcomes(passed=2)
+    # The second process loads the implementation as the run did, by its module:attr.
+    result.stdout.fnmatch_lines(["gatespec: paired timing in fresh process 2/2 (1 tasks)"])
     data = json.loads(out.read_text())
-    assert data["gatespec"]["baseline"] == "numpy"
+    assert data["gatespec"]["baseline"] == "numpy" and data["gatespec"]["excluded"] == []
     extra = {b["extra_info"]["implementation"]: b["extra_info"] for b in data["benchmarks"]}
     assert "paired" not in extra["numpy"]
-    pairs = P.Paired.from_json(extra["control"]["paired"])
-    assert len(pairs.a) >= P.MIN_PAIRS and min(pairs.iterations) >= 1
-    low, high = pairs.interval()
-    assert 0 < low <= pairs.ratio <= high
+    over = P.from_json(extra["control"]["paired"])
+    assert isinstance(over, P.Processes) and len(over.runs) == 2
+    for pairs in over.runs:
+        assert len(pairs.a) >= P.MIN_PAIRS and min(pairs.iterations) >= 1
+    low, high = over.interval()
+    assert 0 < low <= over.ratio <= high
 
 
 def test_instruction_counts_are_added_to_the_report_and_a_foreign_file_is_an_error(tmp_path, capsys):

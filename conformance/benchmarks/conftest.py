@@ -16,7 +16,10 @@ import sys
 
 import pytest
 
+from . import processes
+
 _EXCLUDED = pytest.StashKey[list]()
+_MEASURED = pytest.StashKey[list]()  # processes.Measured: the tasks timed in alternation with the baseline
 
 XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
@@ -24,6 +27,12 @@ XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_thread
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "bench: a pytest-benchmark timing (run alone by `tox -e bench`)")
     config.stash[_EXCLUDED] = []
+    config.stash[_MEASURED] = []
+    pin_tensorflow_threads()
+
+
+def pin_tensorflow_threads() -> None:
+    """TensorFlow's pools on one thread each, if TF is loaded and has run no op yet."""
     if "tensorflow" in sys.modules:
         tf = sys.modules["tensorflow"]
         try:
@@ -102,6 +111,43 @@ def exclude(request: pytest.FixtureRequest):
         request.config.stash[_EXCLUDED].append({"name": request.node.name, "reason": reason})
 
     return record
+
+
+@pytest.fixture
+def measured(request: pytest.FixtureRequest):
+    """Record a task timed in alternation with the baseline, for the fresh processes at the end of the run."""
+
+    def record(impl: str, task: str, extra_info: dict) -> None:
+        request.config.stash[_MEASURED].append(processes.Measured(request.node.name, impl, task, extra_info))
+
+    return record
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session):
+    """The paired timing again in ``--bench-processes`` − 1 fresh processes (processes.py), before
+    pytest-benchmark's own sessionfinish writes the JSON.  A task a fresh process could not time is
+    excluded from the report and fails the run: its ratio would stand on the run's process alone."""
+    config = session.config
+    measured, n = config.stash.get(_MEASURED, []), config.getoption("--bench-processes")
+    # Every task that passed its checks, whatever else failed; not after an interrupt or an internal error.
+    if measured and n > 1 and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        job = processes.spec(
+            measured,
+            select=config.getoption("--impl"),
+            baseline=config.getoption("--bench-baseline"),
+            device=config.getoption("--device"),
+            seconds=config.getoption("--bench-paired-time"),
+        )
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        say = reporter.write_line if reporter is not None else print
+        failed = processes.remeasure(measured, job, n, say=say)
+        for name, reason in failed:
+            config.stash[_EXCLUDED].append({"name": name, "reason": reason})
+            say(f"gatespec: {name}: {reason}")
+        if failed:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    yield
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -22,7 +22,16 @@ in the next, and with no warm-up call k decided how much of each sample was cold
 ratio moved by up to 88% between two runs.
 
 What pairing cannot remove is noise faster than one pair (a preemption inside one sample): it
-widens the interval instead of biasing the median.
+widens the interval instead of biasing the median.  Nor what differs between processes: each
+carries an offset of its own (memory layout, the code it compiled, what ran before), the same
+for every pair it times, so two runs' ratios moved by up to 34% while each interval was a few
+percent wide.  :class:`Processes` holds the paired samples of several fresh processes
+(:mod:`.processes`): the ratio is the median of the processes' paired medians,
+
+    r = median_p median_i rₚᵢ
+
+and its interval a two-level bootstrap (processes resampled, then each one's pairs), so the
+spread between processes widens it.
 """
 
 from __future__ import annotations
@@ -96,6 +105,55 @@ class Paired:
     @classmethod
     def from_json(cls, data: dict) -> Paired:
         return cls(tuple(data["a"]), tuple(data["b"]), tuple(data["iterations"]))
+
+
+@dataclass(frozen=True)
+class Processes:
+    """The paired samples of several processes against the same baseline: the median of their paired medians."""
+
+    runs: tuple[Paired, ...]
+
+    def __post_init__(self) -> None:
+        if not self.runs:
+            raise ValueError("a ratio over processes needs at least one process's pairs")
+
+    @property
+    def ratio(self) -> float:
+        """median over processes p of median_i(bₚᵢ / aₚᵢ)."""
+        return float(np.median([run.ratio for run in self.runs]))
+
+    @cached_property
+    def bounds(self) -> tuple[float, float]:
+        return self.interval()
+
+    def interval(self, level: float = LEVEL, resamples: int = RESAMPLES, seed: int = 0) -> tuple[float, float]:
+        """Two-level percentile bootstrap at ``level``: processes drawn with replacement, then each one's pairs."""
+        rng = np.random.default_rng(seed)
+        # medians[p, k]: process p's median ratio in resample k, its pairs drawn with replacement.
+        ratios = [run.ratios for run in self.runs]
+        medians = np.stack([np.median(r[rng.integers(0, r.size, size=(resamples, r.size))], axis=1) for r in ratios])
+        picks = rng.integers(0, len(self.runs), size=(resamples, len(self.runs)))
+        estimates = np.median(medians[picks, np.arange(resamples)[:, None]], axis=1)
+        tail = (1 - level) / 2 * 100
+        low, high = np.percentile(estimates, [tail, 100 - tail])
+        return float(low), float(high)
+
+    def as_json(self) -> dict:
+        low, high = self.bounds
+        return {
+            "ratio": self.ratio,
+            "low": low,
+            "high": high,
+            "level": LEVEL,
+            "processes": [run.as_json() for run in self.runs],
+        }
+
+
+def from_json(data: dict) -> Paired | Processes:
+    """What :meth:`Paired.as_json` or :meth:`Processes.as_json` wrote."""
+    if "processes" in data:
+        return Processes(tuple(Paired.from_json(run) for run in data["processes"]))
+    return Paired.from_json(data)
 
 
 def calls_per_sample(

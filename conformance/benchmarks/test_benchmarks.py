@@ -165,7 +165,7 @@ def _paired(benchmark, op, base_op, check, exclude, seconds: float) -> None:
 
 
 @pytest.mark.gatespec_cases(K.TASKS)
-def test_task(benchmark, impl, case, bench_target, threads, exclude, baseline, pytestconfig):
+def test_task(benchmark, impl, case, bench_target, threads, exclude, baseline, measured, pytestconfig):
     require(impl, Capability.NATIVE, bench_target.dtype)
     _describe(benchmark, impl, bench_target, threads, case, kind="task", rows=case.rows, sizes=list(case.sizes))
     op = impl.native(case.op, bench_target, **case.inputs())
@@ -178,6 +178,7 @@ def test_task(benchmark, impl, case, bench_target, threads, exclude, baseline, p
     _checked(lambda: _check_task(baseline, case, base_op.once()), exclude, f"baseline {baseline.name}'s result")
     benchmark.extra_info["baseline"] = baseline.name
     _paired(benchmark, op, base_op, check, exclude, pytestconfig.getoption("--bench-paired-time"))
+    measured(impl.name, case.id, benchmark.extra_info)  # timed again in fresh processes at the end (processes.py)
 
 
 # An implementation that compiles nothing has no compile time: its first call is its steady state (test_task).

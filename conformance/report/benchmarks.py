@@ -53,10 +53,10 @@ class Row:
     extra: dict
 
     @cached_property
-    def paired(self) -> P.Paired | None:
-        """The samples timed in alternation with the baseline (``extra_info["paired"]``), if any."""
+    def paired(self) -> P.Paired | P.Processes | None:
+        """The samples timed in alternation with the baseline (``extra_info["paired"]``), in one or more processes."""
         data = self.extra.get("paired")
-        return P.Paired.from_json(data) if data else None
+        return P.from_json(data) if data else None
 
 
 @dataclass(frozen=True)
@@ -238,13 +238,25 @@ def markdown(bench: Bench, baseline: str = "numpy", plots: list[str] | None = No
     return "\n".join(lines)
 
 
+def _processes(paired: P.Paired | P.Processes) -> int:
+    return len(paired.runs) if isinstance(paired, P.Processes) else 1
+
+
 def _ratio_sentence(bench: Bench, baseline: str) -> str:
     rat = ratios(bench, baseline)
     if any(r.paired for (_, i), r in rat.items() if i != baseline):
+        counts = sorted({_processes(r.paired) for r in bench.rows if r.paired is not None})
+        if counts == [1]:
+            how = f"in the same process: the median of the pairs' time ratios and its {P.LEVEL:.0%} bootstrap interval"
+        else:
+            n = " or ".join(str(c) for c in counts)
+            how = (
+                f"in the same process, in each of {n} processes: the median over processes of the pairs' median "
+                f"time ratio, and its {P.LEVEL:.0%} interval by bootstrap over the processes, then their pairs"
+            )
         return (
             f"*×{baseline} [low, high]*: the ratio CI gates on, each task timed in alternation with {baseline} "
-            f"in the same process: the median of the pairs' time ratios and its {P.LEVEL:.0%} bootstrap interval "
-            "(`gatespec.conformance.benchmarks.paired`).  The gate uses the interval's upper end."
+            f"{how} (`gatespec.conformance.benchmarks.paired`).  The gate uses the interval's upper end."
         )
     why = "it has no paired samples" if bench.baseline is None else f"its samples were paired with {bench.baseline}"
     return (
