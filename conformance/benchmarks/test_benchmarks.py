@@ -3,7 +3,8 @@
 - ``test_task``: forward, loss + gradients, one SGD step and a 1000-step XOR run (groups
   ``xor-*``: frameworks side by side); after pytest-benchmark's own timing, each task is timed
   again in alternation with the baseline (``--bench-baseline``, numpy) for the paired ratio
-  and its interval that the report and the gate use (:mod:`.paired`, ``extra_info["paired"]``);
+  and its interval that the report and the gate use (:mod:`.paired`, ``extra_info["paired"]``),
+  then again in ``--bench-processes`` − 1 fresh processes at the end of the run (:mod:`.processes`);
 - ``test_compile``: the first call of a compiled style from cold caches (groups ``compile-*``);
   the report subtracts the steady state to get the compile time;
 - ``test_parity_scaling``: 10 SGD steps on parity-n, 2^n rows, n = 2…16 (groups ``parity-NN``);
