@@ -475,6 +475,27 @@ def test_rerun_of_paired_runs_reports_median_and_largest_change_and_overlap(tmp_
         R.spread(R.load(first), R.load(_sample(tmp_path, name="other.json")), "jax-scan")
 
 
+def test_a_fresh_process_times_what_passes_and_says_why_it_timed_nothing_else(monkeypatch):
+    """What a fresh process does, in this one: the run's selection loaded again, each result checked first.
+    A σ(2z) forward disagrees with the reference: no samples, the failed check named instead."""
+    from gatespec.conformance.benchmarks import processes
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # read when the process checks its threads, as the run does
+    job = {
+        "select": ["numpy", "tests.mutants:Control", "tests.mutants:SigmoidTanh"],
+        "baseline": "numpy",
+        "device": "cpu",
+        "seconds": 0.01,
+        "pairs": [{"impl": impl, "task": "xor-forward"} for impl in ("control", "mutant-sigmoid-tanh", "absent")],
+    }
+    out = processes.measure_all(job)
+    pairs = P.Paired.from_json(out["control:xor-forward"])
+    assert len(pairs.a) >= P.MIN_PAIRS
+    wrong = out["mutant-sigmoid-tanh:xor-forward"]["error"]
+    assert wrong.startswith("AssertionError: mutant-sigmoid-tanh / xor-forward"), wrong
+    assert out["absent:xor-forward"] == {"error": "RuntimeError: absent does not load here: not selected"}
+
+
 def test_a_timed_run_pairs_every_task_with_the_baseline(pytester, monkeypatch):
     """The numpy style under another name, paired with numpy: the JSON carries the pairs (their values are
     timings, so only their shape is asserted)."""

@@ -27,7 +27,7 @@ relative spread |a − b| / max(a, b), which must stay within :data:`REPEATABILI
 
 **Checked, never silently skipped.**  The warm-up result is pickled by the child and checked by
 this (un-instrumented) process against the reference with the benchmarks' own budgets
-(``test_benchmarks._check_task``): a wrong implementation is never counted.  Every pair that is
+(``expected.check_task``): a wrong implementation is never counted.  Every pair that is
 not counted is in the output with its reason: valgrind missing, implementation unavailable
 or without a float32 native path, the child failing or timing out under valgrind, a result that
 disagrees with the reference, a process that did not finish.
@@ -433,12 +433,13 @@ def _check(payload: dict, task: K.Task | K.BatchedTask) -> None:
     from types import SimpleNamespace
 
     from . import test_benchmarks as B
+    from .expected import check_task
 
     impl = SimpleNamespace(name=payload["impl"])  # the checks need its name only (tolerance overrides, messages)
     if isinstance(task, K.BatchedTask):
         B._check_batched(impl, task, payload["result"])
     else:
-        B._check_task(impl, task, payload["result"])
+        check_task(impl, task, payload["result"])
 
 
 # ----------------------------------------------------------------------------- measurements

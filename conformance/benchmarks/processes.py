@@ -103,31 +103,32 @@ def measure_all(job: dict[str, Any]) -> dict[str, dict]:
 
     from . import conftest
     from . import tasks as K
-
-    # The run's own check: a fresh process holds every result to the same budgets.
-    from .test_benchmarks import _check_task
+    from .expected import check_task  # the run's own check: every result held to the same budgets
 
     entries = {e.name: e for e in registry.select(job["select"])}
     if job["baseline"] not in entries and job["baseline"] in registry.BUILTINS:
         entries[job["baseline"]] = registry.builtin(job["baseline"])  # a baseline the run did not select
     conftest.pin_tensorflow_threads()  # before TF's first op, as the run's pytest_configure does
     target, tasks = Target(K.DTYPE, job["device"]), {t.id: t for t in K.TASKS}
-    baseline, base_ops, out = entries.get(job["baseline"]), {}, {}
+    base_ops, out = {}, {}
     for pair in job["pairs"]:
-        entry, task = entries.get(pair["impl"]), tasks[pair["task"]]
+        task = tasks[pair["task"]]
         try:
-            for e in (baseline, entry):
+            for name in (job["baseline"], pair["impl"]):
+                e = entries.get(name)
                 if e is None or not e.available:
-                    raise RuntimeError(f"{pair['impl']} or {job['baseline']} does not load here")
+                    raise RuntimeError(f"{name} does not load here: {e.reason if e else 'not selected'}")
                 if bad := conftest.unpinned(conftest.thread_settings(), e.impl.framework):
                     raise RuntimeError(f"{e.impl.framework} is not on one thread: " + "; ".join(bad))
-            if task.id not in base_ops:
-                base_ops[task.id] = baseline.impl.native(task.op, target, **task.inputs())
-                _check_task(baseline.impl, task, base_ops[task.id].once())
-            op = entry.impl.native(task.op, target, **task.inputs())
-            _check_task(entry.impl, task, op.once())
+            baseline, impl = entries[job["baseline"]].impl, entries[pair["impl"]].impl
+            if task.id not in base_ops:  # kept only once its result has passed
+                base_op = baseline.native(task.op, target, **task.inputs())
+                check_task(baseline, task, base_op.once())
+                base_ops[task.id] = base_op
+            op = impl.native(task.op, target, **task.inputs())
+            check_task(impl, task, op.once())
             pairs = P.measure(base_ops[task.id].run, op.run, max_time=job["seconds"])
-            _check_task(entry.impl, task, op.once())
+            check_task(impl, task, op.once())
             out[key(pair["impl"], pair["task"])] = pairs.as_json()
         except Exception as exc:  # reported by the run that started this process, which publishes no ratio for it
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""

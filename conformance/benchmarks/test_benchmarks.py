@@ -36,6 +36,7 @@ from gatespec.reference import gates, mlp
 
 from . import paired as P
 from . import tasks as K
+from .expected import check_task
 
 pytestmark = pytest.mark.bench
 
@@ -49,59 +50,11 @@ def bench_target(pytestconfig: pytest.Config) -> Target:
 
 
 @functools.cache
-def _reference(task: K.Task) -> Any:
-    inputs = task.inputs()
-    if task.op == "mlp_forward":
-        return mlp.forward(inputs["params"], inputs["X"])
-    if task.op == "mlp_loss_and_grads":
-        return mlp.loss_and_grads(inputs["params"], inputs["X"], inputs["y"])
-    return mlp.train(inputs["params"], inputs["X"], inputs["y"], task.optimizer, task.steps)
-
-
-@functools.cache
-def _bounds(task: K.Task) -> T.ErrorBounds:
-    return T.mlp_error_bounds(task.params, task.gate.X, task.gate.y)
-
-
-@functools.cache
-def _spread(task: K.Task) -> T.TrajectorySpread:
-    inputs = task.inputs()
-    return T.trajectory_spread(inputs["params"], inputs["X"], inputs["y"], task.optimizer, task.steps, K.DTYPE)
-
-
-@functools.cache
 def _alone(task: K.BatchedTask, b: int) -> tuple[MLPTrajectory, T.TrajectorySpread]:
     """Net b trained alone by the reference, and that run's spread (its budget)."""
     g = gates.gate("xor")
     run = mlp.train(task.per_net[b], g.X, g.y, task.optimizer, task.steps)
     return run, T.trajectory_spread(task.per_net[b], g.X, g.y, task.optimizer, task.steps, K.DTYPE)
-
-
-def _check_task(impl, task: K.Task, result: Any) -> float | None:
-    """Compare with the reference under the conformance suite's own budgets (tolerances.tolerance):
-    the case's running error bounds for one evaluation, its trajectory spread for training.
-    The final loss for extra_info where the op computes one."""
-    desired, check = _reference(task), {"impl": impl, "case": task, "dtype": K.DTYPE}
-    if task.op == "mlp_forward":
-        E = _bounds(task)
-        for name, a, d, e in zip(("logits", "probabilities"), result, desired, (E.z, E.p)):
-            assert_close(a, d, tol=T.tolerance(impl.name, "value", K.DTYPE, bound=e), quantity=name, **check)
-        return None
-    if task.op == "mlp_loss_and_grads":
-        (loss, grads), E = result, _bounds(task)
-        assert_close(
-            loss, desired[0], tol=T.tolerance(impl.name, "value", K.DTYPE, bound=E.loss), quantity="loss", **check
-        )
-        for k, (a, d, e) in enumerate(zip(grads, desired[1], E.grads)):
-            tol = T.tolerance(impl.name, "gradient", K.DTYPE, bound=e)
-            assert_close(a, d, tol=tol, quantity=f"gradient {param_name(k)}", **check)
-        return float(loss)
-    assert isinstance(result, MLPTrajectory), f"{impl.name}: mlp_train returned {type(result).__name__}"
-    tols, tol_loss = _spread(task).budget(impl.name)
-    for k, (a, d, tol) in enumerate(zip(result.params, desired.params, tols)):
-        assert_close(a, d, tol=tol, quantity=f"trajectory {param_name(k)}", **check)
-    assert_close(result.losses, desired.losses, tol=tol_loss, quantity="losses", **check)
-    return float(result.losses[-1])
 
 
 def _check_batched(impl, task: K.BatchedTask, result: Any) -> float:
@@ -170,13 +123,13 @@ def test_task(benchmark, impl, case, bench_target, threads, exclude, baseline, m
     require(impl, Capability.NATIVE, bench_target.dtype)
     _describe(benchmark, impl, bench_target, threads, case, kind="task", rows=case.rows, sizes=list(case.sizes))
     op = impl.native(case.op, bench_target, **case.inputs())
-    check = functools.partial(_check_task, impl, case)
+    check = functools.partial(check_task, impl, case)
     benchmark.extra_info["final_loss"] = _time(benchmark, op, check, exclude)
     if benchmark.disabled or impl.name == baseline.name:
         return
     # The gate's ratio: this implementation in alternation with the baseline, in this process.
     base_op = baseline.native(case.op, bench_target, **case.inputs())
-    _checked(lambda: _check_task(baseline, case, base_op.once()), exclude, f"baseline {baseline.name}'s result")
+    _checked(lambda: check_task(baseline, case, base_op.once()), exclude, f"baseline {baseline.name}'s result")
     benchmark.extra_info["baseline"] = baseline.name
     _paired(benchmark, op, base_op, check, exclude, pytestconfig.getoption("--bench-paired-time"))
     measured(impl.name, case.id, benchmark.extra_info)  # timed again in fresh processes at the end (processes.py)
@@ -197,7 +150,7 @@ def test_compile(benchmark, impl, case, bench_target, threads, exclude):
 
     # Each round: forget every compiled function, then time one call (trace + compile + run).
     result = benchmark.pedantic(lambda op: op.run(), setup=cold, rounds=3, iterations=1)
-    _checked(lambda: _check_task(impl, case, prepared[-1].to_numpy(result)), exclude, "first-call result")
+    _checked(lambda: check_task(impl, case, prepared[-1].to_numpy(result)), exclude, "first-call result")
 
 
 @pytest.mark.gatespec_cases(K.PARITY)
@@ -205,7 +158,7 @@ def test_parity_scaling(benchmark, impl, case, bench_target, threads, exclude):
     require(impl, Capability.NATIVE, bench_target.dtype)
     _describe(benchmark, impl, bench_target, threads, case, kind="parity", rows=case.rows, sizes=list(case.sizes))
     op = impl.native(case.op, bench_target, **case.inputs())
-    benchmark.extra_info["final_loss"] = _time(benchmark, op, lambda r: _check_task(impl, case, r), exclude)
+    benchmark.extra_info["final_loss"] = _time(benchmark, op, lambda r: check_task(impl, case, r), exclude)
 
 
 @pytest.mark.gatespec_cases(K.BATCHED)
