@@ -82,12 +82,7 @@ class Paired:
 
     def interval(self, level: float = LEVEL, resamples: int = RESAMPLES, seed: int = 0) -> tuple[float, float]:
         """Percentile bootstrap of median(rᵢ) over the pairs: (low, high) at ``level``."""
-        r = self.ratios
-        rng = np.random.default_rng(seed)
-        medians = np.median(r[rng.integers(0, r.size, size=(resamples, r.size))], axis=1)
-        tail = (1 - level) / 2 * 100
-        low, high = np.percentile(medians, [tail, 100 - tail])
-        return float(low), float(high)
+        return _percentiles(_resampled_medians(self.ratios, np.random.default_rng(seed), resamples), level)
 
     def as_json(self) -> dict:
         low, high = self.bounds
@@ -130,13 +125,9 @@ class Processes:
         """Two-level percentile bootstrap at ``level``: processes drawn with replacement, then each one's pairs."""
         rng = np.random.default_rng(seed)
         # medians[p, k]: process p's median ratio in resample k, its pairs drawn with replacement.
-        ratios = [run.ratios for run in self.runs]
-        medians = np.stack([np.median(r[rng.integers(0, r.size, size=(resamples, r.size))], axis=1) for r in ratios])
+        medians = np.stack([_resampled_medians(run.ratios, rng, resamples) for run in self.runs])
         picks = rng.integers(0, len(self.runs), size=(resamples, len(self.runs)))
-        estimates = np.median(medians[picks, np.arange(resamples)[:, None]], axis=1)
-        tail = (1 - level) / 2 * 100
-        low, high = np.percentile(estimates, [tail, 100 - tail])
-        return float(low), float(high)
+        return _percentiles(np.median(medians[picks, np.arange(resamples)[:, None]], axis=1), level)
 
     def as_json(self) -> dict:
         low, high = self.bounds
@@ -147,6 +138,18 @@ class Processes:
             "level": LEVEL,
             "processes": [run.as_json() for run in self.runs],
         }
+
+
+def _resampled_medians(r: np.ndarray, rng: np.random.Generator, resamples: int) -> np.ndarray:
+    """The median of ``r`` drawn with replacement, ``resamples`` times."""
+    return np.median(r[rng.integers(0, r.size, size=(resamples, r.size))], axis=1)
+
+
+def _percentiles(estimates: np.ndarray, level: float) -> tuple[float, float]:
+    """(low, high): the central ``level`` of the bootstrap estimates."""
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(estimates, [tail, 100 - tail])
+    return float(low), float(high)
 
 
 def from_json(data: dict) -> Paired | Processes:
