@@ -45,10 +45,10 @@ def check(args: argparse.Namespace) -> int:
     out = Path(args.output)
     # A module:attr that does not import is a usage error already; a name is required, so that a
     # framework missing here fails instead of leaving the column skipped.
-    required = [] if ":" in args.impl else ["--require", args.impl]
+    required = [] if ":" in args.impl else ["--gatespec-require", args.impl]
     code = pytest.main(
-        ["--pyargs", "gatespec.conformance", "--impl", args.impl, *required, "-m", "not bench"]
-        + [f"--known-deviations={path}" for path in args.known_deviations]
+        ["--pyargs", "gatespec.conformance", "--gatespec-impl", args.impl, *required, "-m", "not bench"]
+        + [f"--gatespec-known-deviations={path}" for path in args.known_deviations]
         + [f"--gatespec-report={out}", "-p", "no:cacheprovider", *args.pytest_args]
     )
     print(f"gatespec check: {args.impl}: report in {out / 'conformance.md'} (pytest exit code {int(code)})")

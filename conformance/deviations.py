@@ -1,4 +1,4 @@
-"""Known deviations (``--known-deviations FILE`` and an implementation's own ``known_deviations``):
+"""Known deviations (``--gatespec-known-deviations FILE`` and an implementation's own ``known_deviations``):
 tests expected to fail, each with its reason, made strict xfails by the plugin's session.
 """
 
@@ -49,7 +49,7 @@ class Deviation:
 
 
 def load(paths: list[str], entries: list[registry.Entry]) -> list[Deviation]:
-    """The entries of every ``--known-deviations`` file, then those the available implementations declare."""
+    """The entries of every ``--gatespec-known-deviations`` file, then those the available implementations declare."""
     declared = [dev for entry in entries if entry.available for dev in declared_deviations(entry.impl)]
     return [dev for path in paths for dev in read_deviations(Path(path))] + declared
 
@@ -65,7 +65,7 @@ def read_deviations(path: Path) -> list[Deviation]:
     try:
         text = path.read_text()
     except OSError as exc:
-        raise pytest.UsageError(f"--known-deviations {path}: {exc.strerror}") from None
+        raise pytest.UsageError(f"--gatespec-known-deviations {path}: {exc.strerror}") from None
     found = []
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
@@ -74,7 +74,7 @@ def read_deviations(path: Path) -> list[Deviation]:
         prefix, sep, reason = (part.strip() for part in line.partition("|"))
         if not sep or not prefix or not reason or not re.fullmatch(_PREFIX, prefix):
             raise pytest.UsageError(
-                f"--known-deviations {path}:{number}: expected 'TEST-ID-PREFIX | reason', got {raw!r}"
+                f"--gatespec-known-deviations {path}:{number}: expected 'TEST-ID-PREFIX | reason', got {raw!r}"
             )
         found.append(Deviation(prefix, reason, f"{path}:{number}"))
     return found

@@ -131,7 +131,7 @@ class Implementation:
     # Tests this implementation is known to fail, each with its reason: {"TEST[REST": reason}, the
     # test id with the implementation's name left out, so "test_mlp_one_adam_step[*-float64]" stands
     # for test_mlp_one_adam_step[NAME-*-float64] (``*``: any characters; a prefix, as in a
-    # --known-deviations file).  Run as strict xfails: a deviation that goes away fails its test.
+    # --gatespec-known-deviations file).  Run as strict xfails: a deviation that goes away fails its test.
     known_deviations: ClassVar[dict[str, str]] = {}
 
     def framework_version(self) -> str:

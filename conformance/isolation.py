@@ -30,8 +30,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from .options import NO_STATE_CHECK
+
 PLUGIN_NAME = "gatespec-state-check"
-OPTION = "--gatespec-no-state-check"
+OPTION = NO_STATE_CHECK
 
 
 def _digest(*parts: Any) -> str:

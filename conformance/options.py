@@ -1,10 +1,10 @@
 """The plugin's command-line options (group "gatespec"), their parsing, and what the header says of them.
 
-``--impl NAME``       repeatable: a registered implementation (``torch-module``), a framework
+``--gatespec-impl NAME``       repeatable: a registered implementation (``torch-module``), a framework
                       (``torch``: all its styles) or ``package.module:attr``.  Default: all.
-``--require FW,...``  frameworks that must be importable; a missing one is a usage error, never a skip.
-``--device DEV``      ``cpu`` (default) or ``cuda``; implementations without that device are skipped.
-``--known-deviations=FILE``  repeatable; lines ``TEST-ID-PREFIX | reason``: matching tests become strict xfails;
+``--gatespec-require FW,...``  frameworks that must be importable; a missing one is a usage error, never a skip.
+``--gatespec-device DEV``      ``cpu`` (default) or ``cuda``; implementations without that device are skipped.
+``--gatespec-known-deviations=FILE``  repeatable; lines ``TEST-ID-PREFIX | reason``: matching tests become strict xfails;
                       ``*`` in a prefix stands for any characters (``test_x[tf-keras-*-float64``);
                       an entry that matches no collected test is reported at the end of the run.
 ``--gatespec-report=DIR``    write the conformance matrix (implementation × check) as
@@ -13,17 +13,17 @@
                       300; 0: none), so that a hanging implementation fails that test alone.  Set as
                       a pytest-timeout marker when pytest-timeout is installed (its method, ``signal``
                       on POSIX, fails the test and the session goes on); a test's own marker wins.
-``--exec-timeout SECONDS``  how long an ``exec:COMMAND`` program may take to answer one request
+``--gatespec-exec-timeout SECONDS``  how long an ``exec:COMMAND`` program may take to answer one request
                       (default 60) before it counts as hung: that test fails, the program restarts.
 ``--gatespec-explore N``  hypothesis searches N generated cases per explored check beyond the fixed
                       ones (``test_explore.py``, marker ``explore``; default 0: those tests skip at once),
                       derandomised when the CI variable is set; a failure is shrunk and printed as
                       the line to paste into ``generated.REGRESSIONS``.  Each explored check is one
                       test under ``--gatespec-timeout``: raise it for a large N on slow styles.
-``--bench-baseline NAME``, ``--bench-paired-time SECONDS``  the benchmarks' paired timing: each task of
+``--gatespec-bench-baseline NAME``, ``--gatespec-bench-paired-time SECONDS``  the benchmarks' paired timing: each task of
                       each implementation is timed in alternation with NAME (default numpy) for that
                       long (default 2 s, at least 5 pairs) (:mod:`gatespec.conformance.benchmarks.paired`).
-``--bench-processes N``  the paired timing runs in N processes: this one and N − 1 fresh ones started at
+``--gatespec-bench-processes N``  the paired timing runs in N processes: this one and N − 1 fresh ones started at
                       the end of the run; each ratio is the median over them (default 3)
                       (:mod:`gatespec.conformance.benchmarks.processes`).
 ``--gatespec-compile-cache=DIR``  keep JAX's, TF XLA's and torch.compile's compiled code in DIR for later
@@ -32,7 +32,7 @@
                       (:mod:`gatespec.conformance.isolation`).
 
 The path options are best written with ``=``: pytest chooses its rootdir (which node ids are relative
-to) before plugins add their options, so in ``--known-deviations PATH`` it reads PATH as a test path.
+to) before plugins add their options, so in ``--gatespec-known-deviations PATH`` it reads PATH as a test path.
 Where that moves the rootdir, :func:`check` stops the run with a usage error that says so.
 """
 
@@ -43,19 +43,19 @@ import importlib.util
 import inspect
 import math
 import os
+from pathlib import Path
 
 import pytest
 
-from . import compile_cache, isolation
-from .adapters.exec_impl.client import DEFAULT_TIMEOUT as EXEC_TIMEOUT
-from .benchmarks.paired import MAX_TIME as PAIRED_TIME
-from .benchmarks.paired import MIN_PAIRS
-from .benchmarks.processes import PROCESSES
+from . import compile_cache
+from .defaults import BENCH_MIN_PAIRS as MIN_PAIRS
+from .defaults import BENCH_PAIRED_TIME as PAIRED_TIME
+from .defaults import BENCH_PROCESSES as PROCESSES
+from .defaults import EXEC_TIMEOUT
+from .defaults import TEST_TIMEOUT as DEFAULT_TIMEOUT
 
-# Seconds a conformance test may take.  The slowest legitimate one, measured over every style with
-# one thread on a loaded 2-core machine, took 6 s (jax-grad's first eager loss and gradients); 50×
-# that leaves room for slower machines, and a hang costs CI minutes, not its job's limit.
-DEFAULT_TIMEOUT = 300.0
+GROUP = "gatespec"
+NO_STATE_CHECK = "--gatespec-no-state-check"
 
 MARKERS = (
     "gatespec_cases(cases): cases (objects with an .id) to cross with impl × dtype",
@@ -65,11 +65,28 @@ MARKERS = (
 )
 
 
+# Each option's default, by name, as add() registers it: what asked() compares a run's values with.
+_DEFAULTS: dict[str, object] = {}
+
+
+class _Group:
+    """pytest's option group, recording each option's default and refusing a name outside the namespace."""
+
+    def __init__(self, group) -> None:
+        self._group = group
+
+    def addoption(self, name: str, **kwargs) -> None:
+        if not name.startswith("--gatespec-"):
+            raise ValueError(f"{name}: every gatespec option is --gatespec-*, so that none collides with another plugin's")
+        _DEFAULTS[name] = kwargs.get("default", False if kwargs.get("action") == "store_true" else None)
+        self._group.addoption(name, **kwargs)
+
+
 def add(parser: pytest.Parser) -> None:
     """Register the options of group "gatespec"."""
-    group = parser.getgroup("gatespec", "gatespec conformance suite")
+    group = _Group(parser.getgroup(GROUP, "gatespec conformance suite"))
     group.addoption(
-        "--impl",
+        "--gatespec-impl",
         action="append",
         default=[],
         metavar="NAME",
@@ -77,16 +94,16 @@ def add(parser: pytest.Parser) -> None:
         "or package.module:attr; repeatable or comma-separated (default: every implementation found)",
     )
     group.addoption(
-        "--require",
+        "--gatespec-require",
         action="append",
         default=[],
         metavar="FW[,FW...]",
         help="frameworks (every selected style of each) or implementation names that must load: "
         "a missing one is an error, not a skip",
     )
-    group.addoption("--device", default="cpu", choices=("cpu", "cuda"), help="device to run on (default: cpu)")
+    group.addoption("--gatespec-device", default="cpu", choices=("cpu", "cuda"), help="device to run on (default: cpu)")
     group.addoption(
-        "--known-deviations",
+        "--gatespec-known-deviations",
         metavar="FILE",
         action="append",
         default=[],
@@ -101,7 +118,7 @@ def add(parser: pytest.Parser) -> None:
         help=f"per-test timeout of conformance tests, by pytest-timeout; 0: none (default: {DEFAULT_TIMEOUT:g})",
     )
     group.addoption(
-        "--exec-timeout",
+        "--gatespec-exec-timeout",
         metavar="SECONDS",
         type=_positive_seconds,
         default=EXEC_TIMEOUT,
@@ -117,13 +134,13 @@ def add(parser: pytest.Parser) -> None:
         "regression case; derandomised when CI is set (default: 0, exploration off)",
     )
     group.addoption(
-        "--bench-baseline",
+        "--gatespec-bench-baseline",
         metavar="NAME",
         default="numpy",
         help="implementation every benchmark task is timed in alternation with, for its paired ratio (default: numpy)",
     )
     group.addoption(
-        "--bench-paired-time",
+        "--gatespec-bench-paired-time",
         metavar="SECONDS",
         type=_positive_seconds,
         default=PAIRED_TIME,
@@ -131,7 +148,7 @@ def add(parser: pytest.Parser) -> None:
         f"{MIN_PAIRS} pairs whatever it takes) (default: {PAIRED_TIME:g})",
     )
     group.addoption(
-        "--bench-processes",
+        "--gatespec-bench-processes",
         metavar="N",
         type=_processes,
         default=PROCESSES,
@@ -140,10 +157,48 @@ def add(parser: pytest.Parser) -> None:
     )
     compile_cache.add_option(group)
     group.addoption(
-        isolation.OPTION,
+        NO_STATE_CHECK,
         action="store_true",
         help="do not fail a test of an implementation that leaves global RNG or framework state changed",
     )
+
+
+def asked(config: pytest.Config) -> list[str]:
+    """The gatespec options this run sets to anything but their defaults (command line, addopts or ini)."""
+    return [name for name, default in _DEFAULTS.items() if config.getoption(name) != default]
+
+
+def names_the_suite(config: pytest.Config) -> bool:
+    """Whether a path or module given to pytest lies in the conformance suite (this package) or is it.
+
+    Read from the arguments, before collection, so that a run of the suite alone (``pytest --pyargs
+    gatespec.conformance``) starts its session at configure and shows it in the header.  A module name is
+    resolved without importing it (only its parent packages).
+    """
+    suite = Path(__file__).resolve().parent
+    pyargs = config.getoption("pyargs", False)
+    for arg in config.args:
+        target = str(arg).split("::", 1)[0]
+        paths = [config.invocation_params.dir / target]
+        if pyargs:
+            paths.insert(0, _module_path(target))
+        for path in filter(None, paths):
+            path = path.resolve()
+            if path == suite or suite in path.parents:
+                return True
+    return False
+
+
+def _module_path(name: str) -> Path | None:
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError, AttributeError):  # not a module name: pytest takes it as a path
+        return None
+    if spec is None:
+        return None
+    if spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    return Path(spec.origin) if spec.origin else None
 
 
 def check(config: pytest.Config) -> None:
@@ -155,11 +210,11 @@ def check(config: pytest.Config) -> None:
     _check_rootdir(config)
 
 
-PATH_OPTIONS = ("--known-deviations", "--gatespec-report")
+PATH_OPTIONS = ("--gatespec-known-deviations", "--gatespec-report")
 
 
 def _check_rootdir(config: pytest.Config) -> None:
-    """A usage error where a spaced path option (``--known-deviations PATH``) moved pytest's rootdir.
+    """A usage error where a spaced path option (``--gatespec-known-deviations PATH``) moved pytest's rootdir.
 
     pytest settles its rootdir and ini file from the command line's paths before any plugin's options
     exist, so the PATH of a spaced gatespec option counts among them: a file outside the project takes

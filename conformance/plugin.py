@@ -1,11 +1,21 @@
 """gatespec's pytest plugin (entry point ``pytest11``): options and hooks, each delegating to its module.
 
-- :mod:`.options`: the command-line options (``--impl``, ``--require``, ``--device``,
-  ``--known-deviations``, ``--gatespec-report``, ``--gatespec-timeout``, ``--gatespec-explore``,
-  ``--gatespec-compile-cache``, ``--gatespec-no-state-check``), described there, and the markers;
+The plugin is loaded in every pytest session of an environment that has gatespec installed, so it
+costs nothing until a session asks for it: this module imports pytest and the options alone, and
+the run's :class:`~.session.Session` — which selects and imports implementations, starts exec
+programs, loads the known deviations and registers the global-state check — starts only
+
+- at configure, when a gatespec option is set (:func:`.options.asked`) or a path given to pytest lies
+  in the suite (:func:`.options.names_the_suite`), so that the header can describe the run; or
+- at collection, the first time a test asks for ``impl`` (a test of the suite collected from a
+  directory above it, or a user's own test built on the plugin's parametrization).
+
+A session that does neither imports no framework, numpy included, and starts no process.
+
+- :mod:`.options`: the command-line options, every one ``--gatespec-*`` (described there), and the markers;
 - :mod:`.compile_cache`: the frameworks' persistent compile caches, set up before they are imported;
 - :mod:`.selection`: the implementations selected, the frameworks required;
-- :mod:`.deviations`: known deviations, made strict xfails;
+- :mod:`.deviations`: known deviations (the implementations' own, and files), made strict xfails;
 - :mod:`.parametrize`: ``impl`` × cases × ``target``, with ids like ``test_x[torch-module-xor-2-2-1-float32]``;
 - :mod:`.session`: the run's state, registered as a plugin: it marks the collected tests, collects
   their results and convergence rows from the reports (every worker's under xdist) and writes the
@@ -17,12 +27,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pytest
 
-from . import compile_cache, deviations, isolation, options, parametrize, selection
-from .options import explore_derandomized  # noqa: F401  test_explore.py reads it here
-from .session import PLUGIN_NAME, SESSION, Session
+from . import options
+from .defaults import SESSION_PLUGIN
+
+if TYPE_CHECKING:
+    from .session import Session
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -31,59 +44,79 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     options.check(config)
-    # Before select() imports the frameworks: they read their cache settings when they load.
-    cache = compile_cache.configure(config)
-    entries = selection.select(config)
-    known = deviations.load(config.getoption("--known-deviations"), entries)
-    session = config.stash[SESSION] = Session(config, entries, known, cache)
-    config.pluginmanager.register(session, PLUGIN_NAME)
-    config.pluginmanager.register(isolation.StateCheck(config), isolation.PLUGIN_NAME)
+    if options.asked(config) or options.names_the_suite(config):
+        _start(config)
+
+
+def _active(config: pytest.Config) -> Session | None:
+    return config.pluginmanager.get_plugin(SESSION_PLUGIN)
+
+
+def _start(config: pytest.Config) -> Session:
+    """The run's session, started on first use: the implementations are selected and imported here."""
+    session = _active(config)
+    if session is None:
+        from . import session as session_module
+
+        session = session_module.start(config)
+    return session
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """End the run's exec-protocol programs: an in-process run (pytester) must not leave them to its host."""
-    session = config.stash.get(SESSION, None)
-    for entry in session.entries if session is not None else ():
-        program = getattr(entry.impl, "program", None)
-        if program is not None:
-            program.close()
+    session = _active(config)
+    if session is not None:
+        session.close()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    session = metafunc.config.stash[SESSION]
-    parametrize.generate(metafunc, session.entries, session.device)
+    if "impl" in metafunc.fixturenames:
+        _start(metafunc.config).parametrize(metafunc)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    config.stash[SESSION].mark(items)
+    session = _active(config)
+    if session is not None:
+        session.mark(items)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    # After -k and -m have deselected: only the benchmarks that will run count.
-    compile_cache.check_benchmarks(session.config, session.items)
+    run = _active(session.config)
+    if run is not None:
+        run.collected(session.items)
+
+
+def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:
+    """The header's gatespec lines, where the session started during collection (after the header)."""
+    session = _active(config)
+    return session.header() if session is not None and not session.in_header else []
 
 
 @pytest.fixture
 def record_convergence(request: pytest.FixtureRequest) -> Callable[[dict], None]:
     """Record one row of convergence statistics for the report (:mod:`.report.convergence`), with the test's outcome."""
-    return request.config.stash[SESSION].convergence_recorder(request.node)
+    return _start(request.config).convergence_recorder(request.node)
 
 
 @pytest.hookimpl(optionalhook=True, tryfirst=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     """Under ``--dist loadscope``, one work unit per framework, dtype and net shape (scheduling.py)."""
-    if config.getvalue("dist") != "loadscope":
+    session = _active(config)
+    if config.getvalue("dist") != "loadscope" or session is None:
         return None
     from .scheduling import CompileCacheScheduling
 
-    return CompileCacheScheduling(config, log, frameworks=config.stash[SESSION].frameworks())
+    return CompileCacheScheduling(config, log, frameworks=session.frameworks())
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    return config.stash[SESSION].header()
+    session = _active(config)
+    if session is None:
+        return []
+    session.in_header = True
+    return session.header()
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
-    session = config.stash.get(SESSION, None)
+    session = _active(config)
     if session is not None:
         session.finish(terminalreporter)

@@ -135,7 +135,7 @@ def entry_points() -> list[Entry]:
 
 
 def from_spec(spec: str) -> Entry:
-    """An implementation named by ``module:attr`` (``--impl``); import errors become usage errors."""
+    """An implementation named by ``module:attr`` (``--gatespec-impl``); import errors become usage errors."""
     try:
         impl = load_object(spec)
     except ImportError as exc:
@@ -152,7 +152,7 @@ def from_exec(command: str) -> Entry:
     try:
         impl = client.from_command(command)
     except (client.HandshakeError, client.ExecError) as exc:
-        raise UsageError(f"--impl {EXEC_PREFIX}{command}: {exc}") from None
+        raise UsageError(f"--gatespec-impl {EXEC_PREFIX}{command}: {exc}") from None
     return Entry(impl.name, impl.framework, f"{EXEC_PREFIX}{command}", impl=impl)
 
 
@@ -162,7 +162,7 @@ def discover() -> list[Entry]:
 
 
 def select(selectors: list[str] | None) -> list[Entry]:
-    """Resolve ``--impl`` values: a registered name, a framework name (all its styles), module:attr, or exec:COMMAND.
+    """Resolve ``--gatespec-impl`` values: a registered name, a framework name (all its styles), module:attr, or exec:COMMAND.
 
     ``None`` or an empty list selects everything :func:`discover` finds.
     """
@@ -171,7 +171,7 @@ def select(selectors: list[str] | None) -> list[Entry]:
     chosen: dict[str, Entry] = {}
     known: list[Entry] | None = None  # discovered only if a name needs it: importing every framework takes seconds
     loaded: dict[str, list[Entry]] = {}  # what _candidates loaded, so that no selector loads a style twice
-    # Repeatable and comma-separated alike (--impl numpy,torch or --impl numpy --impl torch), as --require.
+    # Repeatable and comma-separated alike (--gatespec-impl numpy,torch or --gatespec-impl numpy --gatespec-impl torch), as --gatespec-require.
     for sel in _split(selectors):
         if sel.startswith(EXEC_PREFIX):
             entry = from_exec(sel[len(EXEC_PREFIX) :])
@@ -191,7 +191,7 @@ def select(selectors: list[str] | None) -> list[Entry]:
             names = ", ".join(e.name for e in known)
             frameworks = ", ".join(sorted({e.framework for e in known}))
             raise UsageError(
-                f"--impl {sel!r}: no such implementation or framework. "
+                f"--gatespec-impl {sel!r}: no such implementation or framework. "
                 f"Implementations: {names}. Frameworks: {frameworks}. Or give package.module:attr."
             )
         for e in matches:
@@ -202,7 +202,7 @@ def select(selectors: list[str] | None) -> list[Entry]:
 def _candidates(sel: str, loaded: dict[str, list[Entry]]) -> list[Entry]:
     """What a built-in's name or framework can match, loading that framework's built-ins alone.
 
-    BUILTINS holds every built-in's name and framework, so ``--impl numpy`` need not import torch,
+    BUILTINS holds every built-in's name and framework, so ``--gatespec-impl numpy`` need not import torch,
     TensorFlow and JAX (8 s, in every xdist worker) to find it; entry points are loaded as in
     :func:`discover`, since only a loaded one tells its name and framework.  [] for any other selector.
     ``loaded`` keeps what was loaded (by name, and ``""`` for the entry points) across selectors.
@@ -220,7 +220,7 @@ def _candidates(sel: str, loaded: dict[str, list[Entry]]) -> list[Entry]:
 
 
 def _split(selectors: list[str]) -> list[str]:
-    """``--impl`` values, repeatable and comma-separated alike; an ``exec:`` value is one selector, commas and all."""
+    """``--gatespec-impl`` values, repeatable and comma-separated alike; an ``exec:`` value is one selector, commas and all."""
     parts: list[str] = []
     for arg in selectors:
         if arg.strip().startswith(EXEC_PREFIX):

@@ -1,4 +1,4 @@
-"""Which implementations a run tests (``--impl``), which frameworks it requires (``--require``), and the
+"""Which implementations a run tests (``--gatespec-impl``), which frameworks it requires (``--gatespec-require``), and the
 header lines that describe them.
 """
 
@@ -10,18 +10,18 @@ from . import registry
 
 
 def select(config: pytest.Config) -> list[registry.Entry]:
-    """The entries ``--impl`` names (all when none); a usage error for a bad name, or for a required framework
-    (``--require``) one of whose selected styles does not load, or a required implementation that does not."""
+    """The entries ``--gatespec-impl`` names (all when none); a usage error for a bad name, or for a required framework
+    (``--gatespec-require``) one of whose selected styles does not load, or a required implementation that does not."""
     try:
-        entries = registry.select(config.getoption("--impl"))
+        entries = registry.select(config.getoption("--gatespec-impl"))
     except registry.UsageError as exc:
         raise pytest.UsageError(str(exc)) from None
-    required = [fw.strip() for arg in config.getoption("--require") for fw in arg.split(",") if fw.strip()]
+    required = [fw.strip() for arg in config.getoption("--gatespec-require") for fw in arg.split(",") if fw.strip()]
     names = {e.name for e in entries}
     unknown = [r for r in required if r not in registry.FRAMEWORKS and r not in names and not _of(r, entries)]
     if unknown:
         raise pytest.UsageError(
-            f"--require {','.join(unknown)}: unknown framework or implementation; "
+            f"--gatespec-require {','.join(unknown)}: unknown framework or implementation; "
             f"frameworks: {', '.join(registry.FRAMEWORKS)}; selected implementations: {', '.join(sorted(names))}"
         )
     for r in required:
@@ -31,12 +31,12 @@ def select(config: pytest.Config) -> list[registry.Entry]:
         missing = [e for e in of_r if not e.available]
         if missing or not of_r:
             reasons = "; ".join(f"{e.name}: {e.reason}" for e in missing) or "no implementation registered"
-            raise pytest.UsageError(f"--require {r}: required but not available ({reasons})")
+            raise pytest.UsageError(f"--gatespec-require {r}: required but not available ({reasons})")
     for e in entries:
         program = getattr(e.impl, "program", None)  # an exec-protocol program (adapters/exec_impl)
         if program is not None:
             # Per run, on the run's own instances: an in-process pytester run must not change its host's.
-            program.timeout = config.getoption("--exec-timeout")
+            program.timeout = config.getoption("--gatespec-exec-timeout")
     return entries
 
 

@@ -21,16 +21,30 @@ from pathlib import Path
 
 import pytest
 
-from . import checks, compile_cache, isolation, options, parametrize, registry, selection
+from . import checks, compile_cache, deviations, isolation, options, parametrize, registry, selection
+from .defaults import SESSION_PLUGIN
 from .deviations import Deviation, first_match, unmatched_lines
 from .report import implementations_of, write_report
 
 SESSION = pytest.StashKey["Session"]()
-PLUGIN_NAME = "gatespec-session"
+PLUGIN_NAME = SESSION_PLUGIN
 META = "gatespec"
 ERROR = "gatespec-error"
 CONVERGENCE = "gatespec-convergence"
 _OUTCOMES = {"passed": "pass", "failed": "fail", "skipped": "skip"}
+
+
+def start(config: pytest.Config) -> Session:
+    """Start the run's session: the compile caches, the selected implementations (imported here), their
+    known deviations and the global-state check, registered as plugins of this run."""
+    # Before select() imports the frameworks: they read their cache settings when they load.
+    cache = compile_cache.configure(config)
+    entries = selection.select(config)
+    known = deviations.load(config.getoption("--gatespec-known-deviations"), entries)
+    session = config.stash[SESSION] = Session(config, entries, known, cache)
+    config.pluginmanager.register(session, PLUGIN_NAME)
+    config.pluginmanager.register(isolation.StateCheck(config), isolation.PLUGIN_NAME)
+    return session
 
 
 class Session:
@@ -51,7 +65,7 @@ class Session:
         self.compile_cache = compile_cache
         self.entries = entries
         self.deviations = deviations
-        self.device: str = config.getoption("--device")
+        self.device: str = config.getoption("--gatespec-device")
         self.worker = hasattr(config, "workerinput")
         # An xdist controller: -n given and this process is no worker.
         self.controller = bool(getattr(config.option, "numprocesses", None)) and not self.worker
@@ -59,8 +73,23 @@ class Session:
         self.functions: set[str] = set()  # the test functions collected (for the unmatched-deviation lines)
         self.results: list[dict] = []
         self.convergence: list[dict] = []
+        self.in_header = False  # whether pytest's header showed this run's lines (it did, if it started at configure)
+
+    def close(self) -> None:
+        """End the run's exec-protocol programs: an in-process run (pytester) must not leave them to its host."""
+        for entry in self.entries:
+            program = getattr(entry.impl, "program", None)
+            if program is not None:
+                program.close()
 
     # ------------------------------------------------------------------------- collection
+
+    def parametrize(self, metafunc: pytest.Metafunc) -> None:
+        parametrize.generate(metafunc, self.entries, self.device)
+
+    def collected(self, items: list[pytest.Item]) -> None:
+        # After -k and -m have deselected: only the benchmarks that will run count.
+        compile_cache.check_benchmarks(self.config, items)
 
     def mark(self, items: list[pytest.Item]) -> None:
         """Known deviations as strict xfails, the per-test timeout, and each matrix test's :data:`META`."""

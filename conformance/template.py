@@ -4,7 +4,7 @@ It writes ``NAME/`` with a ``pyproject.toml`` that registers the implementation 
 group ``gatespec.implementations``, the package ``NAME_with_underscores/`` holding the README's
 complete example (:mod:`gatespec.conformance.example`, renamed to NAME), and a README saying how
 to run it.  ``pip install ./NAME`` beside gatespec, then ``pytest --pyargs gatespec.conformance
---impl NAME --require NAME`` (or ``gatespec check NAME``) runs the matrix for it; CI runs exactly
+--gatespec-impl NAME --gatespec-require NAME`` (or ``gatespec check NAME``) runs the matrix for it; CI runs exactly
 that (tox env ``template``).
 """
 

@@ -6,7 +6,7 @@ implementation does not declare is skipped with its reason.  Tolerances come fro
 :mod:`gatespec.conformance.tolerances` (derived, never fitted); threshold predictions and
 perceptron runs on the dyadic grid must match exactly.
 
-Run: ``pytest conformance/test_conformance.py [--impl NAME …]``.
+Run: ``pytest conformance/test_conformance.py [--gatespec-impl NAME …]``.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@
   the pooled two-proportion z-test at ``cases.CONVERGENCE_ALPHA``; rate, Wilson interval,
   failure classes, learned curve and run time go to the report (``--gatespec-report``).
 
-Run: ``pytest --pyargs gatespec.conformance.test_convergence [--impl NAME …] [-m convergence]``.
+Run: ``pytest --pyargs gatespec.conformance.test_convergence [--gatespec-impl NAME …] [-m convergence]``.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import pytest
 
-from gatespec.conformance import plugin
+from gatespec.conformance import options
 from gatespec.conformance import test_conformance as suite
 from gatespec.conformance.checks import require
 from gatespec.conformance.interface import Capability as Cap
@@ -57,7 +57,7 @@ def explore(request) -> Callable:
         @settings(
             max_examples=n,
             deadline=None,
-            derandomize=plugin.explore_derandomized(),
+            derandomize=options.explore_derandomized(),
             database=None,
             phases=PHASES,
             suppress_health_check=SLOW,

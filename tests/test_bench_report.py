@@ -254,7 +254,7 @@ def _timed_xor_forward(pytester, monkeypatch, impl: str, *more: str):
     _timed_subprocess_env(monkeypatch, "1")
     out = pytester.path / "b.json"
     result = pytester.runpytest_subprocess(
-        "--pyargs", "gatespec.conformance.benchmarks", "--impl", "numpy", "--impl", impl,
+        "--pyargs", "gatespec.conformance.benchmarks", "--gatespec-impl", "numpy", "--gatespec-impl", impl,
         "-k", "test_task and xor-forward", "-p", "no:xdist", "-p", "no:cacheprovider",
         "--benchmark-json", str(out), "--benchmark-max-time", "0.01", "--benchmark-min-rounds", "2", *more,
     )  # fmt: skip
@@ -278,7 +278,7 @@ def test_a_wrong_implementation_is_not_benchmarked_and_the_json_says_why(pyteste
 def test_timing_with_unpinned_threads_fails(pytester, monkeypatch):
     _timed_subprocess_env(monkeypatch, "2")
     result = pytester.runpytest_subprocess(
-        "--pyargs", "gatespec.conformance.benchmarks", "--impl", "numpy", "-k", "test_task and xor-forward",
+        "--pyargs", "gatespec.conformance.benchmarks", "--gatespec-impl", "numpy", "-k", "test_task and xor-forward",
         "-p", "no:xdist", "-p", "no:cacheprovider", "--benchmark-max-time", "0.01",
     )  # fmt: skip
     result.assert_outcomes(errors=1)
@@ -499,7 +499,7 @@ def test_a_fresh_process_times_what_passes_and_says_why_it_timed_nothing_else(mo
 def test_a_timed_run_pairs_every_task_with_the_baseline(pytester, monkeypatch):
     """The numpy style under another name, paired with numpy: the JSON carries the pairs (their values are
     timings, so only their shape is asserted)."""
-    args = ("--bench-paired-time", "0.05", "--bench-processes", "2")
+    args = ("--gatespec-bench-paired-time", "0.05", "--gatespec-bench-processes", "2")
     result, out = _timed_xor_forward(pytester, monkeypatch, "tests.mutants:Control", *args)
     result.assert_outcomes(passed=2)
     # The second process loads the implementation as the run did, by its module:attr.

@@ -69,7 +69,7 @@ def test_a_second_run_starts_warm_from_what_the_first_compiled(pytester):
         "gatespec.conformance",
         "-p",
         "no:cacheprovider",
-        f"--impl={','.join(styles)}",
+        f"--gatespec-impl={','.join(styles)}",
         "-k",
         "test_mlp_forward_matches_reference and xor-2-2-1",
         f"--gatespec-compile-cache={cache}",

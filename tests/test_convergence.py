@@ -413,7 +413,7 @@ def test_convergence_check_catches_planted_bug(pytester, mutant, name, select, q
     result = pytester.runpytest_inprocess(
         "--pyargs",
         "gatespec.conformance.test_convergence",
-        "--impl",
+        "--gatespec-impl",
         f"tests.convergence_mutants:{mutant}",
         "-k",
         select,
@@ -431,7 +431,7 @@ def test_the_rate_mutant_passes_the_other_two_checks(pytester):
     result = pytester.runpytest_inprocess(
         "--pyargs",
         "gatespec.conformance.test_convergence",
-        "--impl",
+        "--gatespec-impl",
         "tests.convergence_mutants:BatchedFirst512",
         "-m",
         "not convergence",
@@ -451,7 +451,7 @@ def test_the_first_fan_in_mutant_passes_on_two_two_one(pytester):
     result = pytester.runpytest_inprocess(
         "--pyargs",
         "gatespec.conformance.test_convergence",
-        "--impl",
+        "--gatespec-impl",
         "tests.convergence_mutants:LinearBoundFromFirstFanIn",
         "-k",
         "test_mlp_init_draws_from_its_distribution and torch-linear and not 5x2x8x3x1",

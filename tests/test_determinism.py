@@ -99,7 +99,7 @@ def _report(pytester: pytest.Pytester, monkeypatch, hash_seed: str) -> tuple[dic
     monkeypatch.setenv("PYTHONHASHSEED", hash_seed)
     out = pytester.path / f"report-{hash_seed}"
     # By module:attr: a registered name would have each run import every framework to find it.
-    impls = [arg for name in IMPLS for arg in ("--impl", registry.BUILTINS[name][1])]
+    impls = [arg for name in IMPLS for arg in ("--gatespec-impl", registry.BUILTINS[name][1])]
     # Each run in a process of its own, so that nothing cached by the first reaches the second.
     result = pytester.runpytest_subprocess(
         "--pyargs", SUITE, *impls, "-k", CHECKS, "--gatespec-report", str(out), "-p", "no:cacheprovider"

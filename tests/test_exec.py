@@ -6,7 +6,7 @@ loss-and-gradients checks on it through pytester: the misbehaving operation's te
 message that says what happened, every other test passes — the program was restarted and the
 run went on — and the report shows the failure.  The built-in clients (Node.js, C) are checked
 for what their toolchains decide: present, they are available; absent, skipped or, under
-``--require``, an error.
+``--gatespec-require``, an error.
 """
 
 from __future__ import annotations
@@ -80,10 +80,10 @@ ROWS = [
         "mlp_forward",
         FORWARD,
         1,
-        "*did not answer 'mlp_forward' within 5 s (--exec-timeout)*",
+        "*did not answer 'mlp_forward' within 5 s (--gatespec-exec-timeout)*",
         # The restarted program's handshake has the same limit: 1 s was too short for Python and numpy
         # to start at load 8 on 2 cores ('did not answer hello'); a hang costs this once.
-        args=("--exec-timeout", "5"),
+        args=("--gatespec-exec-timeout", "5"),
         select=f"({FORWARD} and xor-2-2-1-float64)",
         selected=1,
     ),
@@ -91,7 +91,7 @@ ROWS = [
 
 
 def _run(pytester: pytest.Pytester, command: str, select: str, report: Path, *args: str) -> pytest.RunResult:
-    args = ("--impl", command, "-k", select, "--gatespec-report", str(report), "-p", "no:cacheprovider", *args)
+    args = ("--gatespec-impl", command, "-k", select, "--gatespec-report", str(report), "-p", "no:cacheprovider", *args)
     return pytester.runpytest_inprocess("--pyargs", SUITE, "-rf", *args)
 
 
@@ -121,14 +121,14 @@ def test_a_program_that_floods_stderr_is_not_blocked(pytester):
 
 
 def test_a_program_of_another_protocol_version_is_a_usage_error(pytester):
-    result = pytester.runpytest_inprocess("--pyargs", SUITE, "--impl", _command("--protocol", "2"), "--collect-only")
+    result = pytester.runpytest_inprocess("--pyargs", SUITE, "--gatespec-impl", _command("--protocol", "2"), "--collect-only")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*refused protocol {protocol.VERSION} (protocol: speaks 2)*"])
 
 
 def test_a_program_that_cannot_start_is_a_usage_error(pytester, tmp_path):
     missing = tmp_path / "no-such-program"
-    result = pytester.runpytest_inprocess("--pyargs", SUITE, "--impl", f"exec:{missing}", "--collect-only")
+    result = pytester.runpytest_inprocess("--pyargs", SUITE, "--gatespec-impl", f"exec:{missing}", "--collect-only")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*exec:{missing}*cannot start*"])
 
@@ -144,7 +144,7 @@ def test_a_bad_handshake_names_what_is_wrong(name, message):
 
 
 def test_the_exec_value_keeps_its_commas():
-    """``--impl exec:...`` is one selector: commas inside the command are not a list of names."""
+    """``--gatespec-impl exec:...`` is one selector: commas inside the command are not a list of names."""
     assert registry._split(["numpy,autograd", "exec:prog --a=1,2", " exec:x"]) == [
         "numpy",
         "autograd",
@@ -215,9 +215,9 @@ def test_a_builtin_client_without_its_toolchain_is_unavailable_with_the_reason(m
 def test_a_required_client_without_its_toolchain_fails_the_run(pytester, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv("GATESPEC_NODE", raising=False)
-    result = pytester.runpytest_inprocess("--pyargs", SUITE, "--impl", "node", "--require", "node", "--collect-only")
+    result = pytester.runpytest_inprocess("--pyargs", SUITE, "--gatespec-impl", "node", "--gatespec-require", "node", "--collect-only")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--require node: required but not available*node not found on PATH*"])
+    result.stderr.fnmatch_lines(["*--gatespec-require node: required but not available*node not found on PATH*"])
 
 
 def test_the_readme_minimal_client_passes_what_it_declares(pytester):
@@ -225,5 +225,5 @@ def test_the_readme_minimal_client_passes_what_it_declares(pytester):
     if builtin.shutil.which("node") is None:
         pytest.skip("node is not on PATH: the README's client is JavaScript")
     js = ROOT / "tests" / "exec_clients" / "minimal_client.js"
-    result = pytester.runpytest_inprocess("--pyargs", SUITE, "--impl", f"exec:node {js}", "-k", FORWARD)
+    result = pytester.runpytest_inprocess("--pyargs", SUITE, "--gatespec-impl", f"exec:node {js}", "-k", FORWARD)
     result.assert_outcomes(passed=PER_CHECK // 2, skipped=PER_CHECK // 2)

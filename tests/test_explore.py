@@ -20,7 +20,7 @@ import re
 import numpy as np
 import pytest
 
-from gatespec.conformance import explore, generated, plugin
+from gatespec.conformance import explore, generated, options
 from gatespec.conformance import test_conformance as suite
 from gatespec.conformance.adapters.numpy_impl import NumpyImplementation
 from gatespec.conformance.adapters.numpy_impl import handwritten as numpy_impl
@@ -71,7 +71,7 @@ class Recording(NumpyImplementation):
 
 
 def _run(pytester: pytest.Pytester, suite_module: str, impl: str, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_inprocess("--pyargs", suite_module, "--impl", impl, "-p", "no:cacheprovider", *args)
+    return pytester.runpytest_inprocess("--pyargs", suite_module, "--gatespec-impl", impl, "-p", "no:cacheprovider", *args)
 
 
 # ----------------------------------------------------------------------------- the planted bug
@@ -164,7 +164,7 @@ def test_an_exploration_is_a_row_of_the_report(pytester, monkeypatch):
 
 @pytest.mark.parametrize("value", ["-1", "1.5", "many"])
 def test_a_bad_count_is_a_usage_error(pytester, value):
-    result = pytester.runpytest_inprocess("--gatespec-explore", value, "--impl", NUMPY)
+    result = pytester.runpytest_inprocess("--gatespec-explore", value, "--gatespec-impl", NUMPY)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     expected = f"*--gatespec-explore: expected a number of cases ≥ 0 (0: no exploration), got '{value}'"
     result.stderr.fnmatch_lines([expected])
@@ -263,6 +263,6 @@ def test_the_strategies_draw_only_buildable_cases():
 
 def test_exploration_is_derandomised_exactly_when_ci_is_set(monkeypatch):
     monkeypatch.setenv("CI", "1")
-    assert plugin.explore_derandomized()
+    assert options.explore_derandomized()
     monkeypatch.delenv("CI")
-    assert not plugin.explore_derandomized()
+    assert not options.explore_derandomized()

@@ -206,7 +206,7 @@ def test_ids_are_the_numpy_node_ids_with_the_name_replaced(exported):
     modules = sorted({e.module.__name__ for e in E.EXPORTED.values()})
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "--pyargs", *modules]
-        + ["--impl", numpy_impl],
+        + ["--gatespec-impl", numpy_impl],
         cwd=ROOT,
         capture_output=True,
         text=True,

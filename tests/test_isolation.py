@@ -99,7 +99,7 @@ ORDER_CHECKS = (
 def _results(pytester: pytest.Pytester, names: list[str]) -> dict:
     out = pytester.path / "-".join(names)
     # module:attr, in this order: a registered name would make each run import every framework.
-    impls = [arg for name in names for arg in ("--impl", registry.BUILTINS[name][1])]
+    impls = [arg for name in names for arg in ("--gatespec-impl", registry.BUILTINS[name][1])]
     result = pytester.runpytest_subprocess(
         "--pyargs",
         "gatespec.conformance.test_conformance",
@@ -122,6 +122,6 @@ def test_implementations_give_the_same_results_in_either_order(pytester):
     forward, backward = _results(pytester, ORDER), _results(pytester, ORDER[::-1])
     assert sorted(forward["implementations"]) == sorted(ORDER)
     assert sum(r["worst_ratio"] is not None for r in forward["results"]) > 0
-    # The markdown's columns follow the --impl order; the numbers must not.
+    # The markdown's columns follow the --gatespec-impl order; the numbers must not.
     assert forward["results"] == backward["results"]
     assert forward["matrix"] == backward["matrix"]

@@ -16,7 +16,7 @@ COMPARED = ("matrix", "checks_summary", "results", "checks", "implementations", 
 def _run(pytester, name: str, *impls: str):
     """One conformance run of ``impls`` writing its report to ``name/``; the report's directory."""
     out = pytester.path / name
-    args = [arg for impl in impls for arg in ("--impl", impl)]
+    args = [arg for impl in impls for arg in ("--gatespec-impl", impl)]
     result = pytester.runpytest_subprocess(
         "--pyargs", "gatespec.conformance", *args, "-k", CHECK, "-p", "no:cacheprovider", "--gatespec-report", str(out)
     )

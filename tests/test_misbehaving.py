@@ -102,7 +102,7 @@ ROWS = [
 
 
 def _run(pytester: pytest.Pytester, row: Row, report: Path) -> pytest.RunResult:
-    args = (SUITE, "--impl", row.impl, "--impl", CONTROL, "-k", f"{row.select} or {INTACT}")
+    args = (SUITE, "--gatespec-impl", row.impl, "--gatespec-impl", CONTROL, "-k", f"{row.select} or {INTACT}")
     args += ("--gatespec-report", str(report), "-p", "no:cacheprovider", "-rf", *row.args)
     if row.impl.endswith(":Hangs"):
         # In a process of its own: pytest-timeout's signal method needs the main thread, which a
@@ -148,13 +148,13 @@ def test_every_misbehaving_implementation_has_a_row():
 
 
 def test_the_timeout_is_in_the_header(pytester):
-    result = pytester.runpytest_inprocess("--pyargs", SUITE, "--impl", CONTROL, "--collect-only")
+    result = pytester.runpytest_inprocess("--pyargs", SUITE, "--gatespec-impl", CONTROL, "--collect-only")
     result.stdout.fnmatch_lines(["gatespec: 1 implementations, device cpu, per-test timeout 300 s"])
 
 
 @pytest.mark.parametrize("value", ["-1", "nan", "soon"])
 def test_a_bad_timeout_is_a_usage_error(pytester, value):
-    result = pytester.runpytest_inprocess("--gatespec-timeout", value, "--impl", CONTROL)
+    result = pytester.runpytest_inprocess("--gatespec-timeout", value, "--gatespec-impl", CONTROL)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*--gatespec-timeout: expected seconds ≥ 0 (0: no timeout), got '{value}'"])
 

@@ -286,9 +286,9 @@ def _run(pytester: pytest.Pytester, mutant: str, name: str, *args: str) -> pytes
     return pytester.runpytest_inprocess(
         "--pyargs",
         SUITE_MODULE,
-        "--impl",
+        "--gatespec-impl",
         mutant,
-        "--known-deviations",
+        "--gatespec-known-deviations",
         str(deviations),
         "-p",
         "no:cacheprovider",

@@ -25,7 +25,7 @@ SMOKE = textwrap.dedent(
 
 def test_impl_module_attr_selects_a_third_party_implementation(pytester):
     pytester.makepyfile(SMOKE)
-    result = pytester.runpytest("--impl", "tests.example_impl:TinyNumpyMLP", "-v")
+    result = pytester.runpytest("--gatespec-impl", "tests.example_impl:TinyNumpyMLP", "-v")
     result.stdout.fnmatch_lines(["*tiny-mlp*numpy*", "*test_forward?tiny-mlp-float64? PASSED*"])
     # float32 is not among its dtypes: skipped, with the reason.
     result.assert_outcomes(passed=1, skipped=1)
@@ -39,18 +39,18 @@ def test_a_spaced_path_option_that_moves_the_rootdir_is_a_usage_error_naming_the
     outside.write_text("")
     inside = pytester.path / "deviations.txt"
     inside.write_text("")
-    impl = ("--impl", "tests.example_impl:TinyNumpyMLP")
-    moved = pytester.runpytest(*impl, "--known-deviations", str(outside))
+    impl = ("--gatespec-impl", "tests.example_impl:TinyNumpyMLP")
+    moved = pytester.runpytest(*impl, "--gatespec-known-deviations", str(outside))
     assert moved.ret == pytest.ExitCode.USAGE_ERROR
-    moved.stderr.fnmatch_lines([f"*chose rootdir*; write --known-deviations={outside}"])
-    pytester.runpytest(*impl, f"--known-deviations={outside}").assert_outcomes(passed=1, skipped=1)
+    moved.stderr.fnmatch_lines([f"*chose rootdir*; write --gatespec-known-deviations={outside}"])
+    pytester.runpytest(*impl, f"--gatespec-known-deviations={outside}").assert_outcomes(passed=1, skipped=1)
     # Spaced but inside the rootdir: nothing moved, nothing to refuse.
-    pytester.runpytest(*impl, "--known-deviations", str(inside)).assert_outcomes(passed=1, skipped=1)
+    pytester.runpytest(*impl, "--gatespec-known-deviations", str(inside)).assert_outcomes(passed=1, skipped=1)
 
 
 def test_impl_takes_comma_lists_and_require_takes_implementation_names(pytester):
     pytester.makepyfile(SMOKE)
-    result = pytester.runpytest("--impl", "numpy,tests.example_impl:TinyNumpyMLP", "--require", "tiny-mlp", "-v")
+    result = pytester.runpytest("--gatespec-impl", "numpy,tests.example_impl:TinyNumpyMLP", "--gatespec-require", "tiny-mlp", "-v")
     result.stdout.fnmatch_lines(["*test_forward?numpy-float32? PASSED*", "*test_forward?tiny-mlp-float64? PASSED*"])
     result.assert_outcomes(passed=3, skipped=1)
 
@@ -78,7 +78,7 @@ def test_a_capability_declared_for_one_dtype_runs_there_and_skips_the_other(pyte
         ),
     )
     pytester.syspathinsert()
-    result = pytester.runpytest("--impl", "per_dtype:ForwardIn64", "-rs")
+    result = pytester.runpytest("--gatespec-impl", "per_dtype:ForwardIn64", "-rs")
     result.assert_outcomes(passed=1, skipped=1)
     result.stdout.fnmatch_lines(["*forward-in-64 does not declare mlp-forward in float32*"])
 
@@ -107,7 +107,7 @@ def test_entry_point_group_discovers_an_installed_implementation(tmp_path, monke
 
 
 def test_selecting_a_builtin_loads_its_framework_alone(monkeypatch):
-    # --impl numpy must not import torch, TensorFlow and JAX (8 s in each xdist worker) to find numpy.
+    # --gatespec-impl numpy must not import torch, TensorFlow and JAX (8 s in each xdist worker) to find numpy.
     loaded = []
 
     def builtin(name):
@@ -130,25 +130,25 @@ def test_selecting_a_builtin_loads_its_framework_alone(monkeypatch):
     "args, message",
     [
         (
-            ["--impl", "no-such-impl"],
-            "*--impl 'no-such-impl': no such implementation or framework*Implementations: numpy*",
+            ["--gatespec-impl", "no-such-impl"],
+            "*--gatespec-impl 'no-such-impl': no such implementation or framework*Implementations: numpy*",
         ),
         (
-            ["--impl", "tests.example_impl:Nope"],
+            ["--gatespec-impl", "tests.example_impl:Nope"],
             "*has no attribute 'Nope'; implementations in tests.example_impl: TinyNumpyMLP",
         ),
         (
-            ["--impl", "no_such_module_xyz:Impl"],
+            ["--gatespec-impl", "no_such_module_xyz:Impl"],
             "*cannot import*no_such_module_xyz*Registered implementations: numpy, autograd, torch-autograd*",
         ),
         (
-            ["--impl", "gatespec.conformance.example:np"],
+            ["--gatespec-impl", "gatespec.conformance.example:np"],
             "*expected a gatespec.conformance.interface.Implementation*got module; "
             "implementations in gatespec.conformance.example: TinyNumpyMLP",
         ),
         (
-            ["--require", "caffe"],
-            "*--require caffe: unknown framework or implementation; frameworks: numpy, autograd, torch, *",
+            ["--gatespec-require", "caffe"],
+            "*--gatespec-require caffe: unknown framework or implementation; frameworks: numpy, autograd, torch, *",
         ),
     ],
     ids=["unknown-name", "missing-attr", "unimportable", "not-an-implementation", "unknown-framework"],
@@ -167,11 +167,11 @@ def test_a_required_framework_that_is_missing_fails_the_run(pytester, monkeypatc
     for name in [m for m in sys.modules if m.startswith("gatespec.conformance.adapters.autograd_impl")]:
         monkeypatch.delitem(sys.modules, name)
     pytester.makepyfile(SMOKE)
-    result = pytester.runpytest("--require", "autograd")
+    result = pytester.runpytest("--gatespec-require", "autograd")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--require autograd: required but not available (autograd: ModuleNotFoundError*"])
+    result.stderr.fnmatch_lines(["*--gatespec-require autograd: required but not available (autograd: ModuleNotFoundError*"])
     # Not required: the same absence is a skip with the import error as the reason.
-    result = pytester.runpytest("--impl", "autograd", "-rs")
+    result = pytester.runpytest("--gatespec-impl", "autograd", "-rs")
     result.assert_outcomes(skipped=2)
     result.stdout.fnmatch_lines(["*autograd unavailable: ModuleNotFoundError*"])
 

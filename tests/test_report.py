@@ -31,7 +31,7 @@ FORWARD = textwrap.dedent(
 def _report(pytester, *args) -> dict:
     out = pytester.path / "report"
     result = pytester.runpytest_subprocess(
-        "--pyargs", "gatespec.conformance", "--impl", TINY, "-k", CHECKS, "--gatespec-report", str(out), *args
+        "--pyargs", "gatespec.conformance", "--gatespec-impl", TINY, "-k", CHECKS, "--gatespec-report", str(out), *args
     )
     assert result.ret == 0, result.stdout.str()
     assert (out / "conformance.md").is_file()
@@ -53,7 +53,7 @@ def test_report_is_the_same_with_and_without_xdist(pytester, monkeypatch):
 def test_known_deviation_is_a_strict_xfail(pytester):
     pytester.makepyfile(FORWARD)
     pytester.path.joinpath("dev.txt").write_text("# comment\ntest_forward[tiny-mlp-float64] | planted for the test\n")
-    result = pytester.runpytest("--impl", TINY, "--known-deviations", "dev.txt")
+    result = pytester.runpytest("--gatespec-impl", TINY, "--gatespec-known-deviations", "dev.txt")
     # The test passes, so the strict xfail fails it: a deviation that went away must be removed.
     result.assert_outcomes(failed=1, skipped=1)
     result.stdout.fnmatch_lines(["*XPASS(strict)*known deviation: planted for the test*"])
@@ -68,7 +68,7 @@ def test_unmatched_known_deviation_is_reported_and_matched_ones_are_not(pytester
         "test_forward[tiny-mlp-float64] | matched: an xfail that fails\n"
         "test_forward[torch-nn-float64] | for an implementation this run did not select\n"
     )
-    result = pytester.runpytest_subprocess("--impl", TINY, "--known-deviations", "dev.txt", *xdist)
+    result = pytester.runpytest_subprocess("--gatespec-impl", TINY, "--gatespec-known-deviations", "dev.txt", *xdist)
     out = result.stdout.str()
     # Under xdist the controller collects nothing: it must count matches from the workers' reports.
     assert "dev.txt:1 matches no collected test: test_no_such_check[tiny-mlp" in out, out
@@ -90,7 +90,7 @@ def test_an_implementation_declares_its_own_known_deviations(pytester, monkeypat
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     pytester.makepyfile(FORWARD)
     pytester.makepyfile(declaring_impl=DECLARED)
-    result = pytester.runpytest_subprocess("--impl", "declaring_impl:Declaring", "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("--gatespec-impl", "declaring_impl:Declaring", "-p", "no:cacheprovider")
     # test_forward passes, so the declared strict xfail fails it, with the class's reason; the stale one is reported.
     result.assert_outcomes(failed=1, skipped=1)
     result.stdout.fnmatch_lines(["*XPASS(strict)*known deviation: planted: declared by the class*"])
@@ -101,7 +101,7 @@ def test_a_malformed_declared_deviation_is_a_usage_error(pytester, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     pytester.makepyfile(FORWARD)
     pytester.makepyfile(declaring_impl=DECLARED.replace('"test_gone[*": "stale"', '"no bracket": "x"'))
-    result = pytester.runpytest_subprocess("--impl", "declaring_impl:Declaring")
+    result = pytester.runpytest_subprocess("--gatespec-impl", "declaring_impl:Declaring")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*declaring.known_deviations: expected*'no bracket'*"])
 
@@ -110,9 +110,9 @@ def test_a_malformed_declared_deviation_is_a_usage_error(pytester, monkeypatch):
 def test_malformed_known_deviation_is_a_usage_error_naming_the_line(pytester, line):
     pytester.makepyfile(FORWARD)
     pytester.path.joinpath("dev.txt").write_text(f"# first line\n{line}\n")
-    result = pytester.runpytest("--impl", TINY, "--known-deviations", "dev.txt")
+    result = pytester.runpytest("--gatespec-impl", TINY, "--gatespec-known-deviations", "dev.txt")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--known-deviations dev.txt:2: expected 'TEST-ID-PREFIX | reason'*"])
+    result.stderr.fnmatch_lines(["*--gatespec-known-deviations dev.txt:2: expected 'TEST-ID-PREFIX | reason'*"])
 
 
 class _Stub(Implementation):

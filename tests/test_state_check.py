@@ -1,6 +1,6 @@
 """The plugin fails a test whose implementation leaves global RNG or framework state changed.
 
-Each run is the conformance suite in-process through pytester (``--impl module:attr``, so no
+Each run is the conformance suite in-process through pytester (``--gatespec-impl module:attr``, so no
 other framework is imported) against one implementation of ``tests/state_mutants.py``: right
 numbers, but its ``mlp_forward`` touches one process-wide setting.  The forward test must fail
 with a message naming the implementation, the test and the setting with its value before →
@@ -67,9 +67,9 @@ def _run(pytester: pytest.Pytester, impl: str, name: str, *args: str, deviations
     return pytester.runpytest_inprocess(
         "--pyargs",
         SUITE,
-        "--impl",
+        "--gatespec-impl",
         impl,
-        "--known-deviations",
+        "--gatespec-known-deviations",
         str(_deviations(pytester, name, *deviations)),
         "-p",
         "no:cacheprovider",

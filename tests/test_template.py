@@ -30,7 +30,7 @@ def test_the_new_implementation_passes_the_matrix_it_declares(pytester, tmp_path
     result = pytester.runpytest_inprocess(
         "--pyargs",
         "gatespec.conformance",
-        "--impl",
+        "--gatespec-impl",
         spec,
         "-m",
         "not bench and not convergence",

@@ -90,16 +90,16 @@ def threads(benchmark, impl) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def baseline(pytestconfig: pytest.Config):
-    """The implementation every task is timed in alternation with (``--bench-baseline``), selected or not."""
+    """The implementation every task is timed in alternation with (``--gatespec-bench-baseline``), selected or not."""
     from gatespec.conformance import registry
     from gatespec.conformance.session import SESSION
 
-    name = pytestconfig.getoption("--bench-baseline")
+    name = pytestconfig.getoption("--gatespec-bench-baseline")
     selected = {e.name: e for e in pytestconfig.stash[SESSION].entries}
     entry = selected.get(name) or (registry.builtin(name) if name in registry.BUILTINS else None)
     if entry is None or not entry.available:
         why = "not a registered implementation" if entry is None else entry.reason
-        raise pytest.UsageError(f"--bench-baseline {name}: {why}; select it with --impl, or name a built-in")
+        raise pytest.UsageError(f"--gatespec-bench-baseline {name}: {why}; select it with --gatespec-impl, or name a built-in")
     return entry.impl
 
 
@@ -125,19 +125,19 @@ def measured(request: pytest.FixtureRequest):
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session):
-    """The paired timing again in ``--bench-processes`` − 1 fresh processes (processes.py), before
+    """The paired timing again in ``--gatespec-bench-processes`` − 1 fresh processes (processes.py), before
     pytest-benchmark's own sessionfinish writes the JSON.  A task a fresh process could not time is
     excluded from the report and fails the run: its ratio would stand on the run's process alone."""
     config = session.config
-    measured, n = config.stash.get(_MEASURED, []), config.getoption("--bench-processes")
+    measured, n = config.stash.get(_MEASURED, []), config.getoption("--gatespec-bench-processes")
     # Every task that passed its checks, whatever else failed; not after an interrupt or an internal error.
     if measured and n > 1 and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         job = processes.spec(
             measured,
-            select=config.getoption("--impl"),
-            baseline=config.getoption("--bench-baseline"),
-            device=config.getoption("--device"),
-            seconds=config.getoption("--bench-paired-time"),
+            select=config.getoption("--gatespec-impl"),
+            baseline=config.getoption("--gatespec-bench-baseline"),
+            device=config.getoption("--gatespec-device"),
+            seconds=config.getoption("--gatespec-bench-paired-time"),
         )
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         say = reporter.write_line if reporter is not None else print
@@ -177,5 +177,5 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks: list, output
     output_json["gatespec"] = {
         "threads": thread_settings(),
         "excluded": config.stash.get(_EXCLUDED, []),
-        "baseline": config.getoption("--bench-baseline"),
+        "baseline": config.getoption("--gatespec-bench-baseline"),
     }

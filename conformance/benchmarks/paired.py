@@ -43,13 +43,15 @@ from functools import cached_property
 
 import numpy as np
 
+from ..defaults import BENCH_MIN_PAIRS, BENCH_PAIRED_TIME
+
 # Long enough that perf_counter's resolution (~0.1 µs) and the loop's overhead are < 0.1% of a
 # sample; short beside the scheduler's time slice (~4 ms), so that a preemption spoils few pairs.
 SAMPLE_TIME = 2e-3
 # Calibration rounds after the first long enough one: k follows the fastest, the steady state.
 CALIBRATION_REPEATS = 3
-MIN_PAIRS = 5
-MAX_TIME = 2.0
+MIN_PAIRS = BENCH_MIN_PAIRS
+MAX_TIME = BENCH_PAIRED_TIME
 LEVEL = 0.95
 RESAMPLES = 2000
 

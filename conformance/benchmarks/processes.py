@@ -4,7 +4,7 @@ Pairing cancels the machine's drift between moments, but not what differs betwee
 memory layout, the code each one compiled, what ran before in it.  That offset is the same for
 every pair one process times, so two full runs moved ratios by up to 34% while each run's
 interval was a few percent wide (README, "paired ratios").  So the paired timing of every task
-(:func:`paired.measure`, against the same baseline, for the same time) runs in ``--bench-processes``
+(:func:`paired.measure`, against the same baseline, for the same time) runs in ``--gatespec-bench-processes``
 processes: the pytest run's own, then N − 1 fresh ones started at the end of the run, one after
 the other, each importing the selected frameworks, checking every result against the reference
 before and after timing it, as the run does.  Each task's ratio is then the median over the
@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..defaults import BENCH_PROCESSES
 from . import paired as P
 
-PROCESSES = 3
+PROCESSES = BENCH_PROCESSES
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def spec(
 ) -> dict[str, Any]:
     """What a fresh process times: each (implementation, task) against ``baseline``, for ``seconds`` each.
 
-    ``select``: the run's ``--impl`` values, so that the fresh process loads the same implementations, those
+    ``select``: the run's ``--gatespec-impl`` values, so that the fresh process loads the same implementations, those
     named by ``module:attr`` or ``exec:COMMAND`` included (None: every one, as the run).
     """
     return {

@@ -2,15 +2,15 @@
 
 - ``test_task``: forward, loss + gradients, one SGD step and a 1000-step XOR run (groups
   ``xor-*``: frameworks side by side); after pytest-benchmark's own timing, each task is timed
-  again in alternation with the baseline (``--bench-baseline``, numpy) for the paired ratio
+  again in alternation with the baseline (``--gatespec-bench-baseline``, numpy) for the paired ratio
   and its interval that the report and the gate use (:mod:`.paired`, ``extra_info["paired"]``),
-  then again in ``--bench-processes`` − 1 fresh processes at the end of the run (:mod:`.processes`);
+  then again in ``--gatespec-bench-processes`` − 1 fresh processes at the end of the run (:mod:`.processes`);
 - ``test_compile``: the first call of a compiled style from cold caches (groups ``compile-*``);
   the report subtracts the steady state to get the compile time;
 - ``test_parity_scaling``: 10 SGD steps on parity-n, 2^n rows, n = 2…16 (groups ``parity-NN``);
 - ``test_batched_scaling``: 1…4096 XOR nets trained at once (groups ``batched-NNNN``).
 
-Everything runs in float32 on ``--device``.  Inputs are prepared on the native path outside
+Everything runs in float32 on ``--gatespec-device``.  Inputs are prepared on the native path outside
 the timed region; ``NativeOp.run`` blocks until the result exists (``block_until_ready`` for
 JAX) and restarts from the same parameters every call.  Before timing, a first call warms up
 (compiles) and its result is checked against the reference, so calibration never swallows a
@@ -43,7 +43,7 @@ pytestmark = pytest.mark.bench
 
 @pytest.fixture(scope="session")
 def bench_target(pytestconfig: pytest.Config) -> Target:
-    return Target(K.DTYPE, pytestconfig.getoption("--device"))
+    return Target(K.DTYPE, pytestconfig.getoption("--gatespec-device"))
 
 
 # ----------------------------------------------------------------------------- expected results
@@ -131,7 +131,7 @@ def test_task(benchmark, impl, case, bench_target, threads, exclude, baseline, m
     base_op = baseline.native(case.op, bench_target, **case.inputs())
     _checked(lambda: check_task(baseline, case, base_op.once()), exclude, f"baseline {baseline.name}'s result")
     benchmark.extra_info["baseline"] = baseline.name
-    _paired(benchmark, op, base_op, check, exclude, pytestconfig.getoption("--bench-paired-time"))
+    _paired(benchmark, op, base_op, check, exclude, pytestconfig.getoption("--gatespec-bench-paired-time"))
     measured(impl.name, case.id, benchmark.extra_info)  # timed again in fresh processes at the end (processes.py)
 
 

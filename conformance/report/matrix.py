@@ -19,7 +19,7 @@ RANK = {"fail": 4, "xpass": 3, "xfail": 2, "pass": 1, "skip": 0}
 
 
 def machine(device: str) -> str:
-    """Where a run happened, for the report: OS, architecture, Python and ``--device``.
+    """Where a run happened, for the report: OS, architecture, Python and ``--gatespec-device``.
 
     Nothing in it varies between runs on one machine (no host name, no time), so two runs there
     write identical reports, and a merge of per-framework runs equals the single run.

@@ -4,7 +4,7 @@ Each is a real implementation in its own language (``clients/node/gatespec_clien
 ``clients/c/gatespec_client.c``), run through the exec protocol like any third-party program.
 A toolchain that is missing (no ``node``, no C compiler), or one that cannot build or run the
 client (a compiler that rejects it, a Node.js too old for its syntax), makes the client
-unavailable with that reason: skipped by default, an error under ``--require`` (CI requires both,
+unavailable with that reason: skipped by default, an error under ``--gatespec-require`` (CI requires both,
 so a client that stops working there fails the build).
 """
 

@@ -7,7 +7,7 @@ ended when the implementation is constructed (the handshake declares what the su
 over); it is started again, with a handshake that must declare the same, by the first request and
 after any failure, and ended at the end of the run.
 
-Selected by ``--impl exec:COMMAND`` (:func:`from_command`), by an entry point or
+Selected by ``--gatespec-impl exec:COMMAND`` (:func:`from_command`), by an entry point or
 ``module:attr`` naming a subclass that sets :attr:`ExecImplementation.command`, or as a built-in
 client (:mod:`.builtin`).
 """
@@ -29,15 +29,14 @@ import numpy as np
 
 from gatespec.reference.mlp import SGD, Adam, Params
 
+from ...defaults import EXEC_TIMEOUT
 from ...interface import DTYPES, BatchedRun, Capability, Implementation, MLPTrajectory, NotSupported, Target, Trajectory
 from .. import child
 from . import protocol
 from .protocol import ProtocolError
 
-# Seconds one request may take before the program counts as hung (--exec-timeout's default).  The slowest
-# request of the matrix, 1000 nets × 1000 Adam steps batched, takes ~5 s in the JavaScript client; a
-# hung program fails its test after this, well before --gatespec-timeout, naming the request it hung on.
-DEFAULT_TIMEOUT = 60.0
+# Seconds one request may take before the program counts as hung (defaults.py says why).
+DEFAULT_TIMEOUT = EXEC_TIMEOUT
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 # Capabilities a program may declare: NATIVE (benchmarks on the framework's own tensors) and MLP_INIT
 # (the framework's own generator) have no meaning through the protocol.
@@ -61,7 +60,7 @@ class Program:
 
     def __init__(self, argv: list[str], *, label: str, env: dict[str, str] | None = None):
         self.argv, self.label, self.env = list(argv), label, env
-        self.timeout = DEFAULT_TIMEOUT  # seconds per request; the run's --exec-timeout (selection.py)
+        self.timeout = DEFAULT_TIMEOUT  # seconds per request; the run's --gatespec-exec-timeout (selection.py)
         self._proc: subprocess.Popen | None = None
         self._stderr: Any = None
         self._buffer = b""
@@ -161,7 +160,7 @@ class Program:
             while b"\n" not in self._buffer:
                 left = deadline - time.monotonic()
                 if left <= 0 or not sel.select(left):
-                    self._fail(f"did not answer {op!r} within {self.timeout:g} s (--exec-timeout)")
+                    self._fail(f"did not answer {op!r} within {self.timeout:g} s (--gatespec-exec-timeout)")
                 chunk = os.read(proc.stdout.fileno(), 1 << 16)
                 if not chunk:
                     proc.wait()
@@ -265,7 +264,7 @@ class ExecImplementation(Implementation):
         self._declared = declared
         self.program.on_hello = self._same_declaration
         # Not kept running until a request needs it: every run discovers every built-in (for its header
-        # and --require), and most never send one a request; the first request starts it again.
+        # and --gatespec-require), and most never send one a request; the first request starts it again.
         self.program.close()
         self.name, self.framework = declared["name"], declared["framework"]  # type: ignore[misc]
         self.dtypes = declared["dtypes"]  # type: ignore[misc]
@@ -387,7 +386,7 @@ class ExecImplementation(Implementation):
 
 
 def from_command(command: str) -> ExecImplementation:
-    """``--impl exec:COMMAND``: COMMAND split as a shell would (no shell runs it)."""
+    """``--gatespec-impl exec:COMMAND``: COMMAND split as a shell would (no shell runs it)."""
     argv = shlex.split(command)
     if not argv:
         raise HandshakeError("exec: expected a command after 'exec:', e.g. exec:node my_client.js")

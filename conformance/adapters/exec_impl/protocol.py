@@ -1,6 +1,6 @@
 """The gatespec exec protocol, version 1: an implementation in any language, as a program on stdin/stdout.
 
-``--impl exec:COMMAND`` starts COMMAND (split as a shell would, run without a shell, in the
+``--gatespec-impl exec:COMMAND`` starts COMMAND (split as a shell would, run without a shell, in the
 current directory) and talks to it in JSON lines: one JSON object per line, UTF-8, ``\\n``
 ended, on the program's stdin (requests) and stdout (responses).  stdout carries nothing else:
 logs go to stderr, whose tail the suite quotes when the program fails.  One request at a time;
@@ -19,7 +19,7 @@ and the program answers with what it is::
         "capabilities": ["tlu-predict", "mlp-forward", "mlp-loss-grads", "mlp-train-sgd"]}}
 
 - ``name``: the column in the report (letters, digits, ``-``, ``_``, ``.``); ``framework``: what
-  ``--impl FW`` and ``--require FW`` select it by; ``version``: any text naming the build.
+  ``--gatespec-impl FW`` and ``--gatespec-require FW`` select it by; ``version``: any text naming the build.
 - ``dtypes``: a subset of ``["float32", "float64"]``.
 - ``capabilities``: the operations it answers (names below); optional
   ``capabilities_by_dtype``: ``{dtype: [names]}`` where one dtype answers a different set.
@@ -69,7 +69,7 @@ the maths exactly; N rows, d weights with the bias last, ``Xb`` holds the bias c
 - A run of ``steps`` updates returns ``steps + 1`` parameter rows (the start, then one per
   update) and ``steps`` losses, each at the parameters its step starts from.
 - ``device`` is ``"cpu"``: in version 1 a program declares no devices and runs on the CPU only
-  (a ``--device cuda`` run skips it, with that reason).
+  (a ``--gatespec-device cuda`` run skips it, with that reason).
 
 Numbers
 -------
@@ -89,7 +89,7 @@ float64 would otherwise pass the float32 checks unseen.  NaN and ±infinity, whi
 Failures
 --------
 A program that exits, writes a line that is not such a response (bad JSON, another id, a
-missing or misshaped result), or does not answer within the timeout (``--exec-timeout``,
+missing or misshaped result), or does not answer within the timeout (``--gatespec-exec-timeout``,
 default 60 s) fails that one test: the suite kills it, quotes the tail of its stderr, and starts
 it again (with a new handshake) for the next request.  At the end of the run the suite closes
 its stdin; the program should then exit.

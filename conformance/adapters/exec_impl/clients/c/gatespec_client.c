@@ -2,7 +2,7 @@
  * gatespec_client.c: gatespec's networks in plain C11, speaking gatespec's exec protocol, version 1.
  *
  *     gcc -std=c11 -O2 -Wall -Wextra -Werror -o gatespec_client gatespec_client.c -lm
- *     python -m pytest --pyargs gatespec.conformance --impl "exec:./gatespec_client"
+ *     python -m pytest --pyargs gatespec.conformance --gatespec-impl "exec:./gatespec_client"
  *
  * The protocol is conformance/adapters/exec_impl/protocol.py: one JSON request per line on stdin,
  * one JSON response per line on stdout (flushed after each), nothing else on stdout, exit 0 at the

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // gatespec's tiny networks in plain JavaScript (Node built-ins only), speaking the exec protocol, version 1.
 //
-// Run: node gatespec_client.js   (the suite: --impl "exec:node conformance/adapters/exec_impl/clients/node/gatespec_client.js")
+// Run: node gatespec_client.js   (the suite: --gatespec-impl "exec:node conformance/adapters/exec_impl/clients/node/gatespec_client.js")
 //
 // One JSON object a line on stdin (requests) and stdout (responses); logs go to stderr; the
 // program exits when stdin closes.  The protocol is gatespec/conformance/adapters/exec_impl/protocol.py,
