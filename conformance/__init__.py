@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["Capability", "Implementation", "MLPTrajectory", "NativeOp", "NotSupported", "Target", "Trajectory"]
+__all__ = ["Capability", "Implementation", "Known", "MLPTrajectory", "NativeOp", "NotSupported", "Target", "Trajectory"]
 
 
 def __getattr__(name: str):

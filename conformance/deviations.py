@@ -1,11 +1,22 @@
-"""Known deviations (``--gatespec-known-deviations FILE`` and an implementation's own ``known_deviations``):
-tests expected to fail, each with its reason, made strict xfails by the plugin's session.
+"""Known deviations: tests expected to fail, each with its reason, made strict xfails by the plugin's session.
+
+They come from the implementation that has them (its ``known_deviations``, :class:`~.interface.Known`), so
+that its matrix gives the same outcomes wherever it runs; ``--gatespec-known-deviations FILE`` adds more,
+for an implementation whose code a user cannot change, in lines::
+
+    TEST-ID-PREFIX | reason
+    TEST-ID-PREFIX | reason | within FACTOR
+
+A bounded deviation (``within``) stays an expected failure only while the worst failing comparison's
+error is at most FACTOR × its tolerance; beyond that, or where the failure is no comparison at all, the
+test fails with a message that gives both (:func:`judge`).
 """
 
 from __future__ import annotations
 
 import ast
 import importlib.util
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from . import registry
+from .interface import Known
 
 # The characters of a test id (and ``*``): what a known-deviation entry may contain.
 _PREFIX = r"[\w\[\]\-.:/*]+"
@@ -25,7 +37,15 @@ class Deviation:
 
     prefix: str
     reason: str
-    where: str  # FILE:LINE
+    where: str  # FILE:LINE, or NAME.known_deviations
+    within: float | None = None  # the factor of the tolerance the deviation stays within; None: unbounded
+    measured: str = ""
+
+    def describe(self) -> str:
+        if self.within is None:
+            return f"known deviation: {self.reason}"
+        measured = f"; {self.measured}" if self.measured else ""
+        return f"known deviation: {self.reason} (within {self.within:g} × the tolerance{measured})"
 
     def matches(self, test_id: str) -> bool:
         if "*" not in self.prefix:
@@ -71,27 +91,71 @@ def read_deviations(path: Path) -> list[Deviation]:
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        prefix, sep, reason = (part.strip() for part in line.partition("|"))
-        if not sep or not prefix or not reason or not re.fullmatch(_PREFIX, prefix):
+        prefix, sep, rest = (part.strip() for part in line.partition("|"))
+        reason, _, bound = (part.strip() for part in rest.rpartition("|")) if "|" in rest else (rest, "", "")
+        within = _within(bound)
+        if not sep or not prefix or not reason or not re.fullmatch(_PREFIX, prefix) or within is False:
             raise pytest.UsageError(
-                f"--gatespec-known-deviations {path}:{number}: expected 'TEST-ID-PREFIX | reason', got {raw!r}"
+                f"--gatespec-known-deviations {path}:{number}: expected 'TEST-ID-PREFIX | reason' or "
+                f"'TEST-ID-PREFIX | reason | within FACTOR' (FACTOR ≥ 1), got {raw!r}"
             )
-        found.append(Deviation(prefix, reason, f"{path}:{number}"))
+        found.append(Deviation(prefix, reason, f"{path}:{number}", within=within))
     return found
+
+
+def _within(text: str) -> float | bool | None:
+    """``within FACTOR`` as the factor, None for no bound, False for anything else."""
+    if not text:
+        return None
+    word, _, number = text.partition(" ")
+    try:
+        factor = float(number)
+    except ValueError:
+        return False
+    return factor if word == "within" and math.isfinite(factor) and factor >= 1 else False
 
 
 def declared_deviations(impl) -> list[Deviation]:
-    """An implementation's own ``known_deviations``, ``{"TEST[REST": reason}``, as entries naming it: TEST[NAME-REST."""
+    """An implementation's own ``known_deviations``, ``{"TEST[REST": Known or reason}``, as entries naming it:
+    TEST[NAME-REST."""
     found = []
-    for key, reason in getattr(impl, "known_deviations", {}).items():
+    for key, value in getattr(impl, "known_deviations", {}).items():
         test, bracket, rest = str(key).partition("[")
         prefix = f"{test}[{impl.name}-{rest}"
-        if not bracket or not test or not str(reason).strip() or not re.fullmatch(_PREFIX, prefix):
+        known = value if isinstance(value, Known) else None
+        reason = str(known.reason if known else value).strip()
+        if not bracket or not test or not reason or not re.fullmatch(_PREFIX, prefix):
             raise pytest.UsageError(
-                f"{impl.name}.known_deviations: expected {{'TEST[REST-OF-ID': 'reason'}}, got {key!r}: {reason!r}"
+                f"{impl.name}.known_deviations: expected {{'TEST[REST-OF-ID': Known(reason, within=...) or 'reason'}}, "
+                f"got {key!r}: {value!r}"
             )
-        found.append(Deviation(prefix, str(reason).strip(), f"{impl.name}.known_deviations"))
+        where = f"{impl.name}.known_deviations"
+        found.append(Deviation(prefix, reason, where, known.within if known else None, known.measured if known else ""))
     return found
+
+
+class WithinKnownDeviation(AssertionError):
+    """A failure within its bounded deviation's factor: what that deviation's strict xfail expects."""
+
+
+def judge(dev: Deviation, records: list[dict], exc: AssertionError) -> AssertionError:
+    """What a failure of a test under the bounded deviation ``dev`` is: the deviation, or a failure of its own.
+
+    ``records``: the test's comparisons (:func:`.checks.recording`); the failing ones' worst error over
+    tolerance is held to ``dev.within``.  A failure with no failing comparison (a shape, a dtype, a raised
+    error) is no size the bound speaks of, so it fails too.
+    """
+    ratios = [r["ratio"] for r in records if not r["passed"]]
+    worst = max(ratios, default=None)
+    if worst is not None and worst <= dev.within:
+        return WithinKnownDeviation(
+            f"{dev.describe()}: worst error {worst:.3g} × the tolerance, within its bound\n{exc}"
+        )
+    if worst is None:
+        what = "this failure is no comparison (shape, dtype or an error), so it is not that deviation"
+    else:
+        what = f"the worst error is {worst:.4g} × the tolerance, beyond that bound"
+    return AssertionError(f"{dev.where}: {dev.prefix} is a {dev.describe()}; {what}:\n{exc}")
 
 
 def unmatched_lines(

@@ -7,7 +7,7 @@ the seed that fixes the parameters, SGD's step size in [10⁻³, 2],
 Adam's lr, β₁, β₂ and ε, the logistic η and the number of steps — and build each case with
 :func:`generated.mlp_case` or :func:`generated.logistic_case`.  Hypothesis shrinks a failure
 towards fewer inputs, shallower and narrower nets, smaller seeds and steps, and :func:`render`
-prints the shrunk case as the line to paste into :data:`generated.REGRESSIONS`::
+prints the shrunk case as the line to keep in a ``--gatespec-regressions`` file (:mod:`.regressions`)::
 
     generated.mlp_case("majority-5", depth=3, scale="large", seed=17, widths=(2, 5))
 """
@@ -119,5 +119,5 @@ def logistic_cases(
 
 
 def render(case: GeneratedMLPCase | GeneratedLogisticCase) -> str:
-    """The line that rebuilds ``case``, to paste into generated.REGRESSIONS: ``generated.mlp_case("xor", …)``."""
+    """The line that rebuilds ``case``, for a regressions file: ``generated.mlp_case("xor", …)``."""
     return generated.recipe(case)

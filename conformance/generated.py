@@ -183,6 +183,8 @@ class GeneratedMLPCase:
     optimizer: SGD | Adam = field(default_factory=SGD, compare=False)
     steps: int = 0
     note: str = ""
+    # Read from a --gatespec-regressions file (regressions.py): runs on every implementation, compiled or not.
+    regression: bool = field(default=False, compare=False)
 
     @property
     def id(self) -> str:
@@ -211,6 +213,7 @@ class GeneratedLogisticCase:
     eta: float = 1.0
     steps: int = LOGISTIC_STEPS
     note: str = ""
+    regression: bool = field(default=False, compare=False)
 
     @property
     def id(self) -> str:
@@ -517,8 +520,8 @@ def _logistic_cases() -> tuple[GeneratedLogisticCase, ...]:
 
 # ----------------------------------------------------------------------------- regressions
 #
-# Cases found by exploration (pytest --pyargs gatespec.conformance --gatespec-explore N), pasted
-# as printed: "add to gatespec.conformance.generated.REGRESSIONS: generated.mlp_case(...)".  Each
+# The suite's own cases found by exploration (pytest --pyargs gatespec.conformance --gatespec-explore N),
+# pasted as printed (a user keeps theirs in a --gatespec-regressions file instead, regressions.py).  Each
 # joins the design's cases of its kind: steps == 0 nets STRUCTURE (values, gradients, single
 # steps, saturation; the metamorphic checks take the learnable ones of depth ≥ 2), trained nets
 # TRAINING, logistic cases LOGISTIC.
@@ -527,14 +530,39 @@ generated = sys.modules[__name__]  # the printed lines name this module as `gene
 
 REGRESSIONS: tuple = ()
 
-STRUCTURE = _structure_cases() + tuple(c for c in REGRESSIONS if isinstance(c, GeneratedMLPCase) and not c.steps)
+
+# What kind of case joins which list: the lists below take the suite's REGRESSIONS by these, and each
+# check's gatespec_cases marker names its own (joins=), by which a --gatespec-regressions file's cases
+# join it at collection.
+def is_structure(case) -> bool:
+    """A net for values, gradients and single steps (``steps == 0``)."""
+    return isinstance(case, GeneratedMLPCase) and not case.steps
+
+
+def is_saturating(case) -> bool:
+    return is_structure(case) and case.saturating
+
+
+def is_sgd_training(case) -> bool:
+    return isinstance(case, GeneratedMLPCase) and bool(case.steps) and isinstance(case.optimizer, SGD)
+
+
+def is_adam_training(case) -> bool:
+    return isinstance(case, GeneratedMLPCase) and bool(case.steps) and isinstance(case.optimizer, Adam)
+
+
+def is_logistic(case) -> bool:
+    return isinstance(case, GeneratedLogisticCase)
+
+
+STRUCTURE = _structure_cases() + tuple(filter(is_structure, REGRESSIONS))
 TRAINING = (
     _training_cases() + _defaults_cases() + tuple(c for c in REGRESSIONS if isinstance(c, GeneratedMLPCase) and c.steps)
 )
-SGD_TRAINING = tuple(c for c in TRAINING if isinstance(c.optimizer, SGD))
-ADAM_TRAINING = tuple(c for c in TRAINING if isinstance(c.optimizer, Adam))
-LOGISTIC = _logistic_cases() + tuple(c for c in REGRESSIONS if isinstance(c, GeneratedLogisticCase))
-SATURATING = tuple(c for c in STRUCTURE if c.saturating)
+SGD_TRAINING = tuple(filter(is_sgd_training, TRAINING))
+ADAM_TRAINING = tuple(filter(is_adam_training, TRAINING))
+LOGISTIC = _logistic_cases() + tuple(filter(is_logistic, REGRESSIONS))
+SATURATING = tuple(filter(is_saturating, STRUCTURE))
 
 
 # ----------------------------------------------------------------------------- the core subset

@@ -105,6 +105,31 @@ class NativeOp:
 NATIVE_OPS = ("mlp_forward", "mlp_loss_and_grads", "mlp_train", "mlp_train_batched")
 
 
+@dataclass(frozen=True)
+class Known:
+    """A known deviation, as an implementation declares it in :attr:`Implementation.known_deviations`.
+
+    ``reason``: why the implementation differs from the reference (its framework's rule, a slip kept
+    on purpose).  ``within``: where the deviation is measurable, the factor of the tolerance it is
+    known to stay within — the worst |actual − desired| / (atol + rtol·|desired|) of the failing
+    comparisons; a failure beyond it (or one that is no comparison: a wrong shape, dtype, an error)
+    fails the test instead of counting as this deviation, so the deviation cannot hide a second,
+    larger wrongness of the same tests.  ``measured``: what the bound rests on (the worst ratio
+    seen, over which cases).  A plain string stands for ``Known(reason)``, unbounded: for deviations
+    that are not a size (a NaN or inf where the reference is finite).
+    """
+
+    reason: str
+    within: float | None = None
+    measured: str = ""
+
+    def __post_init__(self) -> None:
+        if not str(self.reason).strip():
+            raise ValueError("a known deviation needs a reason")
+        if self.within is not None and not (self.within >= 1 and np.isfinite(self.within)):
+            raise ValueError(f"within={self.within!r}: a bound is a finite factor of the tolerance, ≥ 1")
+
+
 class Implementation:
     """Base class for an implementation under test.
 
@@ -128,11 +153,12 @@ class Implementation:
     # True where native ops trace or compile on their first call (jit, tf.function, XLA): the
     # benchmarks then time that first call on its own, after clear_caches().
     compiled: ClassVar[bool] = False
-    # Tests this implementation is known to fail, each with its reason: {"TEST[REST": reason}, the
-    # test id with the implementation's name left out, so "test_mlp_one_adam_step[*-float64]" stands
-    # for test_mlp_one_adam_step[NAME-*-float64] (``*``: any characters; a prefix, as in a
-    # --gatespec-known-deviations file).  Run as strict xfails: a deviation that goes away fails its test.
-    known_deviations: ClassVar[dict[str, str]] = {}
+    # Tests this implementation is known to fail: {"TEST[REST": Known(reason, within=...)} (or a plain
+    # reason), the test id with the implementation's name left out, so "test_mlp_one_adam_step[*-float64]"
+    # stands for test_mlp_one_adam_step[NAME-*-float64] (``*``: any characters; a prefix, as in a
+    # --gatespec-known-deviations file).  Run as strict xfails: a deviation that goes away fails its test,
+    # and a bounded one (Known.within) fails where the error exceeds its bound.  A subclass inherits them.
+    known_deviations: ClassVar[dict[str, str | Known]] = {}
 
     def framework_version(self) -> str:
         raise NotImplementedError

@@ -1,33 +1,36 @@
 """The plugin's command-line options (group "gatespec"), their parsing, and what the header says of them.
 
-``--gatespec-impl NAME``       repeatable: a registered implementation (``torch-module``), a framework
-                      (``torch``: all its styles) or ``package.module:attr``.  Default: all.
+``--gatespec-impl NAME``  repeatable: a registered implementation (``torch-module``), a framework
+        (``torch``: all its styles), ``package.module:attr`` or ``exec:COMMAND``.  Default: all.
 ``--gatespec-require FW,...``  frameworks that must be importable; a missing one is a usage error, never a skip.
-``--gatespec-device DEV``      ``cpu`` (default) or ``cuda``; implementations without that device are skipped.
-``--gatespec-known-deviations=FILE``  repeatable; lines ``TEST-ID-PREFIX | reason``: matching tests become strict xfails;
-                      ``*`` in a prefix stands for any characters (``test_x[tf-keras-*-float64``);
-                      an entry that matches no collected test is reported at the end of the run.
-``--gatespec-report=DIR``    write the conformance matrix (implementation × check) as
-                      ``conformance.md`` and ``conformance.json``; works under pytest-xdist.
+``--gatespec-device DEV``  ``cpu`` (default) or ``cuda``; implementations without that device are skipped.
+``--gatespec-known-deviations=FILE``  repeatable; lines ``TEST-ID-PREFIX | reason`` (``| within FACTOR``
+        to bound it): matching tests become strict xfails, for implementations whose own
+        ``known_deviations`` a user cannot change; ``*`` in a prefix stands for any characters
+        (``test_x[tf-keras-*-float64``); an entry that matches no collected test is reported at the end.
+``--gatespec-regressions=FILE``  repeatable; cases (one per line, as exploration prints them) added to
+        every check that takes such cases (:mod:`gatespec.conformance.regressions`).
+``--gatespec-report=DIR``  write the conformance matrix (implementation × check) as
+        ``conformance.md`` and ``conformance.json``; works under pytest-xdist.
 ``--gatespec-timeout SECONDS``  per-test timeout of every test that takes an implementation (default
-                      300; 0: none), so that a hanging implementation fails that test alone.  Set as
-                      a pytest-timeout marker when pytest-timeout is installed (its method, ``signal``
-                      on POSIX, fails the test and the session goes on); a test's own marker wins.
+        300; 0: none), so that a hanging implementation fails that test alone.  Set as
+        a pytest-timeout marker when pytest-timeout is installed (its method, ``signal``
+        on POSIX, fails the test and the session goes on); a test's own marker wins.
 ``--gatespec-exec-timeout SECONDS``  how long an ``exec:COMMAND`` program may take to answer one request
-                      (default 60) before it counts as hung: that test fails, the program restarts.
+        (default 60) before it counts as hung: that test fails, the program restarts.
 ``--gatespec-explore N``  hypothesis searches N generated cases per explored check beyond the fixed
-                      ones (``test_explore.py``, marker ``explore``; default 0: those tests skip at once),
-                      derandomised when the CI variable is set; a failure is shrunk and printed as
-                      the line to paste into ``generated.REGRESSIONS``.  Each explored check is one
-                      test under ``--gatespec-timeout``: raise it for a large N on slow styles.
-``--gatespec-bench-baseline NAME``, ``--gatespec-bench-paired-time SECONDS``  the benchmarks' paired timing: each task of
-                      each implementation is timed in alternation with NAME (default numpy) for that
-                      long (default 2 s, at least 5 pairs) (:mod:`gatespec.conformance.benchmarks.paired`).
-``--gatespec-bench-processes N``  the paired timing runs in N processes: this one and N − 1 fresh ones started at
-                      the end of the run; each ratio is the median over them (default 3)
-                      (:mod:`gatespec.conformance.benchmarks.processes`).
+        ones (``test_explore.py``, marker ``explore``; default 0: those tests skip at once),
+        derandomised when the CI variable is set; a failure is shrunk and printed as
+        the line to add to a ``--gatespec-regressions`` file.  Each explored check is one
+        test under ``--gatespec-timeout``: raise it for a large N on slow styles.
+``--gatespec-bench-baseline NAME``, ``--gatespec-bench-paired-time SECONDS``  the benchmarks' paired
+        timing: each task of each implementation is timed in alternation with NAME (default numpy)
+        for that long (default 2 s, at least 5 pairs) (:mod:`gatespec.conformance.benchmarks.paired`).
+``--gatespec-bench-processes N``  the paired timing runs in N processes: this one and N − 1 fresh ones
+        started at the end of the run; each ratio is the median over them (default 3)
+        (:mod:`gatespec.conformance.benchmarks.processes`).
 ``--gatespec-compile-cache=DIR``  keep JAX's, TF XLA's and torch.compile's compiled code in DIR for later
-                      processes and runs (default: off) (:mod:`gatespec.conformance.compile_cache`).
+        processes and runs (default: off) (:mod:`gatespec.conformance.compile_cache`).
 ``--gatespec-no-state-check``  do not fail a test whose implementation leaves global state changed
                       (:mod:`gatespec.conformance.isolation`).
 
@@ -77,7 +80,9 @@ class _Group:
 
     def addoption(self, name: str, **kwargs) -> None:
         if not name.startswith("--gatespec-"):
-            raise ValueError(f"{name}: every gatespec option is --gatespec-*, so that none collides with another plugin's")
+            raise ValueError(
+                f"{name}: every gatespec option is --gatespec-*, so that none collides with another plugin's"
+            )
         _DEFAULTS[name] = kwargs.get("default", False if kwargs.get("action") == "store_true" else None)
         self._group.addoption(name, **kwargs)
 
@@ -108,6 +113,14 @@ def add(parser: pytest.Parser) -> None:
         action="append",
         default=[],
         help="file of 'TEST-ID-PREFIX | reason' lines: matching tests are strict xfails; repeatable",
+    )
+    group.addoption(
+        "--gatespec-regressions",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="file of cases as exploration prints them (generated.mlp_case(...), one a line): each joins every check "
+        "that takes cases of its kind; repeatable",
     )
     group.addoption("--gatespec-report", metavar="DIR", default=None, help="write the conformance matrix to DIR")
     group.addoption(
@@ -210,7 +223,7 @@ def check(config: pytest.Config) -> None:
     _check_rootdir(config)
 
 
-PATH_OPTIONS = ("--gatespec-known-deviations", "--gatespec-report")
+PATH_OPTIONS = ("--gatespec-known-deviations", "--gatespec-regressions", "--gatespec-report")
 
 
 def _check_rootdir(config: pytest.Config) -> None:

@@ -3,7 +3,8 @@
 Tests ask for the ``impl`` and ``target`` fixtures; the plugin parametrizes them, so one test
 serves every implementation and dtype, with ids like ``test_x[torch-module-float32]``.
 A test may add cases with ``@pytest.mark.gatespec_cases(cases)`` (objects with an ``id``);
-they are combined into one parametrization, ``test_x[torch-module-xor-2-2-1-float32]``.
+they are combined into one parametrization, ``test_x[torch-module-xor-2-2-1-float32]``; with
+``joins=predicate`` the run's regression cases (``--gatespec-regressions``) that satisfy it join them.
 ``@pytest.mark.gatespec_compiled`` keeps a test to the implementations that compile (``compiled``):
 for the others it is no test at all (their first call is their steady state), not a skip.
 """
@@ -25,12 +26,19 @@ class Missing:
     name: str
 
 
-def generate(metafunc: pytest.Metafunc, entries: list[registry.Entry], device: str) -> None:
-    """Parametrize a test that takes ``impl`` over ``entries``, its ``gatespec_cases`` and, with ``target``, DTYPES."""
+def generate(metafunc: pytest.Metafunc, entries: list[registry.Entry], device: str, regressions: tuple = ()) -> None:
+    """Parametrize a test that takes ``impl`` over ``entries``, its ``gatespec_cases`` and, with ``target``, DTYPES.
+
+    ``regressions`` (a ``--gatespec-regressions`` file's cases) join the cases of a test whose marker says which
+    it takes: ``gatespec_cases(cases, joins=predicate)``.
+    """
     if "impl" not in metafunc.fixturenames:
         return
     marker = metafunc.definition.get_closest_marker("gatespec_cases")
     cases = list(marker.args[0]) if marker else [None]
+    joins = marker.kwargs.get("joins") if marker else None
+    if joins is not None:
+        cases += [case for case in regressions if joins(case) and case not in cases]
     with_target = "target" in metafunc.fixturenames
     argnames = ["impl"] + (["case"] if marker else []) + (["target"] if with_target else [])
     compiled_only = metafunc.definition.get_closest_marker("gatespec_compiled") is not None

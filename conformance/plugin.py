@@ -26,7 +26,9 @@ A session that does neither imports no framework, numpy included, and starts no 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -42,8 +44,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     options.add(parser)
 
 
+# pytest-benchmark creates its storage folder (.benchmarks) in every session, benchmarks or not: whether it
+# was there before, so that a gatespec run that timed nothing leaves none behind.
+_BENCHMARK_STORAGE = pytest.StashKey[Path]()
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-benchmark's configure makes the folder
 def pytest_configure(config: pytest.Config) -> None:
     options.check(config)
+    storage = Path.cwd() / ".benchmarks"
+    if not storage.exists():
+        config.stash[_BENCHMARK_STORAGE] = storage
     if options.asked(config) or options.names_the_suite(config):
         _start(config)
 
@@ -64,8 +75,13 @@ def _start(config: pytest.Config) -> Session:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     session = _active(config)
-    if session is not None:
-        session.close()
+    if session is None:
+        return
+    session.close()
+    storage = config.stash.get(_BENCHMARK_STORAGE, None)
+    if storage is not None and not hasattr(config, "workerinput"):
+        with contextlib.suppress(OSError):  # not empty (a benchmark saved there), or gone: left as it is
+            storage.rmdir()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

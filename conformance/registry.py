@@ -162,7 +162,8 @@ def discover() -> list[Entry]:
 
 
 def select(selectors: list[str] | None) -> list[Entry]:
-    """Resolve ``--gatespec-impl`` values: a registered name, a framework name (all its styles), module:attr, or exec:COMMAND.
+    """Resolve ``--gatespec-impl`` values: a registered name, a framework name (all its styles), module:attr,
+    or exec:COMMAND.
 
     ``None`` or an empty list selects everything :func:`discover` finds.
     """
@@ -171,7 +172,8 @@ def select(selectors: list[str] | None) -> list[Entry]:
     chosen: dict[str, Entry] = {}
     known: list[Entry] | None = None  # discovered only if a name needs it: importing every framework takes seconds
     loaded: dict[str, list[Entry]] = {}  # what _candidates loaded, so that no selector loads a style twice
-    # Repeatable and comma-separated alike (--gatespec-impl numpy,torch or --gatespec-impl numpy --gatespec-impl torch), as --gatespec-require.
+    # Repeatable and comma-separated alike (--gatespec-impl numpy,torch or --gatespec-impl numpy
+    # --gatespec-impl torch), as --gatespec-require.
     for sel in _split(selectors):
         if sel.startswith(EXEC_PREFIX):
             entry = from_exec(sel[len(EXEC_PREFIX) :])
@@ -220,7 +222,8 @@ def _candidates(sel: str, loaded: dict[str, list[Entry]]) -> list[Entry]:
 
 
 def _split(selectors: list[str]) -> list[str]:
-    """``--gatespec-impl`` values, repeatable and comma-separated alike; an ``exec:`` value is one selector, commas and all."""
+    """``--gatespec-impl`` values, repeatable and comma-separated alike; an ``exec:`` value is one selector,
+    commas and all."""
     parts: list[str] = []
     for arg in selectors:
         if arg.strip().startswith(EXEC_PREFIX):

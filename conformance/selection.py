@@ -1,5 +1,5 @@
-"""Which implementations a run tests (``--gatespec-impl``), which frameworks it requires (``--gatespec-require``), and the
-header lines that describe them.
+"""Which implementations a run tests (``--gatespec-impl``), which frameworks it requires
+(``--gatespec-require``), and the header lines that describe them.
 """
 
 from __future__ import annotations

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from . import checks, compile_cache, deviations, isolation, options, parametrize, registry, selection
+from . import checks, compile_cache, deviations, isolation, options, parametrize, registry, regressions, selection
 from .defaults import SESSION_PLUGIN
-from .deviations import Deviation, first_match, unmatched_lines
+from .deviations import Deviation, WithinKnownDeviation, first_match, judge, unmatched_lines
 from .report import implementations_of, write_report
 
 SESSION = pytest.StashKey["Session"]()
@@ -31,6 +31,7 @@ PLUGIN_NAME = SESSION_PLUGIN
 META = "gatespec"
 ERROR = "gatespec-error"
 CONVERGENCE = "gatespec-convergence"
+_BOUNDED = pytest.StashKey[Deviation]()
 _OUTCOMES = {"passed": "pass", "failed": "fail", "skipped": "skip"}
 
 
@@ -41,7 +42,11 @@ def start(config: pytest.Config) -> Session:
     cache = compile_cache.configure(config)
     entries = selection.select(config)
     known = deviations.load(config.getoption("--gatespec-known-deviations"), entries)
-    session = config.stash[SESSION] = Session(config, entries, known, cache)
+    try:
+        found = tuple(c for path in config.getoption("--gatespec-regressions") for c in regressions.read(path))
+    except regressions.RegressionError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    session = config.stash[SESSION] = Session(config, entries, known, cache, found)
     config.pluginmanager.register(session, PLUGIN_NAME)
     config.pluginmanager.register(isolation.StateCheck(config), isolation.PLUGIN_NAME)
     return session
@@ -60,8 +65,10 @@ class Session:
         entries: list[registry.Entry],
         deviations: list[Deviation],
         compile_cache: Path | None = None,
+        regressions: tuple = (),
     ) -> None:
         self.config = config
+        self.regressions = regressions
         self.compile_cache = compile_cache
         self.entries = entries
         self.deviations = deviations
@@ -85,7 +92,7 @@ class Session:
     # ------------------------------------------------------------------------- collection
 
     def parametrize(self, metafunc: pytest.Metafunc) -> None:
-        parametrize.generate(metafunc, self.entries, self.device)
+        parametrize.generate(metafunc, self.entries, self.device, self.regressions)
 
     def collected(self, items: list[pytest.Item]) -> None:
         # After -k and -m have deselected: only the benchmarks that will run count.
@@ -97,8 +104,12 @@ class Session:
         explore = self.config.getoption("--gatespec-explore")
         for item in items:
             dev = self._match(item.nodeid)
-            if dev is not None:
-                item.add_marker(pytest.mark.xfail(reason=f"known deviation: {dev.reason}", strict=True))
+            if dev is not None and dev.within is None:
+                item.add_marker(pytest.mark.xfail(reason=dev.describe(), strict=True))
+            elif dev is not None:
+                # Only a failure within the bound is the deviation (pytest_runtest_call tells them apart).
+                item.stash[_BOUNDED] = dev
+                item.add_marker(pytest.mark.xfail(reason=dev.describe(), strict=True, raises=WithinKnownDeviation))
             callspec = getattr(item, "callspec", None)
             if callspec is None or "impl" not in callspec.params:
                 continue
@@ -121,9 +132,22 @@ class Session:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item):
-        """Record each comparison's error/tolerance ratio on the test's report."""
-        with checks.recording(lambda record: item.user_properties.append((ERROR, record))):
-            return (yield)
+        """Record each comparison's error/tolerance ratio on the test's report; hold a failure under a bounded
+        known deviation to its bound."""
+        records: list[dict] = []
+
+        def record(row: dict) -> None:
+            records.append(row)
+            item.user_properties.append((ERROR, row))
+
+        with checks.recording(record):
+            try:
+                return (yield)
+            except AssertionError as exc:
+                bounded = item.stash.get(_BOUNDED, None)
+                if bounded is None:
+                    raise
+                raise judge(bounded, records, exc) from exc
 
     def convergence_recorder(self, item: pytest.Item) -> Callable[[dict], None]:
         """What the ``record_convergence`` fixture gives ``item``: a function that records one row on its report."""

@@ -4,11 +4,12 @@
 ``test_conformance.py`` named below on N cases drawn by ``explore.py`` (depth, gate, scale,
 seed, step sizes, Adam's hyperparameters, steps), per implementation and dtype:
 ``test_explore_mlp_forward[numpy-float32]``.  A failure is shrunk to a minimal case, and the
-report says what to paste::
+report says what to keep::
 
-    add to gatespec.conformance.generated.REGRESSIONS: generated.mlp_case("xor", depth=3, scale="unit", seed=0)
+    add to regressions.txt (--gatespec-regressions): generated.mlp_case("xor", depth=3, scale="unit", seed=0)
 
-so that the case joins the fixed matrix.  Derandomised when the CI variable is set (the same
+so that, with ``--gatespec-regressions=regressions.txt`` (the run's own file where it gave one), the case
+joins the fixed matrix (:mod:`gatespec.conformance.regressions`).  Derandomised when the CI variable is set (the same
 cases on every run, and for every implementation and dtype); otherwise each run draws afresh.
 With N = 0 (the default) every test here is skipped at once and none is a row of the report.
 """
@@ -34,11 +35,12 @@ from gatespec.conformance import generated as G
 pytestmark = pytest.mark.explore
 
 OFF = "exploration is off: --gatespec-explore N searches N generated cases per check"
-REGRESSION = "add to gatespec.conformance.generated.REGRESSIONS: "
+# Where a case found is kept: the run's --gatespec-regressions file, or a file of that name to start one.
+DEFAULT_FILE = "regressions.txt"
 # Drawing a case builds its parameters (saturating draws are rejected until one fits), and a
 # check may run a 40-step trajectory: slow data and slow examples are what this search is.
 SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
-# No database (a case found is pasted into REGRESSIONS instead) and no explain phase (its list of
+# No database (a case found is kept in a regressions file instead) and no explain phase (its list of
 # lines run only by failing examples names numpy's array printing, not the case).
 PHASES = (Phase.explicit, Phase.generate, Phase.target, Phase.shrink)
 
@@ -52,6 +54,8 @@ def explore(request) -> Callable:
     n = request.config.getoption("--gatespec-explore")
     if not n:
         pytest.skip(OFF)
+    files = request.config.getoption("--gatespec-regressions")
+    hint = f"add to {files[0] if files else DEFAULT_FILE} (--gatespec-regressions): "
 
     def run(strategy, check: Callable) -> None:
         @settings(
@@ -64,7 +68,7 @@ def explore(request) -> Callable:
         )
         @given(case=strategy)
         def explored(case):
-            note(REGRESSION + E.render(case))
+            note(hint + E.render(case))
             check(case)
 
         explored()

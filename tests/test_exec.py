@@ -121,7 +121,9 @@ def test_a_program_that_floods_stderr_is_not_blocked(pytester):
 
 
 def test_a_program_of_another_protocol_version_is_a_usage_error(pytester):
-    result = pytester.runpytest_inprocess("--pyargs", SUITE, "--gatespec-impl", _command("--protocol", "2"), "--collect-only")
+    result = pytester.runpytest_inprocess(
+        "--pyargs", SUITE, "--gatespec-impl", _command("--protocol", "2"), "--collect-only"
+    )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*refused protocol {protocol.VERSION} (protocol: speaks 2)*"])
 
@@ -215,7 +217,9 @@ def test_a_builtin_client_without_its_toolchain_is_unavailable_with_the_reason(m
 def test_a_required_client_without_its_toolchain_fails_the_run(pytester, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv("GATESPEC_NODE", raising=False)
-    result = pytester.runpytest_inprocess("--pyargs", SUITE, "--gatespec-impl", "node", "--gatespec-require", "node", "--collect-only")
+    result = pytester.runpytest_inprocess(
+        "--pyargs", SUITE, "--gatespec-impl", "node", "--gatespec-require", "node", "--collect-only"
+    )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--gatespec-require node: required but not available*node not found on PATH*"])
 

@@ -37,7 +37,7 @@ RECORDING = "tests.test_explore:Recording"
 # ≈ 1% of nets, so 1500 miss it with probability ~(95/96)^1500 ≈ 1e-7; hypothesis, which favours
 # small integers, meets it sooner.  Derandomised under CI, the search is the same every run.
 N = 1500
-LINE = re.compile(r"add to gatespec\.conformance\.generated\.REGRESSIONS: (generated\.\w+\(.*\))\s*$", re.M)
+LINE = re.compile(r"add to regressions\.txt \(--gatespec-regressions\): (generated\.\w+\(.*\))\s*$", re.M)
 EXPLORE_CHECKS = 11  # the tests of conformance/test_explore.py, each per dtype
 
 
@@ -71,7 +71,9 @@ class Recording(NumpyImplementation):
 
 
 def _run(pytester: pytest.Pytester, suite_module: str, impl: str, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_inprocess("--pyargs", suite_module, "--gatespec-impl", impl, "-p", "no:cacheprovider", *args)
+    return pytester.runpytest_inprocess(
+        "--pyargs", suite_module, "--gatespec-impl", impl, "-p", "no:cacheprovider", *args
+    )
 
 
 # ----------------------------------------------------------------------------- the planted bug
@@ -92,7 +94,7 @@ def test_exploration_finds_the_planted_bug_and_prints_a_case_that_reproduces_it(
     lines = set(LINE.findall(result.stdout.str()))
     assert lines and all(line.startswith("generated.mlp_case(") for line in lines), result.stdout.str()
     for line in lines:
-        case = eval(line, {"generated": generated})  # the line as pasted into generated.REGRESSIONS
+        case = eval(line, {"generated": generated})  # the line as the suite's own REGRESSIONS would take it
         assert explore.render(case) == line
         # Shrunk into the bug's region: depth ≥ 3 (at depth 2 the fast path is right) with a 2 → 2 first layer.
         assert len(case.params) >= 6 and case.sizes[:2] == (2, 2), line
@@ -101,6 +103,18 @@ def test_exploration_finds_the_planted_bug_and_prints_a_case_that_reproduces_it(
             with pytest.raises(AssertionError, match=f"{FastPathForAnyTwoByTwoStart.name} / {case.id} / logits"):
                 suite.check_mlp_forward_matches_reference(FastPathForAnyTwoByTwoStart(), case, target)
             suite.check_mlp_forward_matches_reference(NumpyImplementation(), case, target)  # the bug, not the case
+    # Kept in a regressions file, as the hint says, the case joins the fixed matrix: the mutant, which the fixed
+    # cases miss, fails there on it alone; the unmutated implementation passes it.
+    regressions = pytester.makefile(".txt", regressions="# found by exploration\n" + "\n".join(sorted(lines)) + "\n")
+    forward = ("-k", "test_mlp_forward_matches_reference", "-q", "-rf")
+    fixed = _run(pytester, FIXED, MUTANT, *forward)
+    fixed.assert_outcomes(passed=fixed.parseoutcomes()["passed"])  # no failure without the file
+    kept = _run(pytester, FIXED, MUTANT, f"--gatespec-regressions={regressions}", *forward)
+    failed = [line for line in kept.outlines if line.startswith("FAILED")]
+    assert len(failed) == 2 * len(lines) and all("-regression-float" in line for line in failed), kept.stdout.str()
+    _run(pytester, FIXED, NUMPY, f"--gatespec-regressions={regressions}", *forward).assert_outcomes(
+        passed=fixed.parseoutcomes()["passed"] + 2 * len(lines)
+    )
 
 
 def test_the_unmutated_implementation_passes_the_same_exploration(pytester, monkeypatch):

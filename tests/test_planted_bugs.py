@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import gatespec.conformance
+from gatespec.conformance.adapters.numpy_impl.handwritten import NUMPY1_DEVIATIONS
 from gatespec.reference import mlp
 
 from . import mutants
@@ -266,30 +267,13 @@ UNCAUGHT: dict[str, str] = {}
 REFERENCE_ONLY = {"test_reference_gradients_match_finite_differences"}
 
 
-# numpy 1.x computes the notebook's float32 single-example loss in float64 (value-based promotion;
-# conformance/known_deviations_numpy1.txt), so that loss comes back in the wrong dtype.
-NUMPY1 = np.lib.NumpyVersion(np.__version__) < "2.0.0"
-NUMPY1_UPCAST = ("notebook", "saturating-right") if NUMPY1 else ()
-
-
-def _known_deviations(pytester: pytest.Pytester, name: str) -> Path:
-    # The numpy implementation's naive single-example loss is inf at w·x = −1000 (a known
-    # deviation, not a planted bug); every mutant inherits it, so it is a strict xfail here too.
-    check = "test_single_example_loss_matches_reference"
-    lines = [f"{check}[{name}-saturating-wrong | naive −log σ (notebook)"]
-    lines += [f"{check}[{name}-{case}-float32] | numpy 1.x upcasts the float32 expression" for case in NUMPY1_UPCAST]
-    return pytester.makefile(".txt", deviations="\n".join(lines) + "\n")
-
-
 def _run(pytester: pytest.Pytester, mutant: str, name: str, *args: str) -> pytest.RunResult:
-    deviations = _known_deviations(pytester, name)
+    # Each mutant inherits the numpy implementation's known deviations (its naive single-example loss).
     return pytester.runpytest_inprocess(
         "--pyargs",
         SUITE_MODULE,
         "--gatespec-impl",
         mutant,
-        "--gatespec-known-deviations",
-        str(deviations),
         "-p",
         "no:cacheprovider",
         "-rf",
@@ -327,8 +311,9 @@ def test_control_passes_every_check(pytester):
     result = _run(pytester, "tests.mutants:Control", mutants.Control.name, "-q")
     outcomes = result.parseoutcomes()
     assert "failed" not in outcomes and "error" not in outcomes and "errors" not in outcomes, result.stdout.str()
-    # The single-example deviation in 2 dtypes, and under numpy 1.x its float32 upcasts.
-    assert outcomes["passed"] > 0 and outcomes["xfailed"] == 2 + len(NUMPY1_UPCAST), outcomes
+    # The single-example deviation in 2 dtypes, and under numpy 1.x its float32 upcasts (NUMPY1_DEVIATIONS).
+    upcasts = sum(key.startswith("test_single_example") for key in NUMPY1_DEVIATIONS)
+    assert outcomes["passed"] > 0 and outcomes["xfailed"] == 2 + upcasts, outcomes
 
 
 @pytest.mark.xfail(reason="a known gap: no check catches the mutant (UNCAUGHT)", raises=AssertionError, strict=True)

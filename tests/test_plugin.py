@@ -50,7 +50,9 @@ def test_a_spaced_path_option_that_moves_the_rootdir_is_a_usage_error_naming_the
 
 def test_impl_takes_comma_lists_and_require_takes_implementation_names(pytester):
     pytester.makepyfile(SMOKE)
-    result = pytester.runpytest("--gatespec-impl", "numpy,tests.example_impl:TinyNumpyMLP", "--gatespec-require", "tiny-mlp", "-v")
+    result = pytester.runpytest(
+        "--gatespec-impl", "numpy,tests.example_impl:TinyNumpyMLP", "--gatespec-require", "tiny-mlp", "-v"
+    )
     result.stdout.fnmatch_lines(["*test_forward?numpy-float32? PASSED*", "*test_forward?tiny-mlp-float64? PASSED*"])
     result.assert_outcomes(passed=3, skipped=1)
 
@@ -169,7 +171,9 @@ def test_a_required_framework_that_is_missing_fails_the_run(pytester, monkeypatc
     pytester.makepyfile(SMOKE)
     result = pytester.runpytest("--gatespec-require", "autograd")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--gatespec-require autograd: required but not available (autograd: ModuleNotFoundError*"])
+    result.stderr.fnmatch_lines(
+        ["*--gatespec-require autograd: required but not available (autograd: ModuleNotFoundError*"]
+    )
     # Not required: the same absence is a skip with the import error as the reason.
     result = pytester.runpytest("--gatespec-impl", "autograd", "-rs")
     result.assert_outcomes(skipped=2)

@@ -28,10 +28,6 @@ SUITE = "gatespec.conformance.test_conformance"
 FORWARD = "test_mlp_forward_matches_reference"
 LOSS = "test_mlp_loss_and_gradients_match_reference"
 NUMPY = "gatespec.conformance.adapters.numpy_impl:NumpyImplementation"
-CONFORMANCE = Path(__file__).resolve().parent.parent / "conformance"
-# numpy 1.x computes the notebook's float32 single-example loss in float64: more known deviations.
-NUMPY1 = np.lib.NumpyVersion(np.__version__) < "2.0.0"
-DEVIATIONS = ["known_deviations.txt"] + (["known_deviations_numpy1.txt"] if NUMPY1 else [])
 DIGEST = "?" * 12
 
 
@@ -53,14 +49,8 @@ def _numpy_state_restored(monkeypatch):
 
 
 def _deviations(pytester: pytest.Pytester, name: str, *extra: str) -> Path:
-    """The numpy implementation's known deviations, under ``name`` (each mutant inherits them), and ``extra`` lines."""
-    lines = [
-        line.replace("[numpy-", f"[{name}-", 1)
-        for file in DEVIATIONS
-        for line in (CONFORMANCE / file).read_text().splitlines()
-        if "[numpy-" in line and not line.lstrip().startswith("#")
-    ]
-    return pytester.makefile(".txt", deviations="\n".join([*lines, *extra]) + "\n")
+    """A deviations file of the ``extra`` lines (each mutant inherits the numpy implementation's own deviations)."""
+    return pytester.makefile(".txt", deviations="\n".join(extra) + "\n")
 
 
 def _run(pytester: pytest.Pytester, impl: str, name: str, *args: str, deviations: tuple[str, ...] = ()):

@@ -99,7 +99,9 @@ def baseline(pytestconfig: pytest.Config):
     entry = selected.get(name) or (registry.builtin(name) if name in registry.BUILTINS else None)
     if entry is None or not entry.available:
         why = "not a registered implementation" if entry is None else entry.reason
-        raise pytest.UsageError(f"--gatespec-bench-baseline {name}: {why}; select it with --gatespec-impl, or name a built-in")
+        raise pytest.UsageError(
+            f"--gatespec-bench-baseline {name}: {why}; select it with --gatespec-impl, or name a built-in"
+        )
     return entry.impl
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from gatespec.reference.mlp import SGD, Adam, Params
 
-from ...interface import BatchedRun, NativeOp, Target
+from ...interface import BatchedRun, Known, NativeOp, Target
 from .common import (
     Hyper,
     OptState,
@@ -67,6 +67,13 @@ class JaxJit(_JaxStyle):
     name: ClassVar[str] = "jax-jit"
     execution: ClassVar[str] = "jit"
     compiled: ClassVar[bool] = True
+    # The notebook's single-example loss, kept as written: −log σ(w·x) evaluates σ first, so at w·x ≪ 0 σ
+    # underflows to 0 and the loss is inf (the reference's softplus(−w·x) is finite): no size to bound.
+    known_deviations: ClassVar[dict[str, str | Known]] = {
+        "test_single_example_loss_matches_reference[saturating-wrong": (
+            "naive -log(1/(1+exp(-x·w))) as the notebook's JAX cell, jitted: inf at saturation"
+        ),
+    }
 
     def clear_caches(self) -> None:
         jax.clear_caches()  # every jit's trace and executable caches, process-wide

@@ -17,7 +17,7 @@ import numpy as np
 
 from gatespec.reference.mlp import SGD, Adam, Params
 
-from ...interface import MLPTrajectory, Target
+from ...interface import Known, MLPTrajectory, Target
 from .common import (
     Hyper,
     OptState,
@@ -106,6 +106,13 @@ class JaxScan(JaxJit):
 
     name: ClassVar[str] = "jax-scan"
     execution: ClassVar[str] = "jit + lax.scan"
+    # The notebook's single-example loss, kept as written: −log σ(w·x) evaluates σ first, so at w·x ≪ 0 σ
+    # underflows to 0 and the loss is inf (the reference's softplus(−w·x) is finite): no size to bound.
+    known_deviations: ClassVar[dict[str, str | Known]] = {
+        "test_single_example_loss_matches_reference[saturating-wrong": (
+            "the notebook's JAX cell, jitted: the same naive −log σ, inf at saturation"
+        ),
+    }
 
     def _drive_perceptron_online(
         self, Xb: jax.Array, y: jax.Array, w0: jax.Array, eta: float, order: np.ndarray

@@ -14,13 +14,13 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from gatespec.reference.mlp import SGD, Adam, Params
 
-from ...interface import BatchedRun, Capability, MLPTrajectory, NativeOp, Target, Trajectory
+from ...interface import BatchedRun, Capability, Known, MLPTrajectory, NativeOp, Target, Trajectory
 from ..style import Style, adam_direction
 
 
@@ -216,6 +216,23 @@ def _mlp_init(initialiser: str, sizes: tuple[int, ...], n: int, seed: int, dt: n
     return tuple(params)
 
 
+# numpy 1.x's value-based promotion computes the notebook's scalar expression 1.0 / (1 + np.exp(-np.dot(x, w)))
+# of a float32 0-d value in float64, so the float32 single-example loss comes back float64 (numpy 2, NEP 50,
+# keeps float32).  The styles keep the notebook's expression rather than cast the result and hide the upcast.
+_NUMPY1_UPCAST = "numpy 1.x promotes the notebook's float32 scalar expression to float64"
+NUMPY1_DEVIATIONS: dict[str, str] = (
+    {
+        "test_declared_operation_returns_the_contracts_shapes_and_dtype[single-example-loss-grad-float32]": (
+            _NUMPY1_UPCAST
+        ),
+        "test_single_example_loss_matches_reference[notebook-float32]": _NUMPY1_UPCAST,
+        "test_single_example_loss_matches_reference[saturating-right-float32]": _NUMPY1_UPCAST,
+    }
+    if np.lib.NumpyVersion(np.__version__) < "2.0.0"
+    else {}
+)
+
+
 class NumpyImplementation(Style):
     """Plain numpy as the notebook writes it; the MLP backward pass derived by hand.
 
@@ -240,6 +257,14 @@ class NumpyImplementation(Style):
     capabilities = frozenset(Capability)
     # numpy has no layers of its own: a numpy user writes each distribution with a Generator.
     initialisers = ("standard-normal", "torch-linear", "keras-glorot", "flax-lecun-normal")
+    # The notebook's single-example loss, kept as written: −log σ(w·x) evaluates σ first, so at w·x ≪ 0 σ
+    # underflows to 0 and the loss is inf (the reference's softplus(−w·x) is finite): no size to bound.
+    known_deviations: ClassVar[dict[str, str | Known]] = {
+        "test_single_example_loss_matches_reference[saturating-wrong": (
+            "naive -log(1/(1+exp(-x·w))) as the notebook's cell: overflows to inf at saturation"
+        ),
+        **NUMPY1_DEVIATIONS,
+    }
 
     def framework_version(self) -> str:
         return np.__version__

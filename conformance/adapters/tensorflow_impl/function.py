@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from gatespec.reference.mlp import SGD, Adam, Params
 
-from ...interface import BatchedRun, Capability, NativeOp, Target
+from ...interface import BatchedRun, Capability, Known, NativeOp, Target
 from .common import (
     _GRADIENT_OPS,
     MLP,
@@ -157,6 +157,13 @@ class TFFunction(_OpsStyle):
         Capability.PERCEPTRON_ONLINE: "Rosenblatt's rule is no gradient step: nothing to compile; tf-tape runs it",
     }
     jit_compile: ClassVar[bool] = False
+    # The notebook's single-example loss, kept as written: −log σ(w·x) evaluates σ first, so at w·x ≪ 0 σ
+    # underflows to 0 and the loss is inf (the reference's softplus(−w·x) is finite): no size to bound.
+    known_deviations: ClassVar[dict[str, str | Known]] = {
+        "test_single_example_loss_matches_reference[saturating-wrong": (
+            "the notebook's TensorFlow cell compiled: the same naive −log σ, inf at saturation"
+        ),
+    }
 
     def numerics(self) -> dict[str, str]:
         return super().numerics() | {"jit_compile": str(self.jit_compile)}

@@ -17,7 +17,8 @@ import tensorflow as tf
 
 from gatespec.reference.mlp import SGD, Adam, Params
 
-from ...interface import Capability, NativeOp, Target
+from ...interface import Capability, Known, NativeOp, Target
+from ..keras_impl import declared
 from ..keras_impl.model import keras_heaviside as _keras_heaviside
 from ..keras_impl.model import keras_loss as _keras_loss
 from ..keras_impl.model import keras_optimizer as _keras_optimizer
@@ -98,6 +99,7 @@ class TFKeras(LogisticAsOneLayerNet, _TensorFlow):
         Capability.PERCEPTRON_ONLINE: "Keras trains by gradients of a loss; Rosenblatt's rule is not one (see tf-tape)",
         Capability.SINGLE_EXAMPLE_LOSS_GRAD: "the notebook writes this cell in raw TensorFlow, not Keras (see tf-tape)",
     }
+    known_deviations: ClassVar[dict[str, str | Known]] = declared.TF_KERAS
 
     def __init__(self) -> None:
         if keras.backend.backend() != "tensorflow":

@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from gatespec.reference.mlp import SGD, Adam, Params
 
-from ...interface import Capability, NativeOp, Target
+from ...interface import Capability, Known, NativeOp, Target
 from .common import (
     _GRADIENT_OPS,
     MLP,
@@ -76,6 +76,13 @@ class TFTape(_OpsStyle):
     unsupported_reasons: ClassVar[dict[Capability, str]] = {
         Capability.MLP_TRAIN_BATCHED: "eager ops with a tape per step: 1000 steps take ~11 s a run, so the "
         "1000-net statistics would take a minute; tf-function and tf-xla train many nets at once",
+    }
+    # The notebook's single-example loss, kept as written: −log σ(w·x) evaluates σ first, so at w·x ≪ 0 σ
+    # underflows to 0 and the loss is inf (the reference's softplus(−w·x) is finite): no size to bound.
+    known_deviations: ClassVar[dict[str, str | Known]] = {
+        "test_single_example_loss_matches_reference[saturating-wrong": (
+            "naive -tf.math.log(tf.math.sigmoid(...)) as the notebook's TensorFlow cell: inf at saturation"
+        ),
     }
 
     # --- the perceptron and the single example: eager ops, nothing to prepare ---------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from ...interface import Known
 from .function import TFFunction
 
 
@@ -16,3 +17,10 @@ class TFXLA(TFFunction):
 
     name: ClassVar[str] = "tf-xla"
     jit_compile: ClassVar[bool] = True
+    # The notebook's single-example loss, kept as written: −log σ(w·x) evaluates σ first, so at w·x ≪ 0 σ
+    # underflows to 0 and the loss is inf (the reference's softplus(−w·x) is finite): no size to bound.
+    known_deviations: ClassVar[dict[str, str | Known]] = {
+        "test_single_example_loss_matches_reference[saturating-wrong": (
+            "the notebook's TensorFlow cell compiled with XLA: the same naive −log σ, inf at saturation"
+        ),
+    }

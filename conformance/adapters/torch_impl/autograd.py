@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from gatespec.reference import gates, mlp
 from gatespec.reference.mlp import SGD, Adam, Params
 
-from ...interface import BatchedRun, Capability, MLPTrajectory, NativeOp, Target, Trajectory
+from ...interface import BatchedRun, Capability, Known, MLPTrajectory, NativeOp, Target, Trajectory
 from .common import (
     _batched_run,
     _dtype,
@@ -158,6 +158,13 @@ class TorchAutograd(_TorchBase):
         _C.MLP_TRAIN_ADAM: "the raw style updates by hand with SGD; Adam is torch.optim's (torch-optim, torch-module)",
     }
     initialisers = ("standard-normal",)  # the notebook's w1 = torch.randn(3, 2), w2 = torch.randn(2, 1), …
+    # The notebook's single-example loss, kept as written: −log σ(w·x) evaluates σ first, so at w·x ≪ 0 σ
+    # underflows to 0 and the loss is inf (the reference's softplus(−w·x) is finite): no size to bound.
+    known_deviations: ClassVar[dict[str, str | Known]] = {
+        "test_single_example_loss_matches_reference[saturating-wrong": (
+            "naive -torch.dot(x, w).sigmoid().log() as the notebook's torch cell: inf at saturation"
+        ),
+    }
 
     # --- threshold unit and perceptron -----------------------------------------------------
 
