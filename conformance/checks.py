@@ -6,8 +6,8 @@ trajectories on a dyadic grid).  Both first check the result's form: its shape, 
 ``dtype``, its dtype (the interface's contract: results in the target's dtype), each failing
 with a one-line message that says what was expected.  A failure of the values names the
 implementation, the case and the quantity, then the tolerance, how many elements are off, any
-NaN or ±inf in the result, the largest absolute and relative error with the index where each
-occurs, and the actual and desired arrays.
+NaN or ±inf in the result, the largest absolute and relative error among the mismatched elements with the
+index where each occurs, and the actual and desired arrays.
 
 Headroom: every comparison that runs to the end, inside a :func:`recording` block, calls that
 block's recorder with one dict ``{impl, case, quantity, dtype, max_abs, max_rel, rtol, atol,
@@ -168,10 +168,13 @@ def _index(i: int, shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(int(k) for k in np.unravel_index(i, shape)) if shape else ()
 
 
-def _where(x: np.ndarray, shape: tuple[int, ...]) -> str:
-    """The largest entry and its index; a NaN (an error that is no number) outranks every number."""
-    if x.size == 0:
+def _where(x: np.ndarray, shape: tuple[int, ...], among: np.ndarray) -> str:
+    """The largest entry of ``x`` among the mismatched elements ``among``, and its index; a NaN (an error that is
+    no number) outranks every number.  Only mismatches: a tiny expected value elsewhere can have a huge relative
+    error well within its absolute tolerance, and pointing there would hide the element that failed."""
+    if not among.any():
         return "-"
+    x = np.where(among, x, -np.inf)
     nan = np.isnan(x)
     i = int(np.argmax(nan)) if nan.any() else int(np.argmax(x))
     return f"{x.flat[i]:.3g} at index {_index(i, shape)}"
@@ -195,8 +198,8 @@ def _message(impl, case, quantity, header, a, d, bad, err, rel) -> str:
                 f"{_name(impl)} / {_name(case)} / {quantity}: not within {header}",
                 f"mismatched elements: {int(bad.sum())} / {bad.size}",
                 *_non_finite(a),
-                f"largest absolute error: {_where(err, a.shape)}",
-                f"largest relative error: {_where(rel, a.shape)}",
+                f"largest absolute error of a mismatched element: {_where(err, a.shape, bad)}",
+                f"largest relative error of a mismatched element: {_where(rel, a.shape, bad)}",
                 f"ACTUAL ({a.dtype}):\n{a!r}",
                 f"DESIRED (float64 reference):\n{d!r}",
             ]

@@ -88,9 +88,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     report_merge.add_arguments(merge_parser)
     check_parser = sub.add_parser(
-        "check", help="the conformance matrix for one implementation (module:attr or a name), with its report"
+        "check",
+        help="the conformance matrix for one implementation (module:attr, a registered name or exec:COMMAND), "
+        "with its report",
     )
-    check_parser.add_argument("impl", help="package.module:attr, or a registered name")
+    check_parser.add_argument(
+        "impl", help="package.module:attr, a registered name, or exec:COMMAND (a program speaking the exec protocol)"
+    )
     check_parser.add_argument("-o", "--output", default="gatespec-report", help="report folder (default: %(default)s)")
     check_parser.add_argument(
         "--known-deviations", action="append", default=[], metavar="FILE", help="deviations file; repeatable"
@@ -122,7 +126,9 @@ def main(argv: list[str] | None = None) -> int:
             root = template.new(args.name, Path(args.output))
         except ValueError as exc:
             parser.error(str(exc))
-        print(f"gatespec new: {root}: pip install {root} (beside gatespec), then gatespec check {args.name}")
+        # A path, never a bare name pip would look up in the registry: ./my-mlp, not my-mlp.
+        shown = root.as_posix() if root.is_absolute() else f"./{root.as_posix()}"
+        print(f"gatespec new: {root}: pip install {shown} (beside gatespec), then gatespec check {args.name}")
         return 0
     return 2  # pragma: no cover
 

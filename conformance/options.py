@@ -188,18 +188,22 @@ def names_the_suite(config: pytest.Config) -> bool:
     gatespec.conformance``) starts its session at configure and shows it in the header.  A module name is
     resolved without importing it (only its parent packages).
     """
-    suite = Path(__file__).resolve().parent
     pyargs = config.getoption("pyargs", False)
     for arg in config.args:
         target = str(arg).split("::", 1)[0]
         paths = [config.invocation_params.dir / target]
         if pyargs:
             paths.insert(0, _module_path(target))
-        for path in filter(None, paths):
-            path = path.resolve()
-            if path == suite or suite in path.parents:
-                return True
+        if any(in_suite(path) for path in paths if path is not None):
+            return True
     return False
+
+
+def in_suite(path: Path) -> bool:
+    """Whether ``path`` is the conformance suite's package or lies in it."""
+    suite = Path(__file__).resolve().parent
+    path = Path(path).resolve()
+    return path == suite or suite in path.parents
 
 
 def _module_path(name: str) -> Path | None:

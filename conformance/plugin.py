@@ -7,8 +7,10 @@ programs, loads the known deviations and registers the global-state check — st
 
 - at configure, when a gatespec option is set (:func:`.options.asked`) or a path given to pytest lies
   in the suite (:func:`.options.names_the_suite`), so that the header can describe the run; or
-- at collection, the first time a test asks for ``impl`` (a test of the suite collected from a
-  directory above it, or a user's own test built on the plugin's parametrization).
+- at collection, the first time a test of the suite, or a test marked ``gatespec_cases``, asks for
+  ``impl`` (the suite collected from a directory above it; a user's own test built on the plugin's
+  parametrization).  Another project's own ``impl`` argument starts nothing, and a test that
+  parametrizes ``impl`` itself is never parametrized again.
 
 A session that does neither imports no framework, numpy included, and starts no process.
 
@@ -85,8 +87,25 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "impl" in metafunc.fixturenames:
-        _start(metafunc.config).parametrize(metafunc)
+    if "impl" not in metafunc.fixturenames or _parametrizes_impl_itself(metafunc):
+        return
+    if _active(metafunc.config) is None and not _asks_for_gatespec(metafunc):
+        return  # another project's own `impl`, in a run that asked nothing of gatespec
+    _start(metafunc.config).parametrize(metafunc)
+
+
+def _asks_for_gatespec(metafunc: pytest.Metafunc) -> bool:
+    """A test of the suite, or one that names gatespec's cases: a bare ``impl`` argument is anybody's name."""
+    marked = any(metafunc.definition.get_closest_marker(m) for m in ("gatespec_cases", "gatespec_compiled"))
+    return marked or options.in_suite(Path(str(metafunc.definition.path)))
+
+
+def _parametrizes_impl_itself(metafunc: pytest.Metafunc) -> bool:
+    for marker in metafunc.definition.iter_markers("parametrize"):
+        names = marker.args[0] if marker.args else marker.kwargs.get("argnames", ())
+        if "impl" in ([n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)):
+            return True
+    return False
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

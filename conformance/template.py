@@ -19,6 +19,7 @@ from .registry import ENTRY_POINT_GROUP
 
 _NAME = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 _EXAMPLE_NAME = 'name = "tiny-mlp"'
+_EXAMPLE_CLASS = "TinyNumpyMLP"
 
 PYPROJECT = """\
 [build-system]
@@ -34,7 +35,7 @@ requires-python = ">=3.10"
 dependencies = ["numpy"]
 
 [project.entry-points."{group}"]
-{name} = "{package}.implementation:TinyNumpyMLP"
+{name} = "{package}.implementation:{cls}"
 
 [tool.setuptools]
 packages = ["{package}"]
@@ -46,6 +47,9 @@ README = """\
 An implementation of the gatespec contract, made by `gatespec new {name}`: the numpy MLP forward pass
 and gradients of gatespec's README.  Replace `{package}/implementation.py` with yours (declare its
 `capabilities`, override those operations; `gatespec.conformance.interface` is the one file to read).
+Set `compiled = True` on the class if your framework traces or compiles per net shape and dtype (a JIT, a
+graph, generated kernels): the suite then runs the generated cases' each-choice subset and the benchmarks time
+the first call apart.  Keep the cases exploration finds in a file passed as `--gatespec-regressions=FILE`.
 
 ```sh
 pip install ./{name}               # beside gatespec
@@ -62,11 +66,15 @@ def new(name: str, parent: Path) -> Path:
     if root.exists():
         raise ValueError(f"{root}: already exists; gatespec new writes a new folder only")
     package = name.replace("-", "_")
+    cls = "".join(part.capitalize() for part in name.split("-"))  # my-mlp → MyMlp
     source = inspect.getsource(example)
-    if source.count(_EXAMPLE_NAME) != 1:
-        raise RuntimeError(f"gatespec.conformance.example: expected one {_EXAMPLE_NAME!r} to rename")
+    if source.count(_EXAMPLE_NAME) != 1 or source.count(f"class {_EXAMPLE_CLASS}(") != 1:
+        raise RuntimeError(
+            f"gatespec.conformance.example: expected one {_EXAMPLE_NAME!r} and one {_EXAMPLE_CLASS} to rename"
+        )
+    source = source.replace(f"class {_EXAMPLE_CLASS}(", f"class {cls}(")
     (root / package).mkdir(parents=True)
-    (root / "pyproject.toml").write_text(PYPROJECT.format(name=name, package=package, group=ENTRY_POINT_GROUP))
+    (root / "pyproject.toml").write_text(PYPROJECT.format(name=name, package=package, group=ENTRY_POINT_GROUP, cls=cls))
     (root / "README.md").write_text(README.format(name=name, package=package))
     (root / package / "__init__.py").write_text(f'"""{name}: an implementation of the gatespec contract."""\n')
     (root / package / "implementation.py").write_text(source.replace(_EXAMPLE_NAME, f'name = "{name}"'))

@@ -117,7 +117,7 @@ def _check_law(sample: np.ndarray, law: convergence.Law, target: Target, impl, c
         if outside.any():
             raise AssertionError(
                 f"{impl.name} / {case.id} / {quantity}: {int(outside.sum())} of {sample.size} draws outside "
-                f"±{bound!r} (U(±{law.scale:.6g}))\nACTUAL (largest |draw|): {np.max(np.abs(sample))!r}\n"
+                f"±{bound!r} (U(±{law.scale:.6g}))\nACTUAL (largest |draw|): {float(np.max(np.abs(sample)))!r}\n"
                 f"DESIRED: ≤ {bound!r}"
             )
     for test, statistic in (

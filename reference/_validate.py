@@ -10,6 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 
+def shown(value: object) -> object:
+    """A numpy scalar as the Python number it holds, for messages: 0.5, never np.float64(0.5)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def float_array(name: str, a: object, ndim: int, shape: tuple[int | None, ...] | None = None) -> np.ndarray:
     """Return ``a`` unchanged if it is a finite float64 ndarray of rank ``ndim`` (and ``shape``).
 
@@ -43,27 +48,27 @@ def labels(name: str, y: object, n_rows: int) -> np.ndarray:
 def positive(name: str, value: object) -> float:
     """Return ``value`` as a float if it is a finite real number > 0."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise ValueError(f"{name}: expected a positive real number, got {value!r}")
+        raise ValueError(f"{name}: expected a positive real number, got {shown(value)!r}")
     if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name}: expected a positive real number, got {value!r}")
+        raise ValueError(f"{name}: expected a positive real number, got {shown(value)!r}")
     return float(value)
 
 
 def non_negative(name: str, value: object) -> float:
     """Return ``value`` as a float if it is a finite real number ≥ 0."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise ValueError(f"{name}: expected a real number ≥ 0, got {value!r}")
+        raise ValueError(f"{name}: expected a real number ≥ 0, got {shown(value)!r}")
     if not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name}: expected a real number ≥ 0, got {value!r}")
+        raise ValueError(f"{name}: expected a real number ≥ 0, got {shown(value)!r}")
     return float(value)
 
 
 def count(name: str, value: object, minimum: int = 1) -> int:
     """Return ``value`` if it is an integer >= ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+        raise ValueError(f"{name}: expected an integer >= {minimum}, got {shown(value)!r}")
     if value < minimum:
-        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+        raise ValueError(f"{name}: expected an integer >= {minimum}, got {shown(value)!r}")
     return int(value)
 
 

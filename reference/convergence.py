@@ -371,7 +371,7 @@ def _quantile(p: float) -> float:
 
 def _probability(name: str, value: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value < 1.0:
-        raise ValueError(f"{name}: expected a number in (0, 1), got {value!r}")
+        raise ValueError(f"{name}: expected a number in (0, 1), got {_validate.shown(value)!r}")
     return float(value)
 
 

@@ -190,7 +190,7 @@ class Adam:
         for name in ("beta1", "beta2"):
             value = getattr(self, name)
             if not 0.0 <= value < 1.0:
-                raise ValueError(f"{name}: expected a number in [0, 1), got {value!r}")
+                raise ValueError(f"{name}: expected a number in [0, 1), got {_validate.shown(value)!r}")
 
     @property
     def id(self) -> str:

@@ -22,9 +22,12 @@ import pytest
 
 from gatespec.conformance import registry
 from gatespec.conformance.adapters.exec_impl import builtin, client, protocol
+from gatespec.conformance.adapters.numpy_impl import NumpyImplementation
 from gatespec.conformance.interface import DTYPES, Target
 from gatespec.conformance.test_conformance import MLP_VALUES
 from gatespec.reference import mlp
+
+from . import mutants
 
 pytest_plugins = ["pytester"]
 
@@ -231,3 +234,61 @@ def test_the_readme_minimal_client_passes_what_it_declares(pytester):
     js = ROOT / "tests" / "exec_clients" / "minimal_client.js"
     result = pytester.runpytest_inprocess("--pyargs", SUITE, "--gatespec-impl", f"exec:node {js}", "-k", FORWARD)
     result.assert_outcomes(passed=PER_CHECK // 2, skipped=PER_CHECK // 2)
+
+
+# ----------------------------------------------------------------------------- Adam's scalars (protocol text)
+
+# β₂ near 1 over two steps: 1 − β₂ᵗ from float32(β₂) is off by ~1.7e-4 relative (cancellation), far past the
+# float32 budget; from the given β in float64, rounded once, as the protocol says, it is exact to rounding.
+BETA2_NEAR_ONE = (
+    'generated.mlp_case("xor", depth=2, scale="unit", seed=3, '
+    "optimizer=generated.Adam(lr=0.05, beta1=0.9, beta2=0.9999, eps=1e-08), steps=2)"
+)
+
+
+class Float32BetaPowers(NumpyImplementation):
+    """torch's Adam in a float32 run, but its scalars 1 − βᵗ computed in float32 from β rounded to float32."""
+
+    name = "float32-beta-powers"
+
+    def mlp_train(self, params, X, y, optimizer, steps, target):
+        if target.dtype != "float32" or not isinstance(optimizer, mlp.Adam):
+            return super().mlp_train(params, X, y, optimizer, steps, target)
+        f32, opt = np.float32, optimizer
+        beta1, beta2 = f32(opt.beta1), f32(opt.beta2)
+
+        def update(t, params, grads, state):
+            m, v = state or ([0.0] * len(grads), [0.0] * len(grads))
+            m = [beta1 * mi + f32(1 - opt.beta1) * g for mi, g in zip(m, grads, strict=True)]
+            v = [beta2 * vi + f32(1 - opt.beta2) * g * g for vi, g in zip(v, grads, strict=True)]
+            step_size = f32(opt.lr) / (f32(1) - beta1**t)  # BUG: 1 − β̃ᵗ in float32, β̃ = float32(β)
+            bc2_sqrt = np.sqrt(f32(1) - beta2**t)
+            step = [step_size * mi / (np.sqrt(vi) / bc2_sqrt + f32(opt.eps)) for mi, vi in zip(m, v, strict=True)]
+            return tuple(p - d for p, d in zip(params, step, strict=True)), (m, v)
+
+        return mutants._train(self, params, X, y, steps, target, update)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("selected", "failed"), [("node-plain", 0), ("c-plain", 0), ("tests.test_exec:Float32BetaPowers", 1)]
+)
+def test_adam_scalars_come_from_the_given_beta_in_float64(pytester, selected, failed):
+    regressions = pytester.makefile(".txt", regressions=BETA2_NEAR_ONE)
+    required = [] if ":" in selected else ["--gatespec-require", selected]
+    result = pytester.runpytest_inprocess(
+        "--pyargs",
+        SUITE,
+        "--gatespec-impl",
+        selected,
+        *required,
+        f"--gatespec-regressions={regressions}",
+        "-k",
+        "test_mlp_adam_trajectory and regression",
+        "-p",
+        "no:cacheprovider",
+        "-rf",
+    )
+    result.assert_outcomes(passed=2 - failed, failed=failed)
+    if failed:
+        result.stdout.fnmatch_lines([f"FAILED *[[]{Float32BetaPowers.name}-*-regression-float32]*"])

@@ -5,7 +5,7 @@
 
 import pytest
 
-from gatespec.conformance import template
+from gatespec.conformance import cli, template
 from gatespec.conformance.registry import ENTRY_POINT_GROUP
 
 pytest_plugins = ["pytester"]
@@ -14,7 +14,7 @@ pytest_plugins = ["pytester"]
 def test_the_new_package_declares_its_entry_point_and_implementation(tmp_path):
     root = template.new("demo-mlp", tmp_path)
     pyproject = (root / "pyproject.toml").read_text()
-    entry_points = f'[project.entry-points."{ENTRY_POINT_GROUP}"]\ndemo-mlp = "demo_mlp.implementation:TinyNumpyMLP"\n'
+    entry_points = f'[project.entry-points."{ENTRY_POINT_GROUP}"]\ndemo-mlp = "demo_mlp.implementation:DemoMlp"\n'
     assert entry_points in pyproject and 'packages = ["demo_mlp"]' in pyproject
     assert 'name = "demo-mlp"' in (root / "demo_mlp" / "implementation.py").read_text()
 
@@ -26,7 +26,7 @@ def test_the_new_implementation_passes_the_matrix_it_declares(pytester, tmp_path
         monkeypatch.delenv(variable, raising=False)
     template.new("demo-mlp", tmp_path)
     pytester.syspathinsert(tmp_path / "demo-mlp")
-    spec = "demo_mlp.implementation:TinyNumpyMLP"
+    spec = "demo_mlp.implementation:DemoMlp"
     result = pytester.runpytest_inprocess(
         "--pyargs",
         "gatespec.conformance",
@@ -51,3 +51,10 @@ def test_an_existing_folder_is_never_overwritten(tmp_path):
     template.new("demo-mlp", tmp_path)
     with pytest.raises(ValueError, match="already exists"):
         template.new("demo-mlp", tmp_path)
+
+
+def test_the_command_prints_a_path_for_pip_never_a_registry_name(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["new", "demo-mlp"]) == 0
+    assert "pip install ./demo-mlp (beside gatespec)" in capsys.readouterr().out
+    assert "TinyNumpyMLP" not in (tmp_path / "demo-mlp" / "demo_mlp" / "implementation.py").read_text()

@@ -38,8 +38,15 @@ After the handshake, each request is::
 
 and each response ``{"id": 7, "result": {...}}`` or ``{"id": 7, "error": {"kind": K, "message": M}}``
 with K one of ``not-supported`` (the operation is not provided: fails a declared capability),
-``invalid-input`` (an argument is out of its domain, e.g. a negative learning rate: the suite's
-validation checks expect it where the reference raises ValueError) or ``failure`` (anything else).
+``invalid-input`` (an argument is out of its domain, e.g. a negative learning rate, for a program
+that checks its arguments as the reference does; the suite sends only the arguments below, so no
+check expects this kind) or ``failure`` (anything else).
+
+Arguments the suite sends, and a program must take: step sizes (``eta``, ``lr``) ≥ 0, **0
+included** (the zero-step check: a run with η = 0 must return its start, bit for bit, for SGD,
+Adam and logistic gradient descent; the perceptron's ``eta`` is > 0); β₁ and β₂ in [0, 1), 0
+included; ε > 0; ``steps`` ≥ 1; ``order`` indices in [0, N); labels 0 and 1; inputs any finite
+doubles (not only 0 and 1).
 
 The operations, their capability, arguments and results (shapes as in
 :mod:`gatespec.conformance.interface`, whose docstrings and :mod:`gatespec.reference` define
@@ -65,7 +72,12 @@ the maths exactly; N rows, d weights with the bias last, ``Xb`` holds the bias c
 - Losses are sums over rows: Σ softplus(z) − y·z, the binary cross-entropy with logits.
 - ``optimizer``: ``{"kind": "sgd", "lr": η}`` (θ ← θ − η∇l) or ``{"kind": "adam", "lr": η,
   "beta1": β₁, "beta2": β₂, "eps": ε}`` (torch.optim.Adam's update:
-  θ ← θ − (η/(1−β₁ᵗ))·m/(√v/√(1−β₂ᵗ) + ε), m and v starting at 0, t from 1).
+  θ ← θ − (η/(1−β₁ᵗ))·m/(√v/√(1−β₂ᵗ) + ε), m and v starting at 0, t from 1).  The scalars of
+  step t — η/(1−β₁ᵗ) and √(1−β₂ᵗ) — are computed as torch computes them, in float64 from the
+  given β (never from β rounded to float32) and rounded once to the request's dtype; the moments
+  and the update are then float32 arithmetic in a float32 request.  With β₂ near 1, 1 − β₂ᵗ
+  computed from float32(β₂) loses most of its digits to cancellation (β₂ = 0.9999, t = 2: 1e-5
+  relative), which the suite's Adam cases measure.
 - A run of ``steps`` updates returns ``steps + 1`` parameter rows (the start, then one per
   update) and ``steps`` losses, each at the parameters its step starts from.
 - ``device`` is ``"cpu"``: in version 1 a program declares no devices and runs on the CPU only
