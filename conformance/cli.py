@@ -75,6 +75,23 @@ def export(args: argparse.Namespace) -> int:
     return 0
 
 
+def repro(args: argparse.Namespace) -> int:
+    """Write the standalone reproduction of one test (conformance/repro.py)."""
+    from . import repro as reproduction
+
+    try:
+        text = reproduction.script(args.nodeid, args.impl)
+    except (reproduction.ReproError, registry.UsageError) as exc:
+        print(f"gatespec repro: {exc}", file=sys.stderr)
+        return 2
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text)
+        print(f"gatespec repro: {args.output}: run it with python (it needs numpy and the framework, not gatespec)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gatespec", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -103,6 +120,16 @@ def main(argv: list[str] | None = None) -> int:
     new_parser = sub.add_parser("new", help="a package for a new implementation: pyproject with its entry point")
     new_parser.add_argument("name", help="the implementation's name, e.g. my-mlp (the package: my_mlp)")
     new_parser.add_argument("-o", "--output", default=".", help="where to write the folder NAME (default: here)")
+    repro_parser = sub.add_parser(
+        "repro", help="a failing test as a standalone script (numpy and the framework, no gatespec), for a bug report"
+    )
+    repro_parser.add_argument(
+        "nodeid", help="the test's node id, e.g. 'test_mlp_one_adam_step[torch-optim-xor-2-2-1-float32]'"
+    )
+    repro_parser.add_argument(
+        "--impl", required=True, metavar="NAME", help="the implementation: a built-in style's name, or exec:COMMAND"
+    )
+    repro_parser.add_argument("-o", "--output", default=None, help="write the script here (default: standard output)")
     export_parser = sub.add_parser(
         "export", help="every conformance case as versioned JSON test vectors, for runners in any language"
     )
@@ -121,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
         return check(args)
     if args.command == "export":
         return export(args)
+    if args.command == "repro":
+        return repro(args)
     if args.command == "new":
         try:
             root = template.new(args.name, Path(args.output))

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from . import registry
+from . import deviation_sets, registry
 from .interface import Known
 
 # The characters of a test id (and ``*``): what a known-deviation entry may contain.
@@ -119,7 +119,15 @@ def declared_deviations(impl) -> list[Deviation]:
     """An implementation's own ``known_deviations``, ``{"TEST[REST": Known or reason}``, as entries naming it:
     TEST[NAME-REST."""
     found = []
-    for key, value in getattr(impl, "known_deviations", {}).items():
+    sets = getattr(impl, "known_deviation_sets", ())
+    unknown = [name for name in sets if name not in deviation_sets.SETS]
+    if unknown:
+        raise pytest.UsageError(
+            f"{impl.name}.known_deviation_sets: no set named {', '.join(map(repr, unknown))}; "
+            f"sets: {', '.join(deviation_sets.SETS)}"
+        )
+    named = {key: value for name in sets for key, value in deviation_sets.SETS[name].items()}
+    for key, value in {**named, **getattr(impl, "known_deviations", {})}.items():
         test, bracket, rest = str(key).partition("[")
         prefix = f"{test}[{impl.name}-{rest}"
         known = value if isinstance(value, Known) else None

@@ -159,6 +159,13 @@ class Implementation:
     # --gatespec-known-deviations file).  Run as strict xfails: a deviation that goes away fails its test,
     # and a bounded one (Known.within) fails where the error exceeds its bound.  A subclass inherits them.
     known_deviations: ClassVar[dict[str, str | Known]] = {}
+    # Named sets of known deviations several implementations share, declared by name instead of copying
+    # their ids (gatespec.conformance.deviation_sets.SETS, e.g. "adam-float32-beta-powers").
+    known_deviation_sets: ClassVar[tuple[str, ...]] = ()
+    # compiled: set it where the framework traces, compiles or generates kernels per net shape and dtype on
+    # first use (a JIT, a graph, a kernel cache): the matrix then runs the generated cases' each-choice subset
+    # (generated.CORE) on it, not the whole pairwise design, and the benchmarks time that first call apart.
+    # Leave it False where a new shape costs microseconds (eager numpy, torch, a C loop).
 
     def framework_version(self) -> str:
         raise NotImplementedError
@@ -166,6 +173,53 @@ class Implementation:
     def numerics(self) -> dict[str, str]:
         """Switches that change the numbers (threads, x64, matmul precision, TF32), for the run header."""
         return {}
+
+    # --- what the suite needs to know of the framework's process-wide state ----------------
+
+    def global_state(self) -> dict[str, Any]:
+        """The framework's process-wide state that can change a result: {name: value}, values compared with ==.
+
+        A global seed or generator (a digest of its state), a precision or context switch, a default device:
+        whatever a careless operation could leave changed for the next test.  The global-state check
+        snapshots it, beside numpy's, Python's, torch's, JAX's, TensorFlow's and Keras's (which the suite
+        reads itself), before and after every test of every selected implementation, and fails the test
+        that changed it.  It must read, never change or import anything.  Default: nothing of its own.
+        """
+        return {}
+
+    def threads(self) -> dict[str, str]:
+        """The framework's own thread pools as it reports them ({"pool": "1"}), written beside each benchmark."""
+        return {}
+
+    def pin_threads(self) -> list[str]:
+        """Put the framework's own pools on one thread for the benchmarks (called before each is timed, in every
+        process that times it); return a line for each pool it could not pin ([]: pinned, or none of its own).
+        numpy's BLAS and OpenMP follow ``OMP_NUM_THREADS``, which the benchmarks check themselves."""
+        return []
+
+    # --- the argument checks every operation shares (the built-ins call them) ---------------
+
+    def check_target(self, target: Target) -> None:
+        """ValueError for a dtype or device this implementation does not declare."""
+        if target.dtype not in self.dtypes:
+            raise ValueError(f"dtype: {self.name} computes in {self.dtypes}, got {target.dtype!r}")
+        if target.device not in self.devices:
+            raise ValueError(f"device: {self.name} runs on {self.devices}, got {target.device!r}")
+
+    def check_optimizer(self, optimizer: SGD | Adam) -> None:
+        """ValueError for anything but the reference's SGD or Adam; NotSupported for one not declared."""
+        if not isinstance(optimizer, (SGD, Adam)):
+            raise ValueError(f"optimizer: expected reference.mlp.SGD or Adam, got {optimizer!r}")
+        cap = Capability.MLP_TRAIN_SGD if isinstance(optimizer, SGD) else Capability.MLP_TRAIN_ADAM
+        if cap not in self.capabilities:
+            raise NotSupported(cap.value)
+
+    def check_initialiser(self, initialiser: str) -> None:
+        """NotSupported without mlp-init; ValueError for an initialiser this implementation does not draw."""
+        if Capability.MLP_INIT not in self.capabilities:
+            raise NotSupported(Capability.MLP_INIT.value)
+        if initialiser not in self.initialisers:
+            raise ValueError(f"initialiser: {self.name} draws {self.initialisers}, got {initialiser!r}")
 
     # --- threshold logic unit -------------------------------------------------------------
 

@@ -10,7 +10,9 @@ A setting whose value is a dict (numpy's error state, its print options) is one 
 and a generator is a short digest of its whole state, so that a change names what moved.
 
 :class:`StateCheck` (registered by the gatespec plugin; ``--gatespec-no-state-check`` turns it
-off) takes a snapshot before and after the call of every test that takes an implementation
+off) adds what each selected implementation declares of its own framework's state
+(``Implementation.global_state()``: a framework the suite does not know, its seed or context),
+takes a snapshot before and after the call of every test that takes an implementation
 and fails a test that passed but changed any setting present before it ran, with a message
 naming the implementation, the test and each setting with its value before → after.  A test
 that failed keeps its own failure, with the state change added as a note; a skipped one is
@@ -223,8 +225,20 @@ _PASSED_XFAIL = pytest.StashKey[str]()
 class StateCheck:
     """Fails a test of an implementation that changed global state (see the module's docstring)."""
 
-    def __init__(self, config: pytest.Config) -> None:
+    def __init__(self, config: pytest.Config, implementations: tuple = ()) -> None:
         self.enabled = not config.getoption(OPTION, False)
+        self.implementations = implementations  # whose own global_state() joins every snapshot
+
+    def snapshot(self) -> dict[str, Any]:
+        """:func:`global_settings`, and what each selected implementation declares of its framework's state."""
+        found = global_settings()
+        for impl in self.implementations:
+            try:
+                declared = impl.global_state()
+            except Exception as exc:  # a broken hook is reported as a value, and so as a change if it comes and goes
+                declared = {"global_state()": f"raised {type(exc).__name__}: {exc}"}
+            found |= {f"{impl.framework} {key}": value for key, value in declared.items()}
+        return found
 
     def header(self) -> str:
         if self.enabled:
@@ -236,7 +250,7 @@ class StateCheck:
         params = getattr(getattr(item, "callspec", None), "params", {})
         if not self.enabled or "impl" not in params:
             return (yield)
-        before = global_settings()
+        before = self.snapshot()
         try:
             result = yield
         except pytest.skip.Exception:
@@ -244,13 +258,13 @@ class StateCheck:
         except BaseException as exc:
             # Its own failure stands; the state change, if any, is a note beside it.
             try:
-                changes = changed(before, global_settings())
+                changes = changed(before, self.snapshot())
             except Exception as snapshot_error:  # never let the check replace the test's own failure
                 changes = {"(unreadable after the test)": (None, repr(snapshot_error))}
             if changes:
                 _add_note(exc, _message(params["impl"], item, changes))
             raise
-        changes = changed(before, global_settings())
+        changes = changed(before, self.snapshot())
         if changes:
             message = _message(params["impl"], item, changes)
             if item.get_closest_marker("xfail") is None:

@@ -48,7 +48,8 @@ def start(config: pytest.Config) -> Session:
         raise pytest.UsageError(str(exc)) from None
     session = config.stash[SESSION] = Session(config, entries, known, cache, found)
     config.pluginmanager.register(session, PLUGIN_NAME)
-    config.pluginmanager.register(isolation.StateCheck(config), isolation.PLUGIN_NAME)
+    loaded = tuple(entry.impl for entry in entries if entry.available)
+    config.pluginmanager.register(isolation.StateCheck(config, loaded), isolation.PLUGIN_NAME)
     return session
 
 

@@ -59,7 +59,8 @@ def thread_settings() -> dict[str, str]:
 
 
 def unpinned(settings: dict[str, str], framework: str) -> list[str]:
-    """The settings that leave ``framework`` computing on more than one thread.
+    """The settings that leave ``framework`` computing on more than one thread (a framework the suite does not
+    know pins its own pools through ``Implementation.pin_threads()``).
 
     (torch's inter-op pool only runs independent graph branches, which eager ops never have.)
     """
@@ -78,8 +79,8 @@ def unpinned(settings: dict[str, str], framework: str) -> list[str]:
 @pytest.fixture
 def threads(benchmark, impl) -> dict[str, str]:
     """The thread settings, for extra_info; with timing on, a failure if ``impl``'s framework is unpinned."""
-    settings = thread_settings()
-    if not benchmark.disabled and (bad := unpinned(settings, impl.framework)):
+    settings = thread_settings() | {f"{impl.framework} {k}": v for k, v in impl.threads().items()}
+    if not benchmark.disabled and (bad := unpinned(settings, impl.framework) + impl.pin_threads()):
         pytest.fail(
             f"benchmarks need one thread per framework; {impl.framework} is not pinned: " + "; ".join(bad) + ". "
             f"Run `tox -e bench`, or set OMP_NUM_THREADS=1 XLA_FLAGS='{XLA_ONE_THREAD}'.",
@@ -176,8 +177,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_benchmark_update_json(config: pytest.Config, benchmarks: list, output_json: dict) -> None:
+    from gatespec.conformance.session import SESSION
+
+    session = config.stash.get(SESSION, None)
+    declared = {
+        f"{e.impl.framework} {k}": v
+        for e in (session.entries if session else ())
+        if e.available
+        for k, v in e.impl.threads().items()
+    }
     output_json["gatespec"] = {
-        "threads": thread_settings(),
+        "threads": thread_settings() | declared,
         "excluded": config.stash.get(_EXCLUDED, []),
         "baseline": config.getoption("--gatespec-bench-baseline"),
     }

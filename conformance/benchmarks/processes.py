@@ -30,6 +30,10 @@ from ..defaults import BENCH_PROCESSES
 from . import paired as P
 
 PROCESSES = BENCH_PROCESSES
+# The name a fresh process runs this module by: its installed name, whatever name pytest imported it under
+# (``--pyargs`` from this checkout imports it as ``conformance.benchmarks.processes``, a package that exists
+# only here, and every fresh process of an installed gatespec failed on it).
+MODULE = "gatespec.conformance.benchmarks.processes"
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,7 @@ def _spawn(job: dict[str, Any]) -> dict[str, dict]:
         spec_path, out_path = Path(tmp, "spec.json"), Path(tmp, "out.json")
         spec_path.write_text(json.dumps(job))
         proc = subprocess.run(
-            [sys.executable, "-m", __name__, str(spec_path), str(out_path)], capture_output=True, text=True, check=False
+            [sys.executable, "-m", MODULE, str(spec_path), str(out_path)], capture_output=True, text=True, check=False
         )
         if proc.returncode != 0 or not out_path.exists():
             tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
@@ -119,7 +123,7 @@ def measure_all(job: dict[str, Any]) -> dict[str, dict]:
                 e = entries.get(name)
                 if e is None or not e.available:
                     raise RuntimeError(f"{name} does not load here: {e.reason if e else 'not selected'}")
-                if bad := conftest.unpinned(conftest.thread_settings(), e.impl.framework):
+                if bad := conftest.unpinned(conftest.thread_settings(), e.impl.framework) + e.impl.pin_threads():
                     raise RuntimeError(f"{e.impl.framework} is not on one thread: " + "; ".join(bad))
             baseline, impl = entries[job["baseline"]].impl, entries[pair["impl"]].impl
             if task.id not in base_ops:  # kept only once its result has passed

@@ -227,7 +227,9 @@ def markdown(bench: Bench, baseline: str = "numpy", plots: list[str] | None = No
     lines += _compile_section(bench)
     lines += _scaling_section(bench, baseline)
     if bench.excluded:
-        lines += ["## Not benchmarked", "", "Timings rejected because the result disagreed with the reference:", ""]
+        # Each with its own reason: a result that disagreed with the reference, or a task a fresh process could not
+        # time (which says nothing of its result).
+        lines += ["## Not benchmarked", "", "Tasks with no published timing, and why:", ""]
         lines += [f"- `{name}`: {reason}" for name, reason in sorted(bench.excluded.items())]
         lines += [""]
     lines += ["## Plots", ""]

@@ -40,8 +40,7 @@ from torch import nn
 from gatespec.reference import mlp
 from gatespec.reference.mlp import SGD, Adam, Params
 
-from ...interface import Capability, NativeOp, Target
-from ..style import FLOAT32_BETA_POWER_TESTS
+from ...interface import Capability, Known, NativeOp, Target
 from .common import _canonical, _canonical_grads, _loss_and_grads, _numpy, _Recorder, _sync, _tensor, _trajectory
 from .optim import TorchOptim
 
@@ -52,9 +51,14 @@ _ADAM_F32_BETA_POWERS = (
     "reads t with .item(): Python floats), so β̃ = float32(β): each step is scaled by (1−β₁)/(1−β̃₁)·√((1−β̃₂)/(1−β₂)) "
     "(ε ≪ √v̂), 1 − 6.7e-6 for β = (0.9, 0.999), 1 − 7e-7 for (0.9, 0.99)"
 )
-# Every float64 Adam result (the scale is 10⁴–10⁹× the float64 budget); in float32 the cases where it exceeds
-# the float32 budget, each listed so that no other float32 result is hidden (the same as optax's, flax-nnx).
-_ADAM_CASES = (*FLOAT32_BETA_POWER_TESTS, "test_mlp_one_adam_step[*-float64", "test_mlp_adam_trajectory[*-float64")
+# Every float64 Adam result (the scale is 10⁴–10⁹× the float64 budget), bounded by what was measured; in
+# float32 the cases where it exceeds the float32 budget, the deviation set optax's styles share.
+ONE_STEP_BOUND, ONE_STEP_MEASURED = None, ""  # measured below
+RUN_BOUND, RUN_MEASURED = None, ""
+_ADAM_FLOAT64 = {
+    "test_mlp_one_adam_step[*-float64": Known(_ADAM_F32_BETA_POWERS, within=ONE_STEP_BOUND, measured=ONE_STEP_MEASURED),
+    "test_mlp_adam_trajectory[*-float64": Known(_ADAM_F32_BETA_POWERS, within=RUN_BOUND, measured=RUN_MEASURED),
+}
 
 _LOSS = nn.BCEWithLogitsLoss(reduction="sum")
 
@@ -164,7 +168,8 @@ class TorchCompile(TorchOptim):
         _C.MLP_TRAIN_BATCHED: "many nets compiled would compile once per net count (seconds each) for torch-optim's "
         "BatchedMLP numbers; the vectorised functional ensemble is torch-func's",
     }
-    known_deviations: ClassVar[dict[str, str]] = dict.fromkeys(_ADAM_CASES, _ADAM_F32_BETA_POWERS)
+    known_deviations: ClassVar[dict[str, str | Known]] = _ADAM_FLOAT64
+    known_deviation_sets: ClassVar[tuple[str, ...]] = ("adam-float32-beta-powers",)
 
     def __init__(self) -> None:
         # (sizes, target, optimizer) → the model and optimizer its compiled step is specialised to.
