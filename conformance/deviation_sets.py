@@ -3,37 +3,46 @@
 An implementation whose framework has one of these behaviours declares it as
 ``known_deviation_sets = ("adam-float32-beta-powers",)`` instead of copying the test ids (which
 change when the design does); each entry stands for ``TEST[NAME-REST`` as in ``known_deviations``.
-A set lists only the tests where the behaviour is measured to leave the budget: a wider pattern
-would turn the others into unexpected passes under the strict xfail.
+A set's entries are bounded and may pass (``Known(strict=False)``): which cases a behaviour moves
+past the budget depends on the case and on the implementation's rounding, so a set names the checks
+and dtypes it can touch, and bounds how far.
 """
 
 from __future__ import annotations
 
+import math
+
 from .interface import Known
 
-# Adam's bias corrections 1 − βᵗ computed from β̃ = float32(β) in a float32 run (optax's adam; compiled
-# torch.optim.Adam, from its float32 step tensor): the step is scaled by (1−β₁)/(1−β̃₁)·√((1−β̃₂)/(1−β₂)),
-# 1 − 6.7e-6 for β = (0.9, 0.999), which leaves the float32 budget in these tests alone (measured for
-# flax-nnx, equinox and torch-compile alike: 1.05–2.0× the budget).  The other float32 Adam cases stay inside
-# it (saturated, β₂ ≤ 0.99, ε ≫ √v̂: down to 0.98 of it).  Bounded at 10×: five times the worst measured.
+
+def bound(worst: float) -> float:
+    """The bound of a measured deviation: ten times the worst error over tolerance measured, rounded up to two
+    significant digits (room for another machine's rounding; a second wrongness of ten times the deviation or
+    more is no longer it)."""
+    scaled = 10.0 * worst
+    unit = 10.0 ** (math.floor(math.log10(scaled)) - 1)
+    return math.ceil(scaled / unit - 1e-9) * unit
+
+
+# Adam's bias corrections 1 − βᵗ computed from β̃ = float32(β) in a float32 run, the moments from float32(1 − β)
+# (optax's adam; compiled torch.optim.Adam, from its float32 step tensor): the step is scaled by
+# (1−β₁)/(1−β̃₁)·√((1−β̃₂)/(1−β₂)), 1 − 6.7e-6 for β = (0.9, 0.999).  Which cases that moves past the float32
+# budget depends on the case (measured with a numpy emulation of optax's float32 update over the whole
+# covering design: 22 of the 28 one-step cases and 3 of the runs, 1.01–1.99× the budget, the others down to
+# 0.98× of it; flax-nnx, equinox and torch-compile on generated.CORE: 9 cases, 1.05–2.0×), so every float32
+# Adam case may fail, within 20× its tolerance (ten times the worst measured, the rule of every measured
+# bound here), or pass: a new case (a regressions file's) needs no new entry, and a larger error is no longer this.
 ADAM_FLOAT32_BETA_POWERS = Known(
     "Adam's bias corrections 1 − βᵗ from float32(β) in float32: each step scaled by "
     "(1−β₁)/(1−β̃₁)·√((1−β̃₂)/(1−β₂)), 1 − 6.7e-6 for β = (0.9, 0.999)",
-    within=10.0,
-    measured="1.05–2.0× the float32 budget in flax-nnx, equinox and torch-compile",
-)
-FLOAT32_BETA_POWER_TESTS = (
-    "test_mlp_one_adam_step[xor-2-2-1-float32",
-    "test_mlp_one_adam_step[majority-3-3-8-1-float32",
-    "test_mlp_one_adam_step[xor-d1-2x1-tiny-float32",
-    "test_mlp_one_adam_step[parity-6-d2-6x7x1-unit-float32",
-    "test_mlp_one_adam_step[parity-3-d3-3x7x7x1-tiny-float32",
-    "test_mlp_one_adam_step[not-d4-1x5x4x6x1-large-float32",
-    "test_mlp_one_adam_step[majority-4-d4-4x7x3x7x1-unit-float32",
-    "test_mlp_adam_trajectory[not-1x3x1-tiny-adam-lr0.05-b0.5-0.999-e1e-08-float32",
-    "test_mlp_adam_trajectory[majority-4-4x7x3x7x1-unit-adam-lr0.003-b0.9-0.999-e1e-06-float32",
+    within=bound(2.0),
+    measured="worst 2.0× the float32 budget (flax-nnx, equinox, torch-compile; an emulation of optax over the design)",
+    strict=False,
 )
 
 SETS: dict[str, dict[str, Known]] = {
-    "adam-float32-beta-powers": dict.fromkeys(FLOAT32_BETA_POWER_TESTS, ADAM_FLOAT32_BETA_POWERS),
+    "adam-float32-beta-powers": {
+        "test_mlp_one_adam_step[*-float32": ADAM_FLOAT32_BETA_POWERS,
+        "test_mlp_adam_trajectory[*-float32": ADAM_FLOAT32_BETA_POWERS,
+    },
 }

@@ -40,12 +40,14 @@ class Deviation:
     where: str  # FILE:LINE, or NAME.known_deviations
     within: float | None = None  # the factor of the tolerance the deviation stays within; None: unbounded
     measured: str = ""
+    strict: bool = True  # False: the test may pass (bounded deviations only)
 
     def describe(self) -> str:
         if self.within is None:
             return f"known deviation: {self.reason}"
         measured = f"; {self.measured}" if self.measured else ""
-        return f"known deviation: {self.reason} (within {self.within:g} × the tolerance{measured})"
+        may = "" if self.strict else "; it may pass"
+        return f"known deviation: {self.reason} (within {self.within:g} × the tolerance{measured}{may})"
 
     def matches(self, test_id: str) -> bool:
         if "*" not in self.prefix:
@@ -138,7 +140,10 @@ def declared_deviations(impl) -> list[Deviation]:
                 f"got {key!r}: {value!r}"
             )
         where = f"{impl.name}.known_deviations"
-        found.append(Deviation(prefix, reason, where, known.within if known else None, known.measured if known else ""))
+        if known is None:
+            found.append(Deviation(prefix, reason, where))
+        else:
+            found.append(Deviation(prefix, reason, where, known.within, known.measured, known.strict))
     return found
 
 
