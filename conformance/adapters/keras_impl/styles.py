@@ -48,7 +48,7 @@ import numpy as np
 
 from gatespec.reference.mlp import SGD, Adam, Params
 
-from ...interface import Capability, Implementation, MLPTrajectory, NativeOp, NotSupported, Target, Trajectory
+from ...interface import Capability, Implementation, Known, MLPTrajectory, NativeOp, NotSupported, Target, Trajectory
 from .declared import CAPABILITIES, INITIALISERS, KERAS_JAX, KERAS_TORCH, UNSUPPORTED_REASONS
 from .proxy import Worker, child_env
 
@@ -75,7 +75,7 @@ class _KerasOnBackend(Implementation):
     capabilities: ClassVar[frozenset[Capability]] = CAPABILITIES
     initialisers: ClassVar[tuple[str, ...]] = INITIALISERS
     unsupported_reasons: ClassVar[dict[Capability, str]] = UNSUPPORTED_REASONS
-    known_deviations: ClassVar[dict[str, str]] = {}
+    known_deviations: ClassVar[dict[str, str | Known]] = {}
 
     def __init__(self) -> None:
         # ImportError (the registry's "unavailable", with this reason) when Keras or the backend is missing.
@@ -182,7 +182,7 @@ class KerasJax(_KerasOnBackend):
     local: ClassVar[tuple[str, str]] = ("jax_backend", "KerasJaxLocal")
     execution: ClassVar[str] = "jax.jit"
     compiled: ClassVar[bool] = True
-    known_deviations: ClassVar[dict[str, str]] = KERAS_JAX
+    known_deviations: ClassVar[dict[str, str | Known]] = KERAS_JAX
 
 
 class KerasTorch(_KerasOnBackend):
@@ -193,4 +193,4 @@ class KerasTorch(_KerasOnBackend):
     backend: ClassVar[str] = "torch"
     local: ClassVar[tuple[str, str]] = ("torch_backend", "KerasTorchLocal")
     execution: ClassVar[str] = "eager"
-    known_deviations: ClassVar[dict[str, str]] = KERAS_TORCH
+    known_deviations: ClassVar[dict[str, str | Known]] = KERAS_TORCH
