@@ -221,6 +221,33 @@ def _candidates(sel: str, loaded: dict[str, list[Entry]]) -> list[Entry]:
     return [e for key in (*names, "") for e in loaded[key]]
 
 
+# The module each framework of a built-in imports first: what a run can look for without importing it.
+FRAMEWORK_MODULES = {
+    "numpy": "numpy",
+    "autograd": "autograd",
+    "torch": "torch",
+    "tensorflow": "tensorflow",
+    "jax": "jax",
+}
+
+
+def frameworks_of(selectors: list[str] | None) -> dict[str, str]:
+    """Name → framework of the built-ins ``--gatespec-impl`` selects, known without loading anything (a
+    module:attr, an exec program or an entry point tells its framework only once loaded: left out)."""
+    parts = _split(selectors or []) or list(BUILTINS)
+    found = {}
+    for sel in parts:
+        if sel in BUILTINS:
+            found[sel] = BUILTINS[sel][0]
+        found |= {name: fw for name, (fw, _) in BUILTINS.items() if fw == sel}
+    return found
+
+
+def entry_point_names() -> list[str]:
+    """The names installed distributions register under :data:`ENTRY_POINT_GROUP`, without loading them."""
+    return [ep.name for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)]
+
+
 def _split(selectors: list[str]) -> list[str]:
     """``--gatespec-impl`` values, repeatable and comma-separated alike; an ``exec:`` value is one selector,
     commas and all."""

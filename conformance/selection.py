@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
 from . import registry
@@ -38,6 +40,32 @@ def select(config: pytest.Config) -> list[registry.Entry]:
             # Per run, on the run's own instances: an in-process pytester run must not change its host's.
             program.timeout = config.getoption("--gatespec-exec-timeout")
     return entries
+
+
+def check_without_loading(config: pytest.Config) -> None:
+    """What an xdist controller can check of the selection without importing an implementation (its workers
+    load them and check the rest): every selector names something, every required name is known, and each
+    required Python framework's module is installed."""
+    known = [*registry.BUILTINS, *registry.FRAMEWORKS, *registry.entry_point_names()]
+    selectors = registry._split(config.getoption("--gatespec-impl"))
+    for sel in selectors:
+        if not (sel in known or ":" in sel):
+            raise pytest.UsageError(
+                f"--gatespec-impl {sel!r}: no such implementation or framework. Implementations: "
+                f"{', '.join(registry.BUILTINS)}. Frameworks: {', '.join(registry.FRAMEWORKS)}. Or give "
+                "package.module:attr or exec:COMMAND."
+            )
+    # A module:attr or exec: implementation tells its name only once loaded: then an unknown name is the workers'.
+    loaded_later = any(":" in sel for sel in selectors)
+    for r in (fw.strip() for arg in config.getoption("--gatespec-require") for fw in arg.split(",") if fw.strip()):
+        if r not in known and not loaded_later:
+            raise pytest.UsageError(
+                f"--gatespec-require {r}: unknown framework or implementation; frameworks: "
+                f"{', '.join(registry.FRAMEWORKS)}; implementations: {', '.join(registry.BUILTINS)}"
+            )
+        module = registry.FRAMEWORK_MODULES.get(r)
+        if module is not None and importlib.util.find_spec(module) is None:
+            raise pytest.UsageError(f"--gatespec-require {r}: required but not available (no module named {module!r})")
 
 
 def _of(framework: str, entries: list[registry.Entry]) -> list[registry.Entry]:

@@ -31,39 +31,59 @@ PLUGIN_NAME = SESSION_PLUGIN
 META = "gatespec"
 ERROR = "gatespec-error"
 CONVERGENCE = "gatespec-convergence"
+WORKER_OUTPUT = "gatespec"  # the key of what a worker sends its controller (Session.pytest_sessionfinish)
 _BOUNDED = pytest.StashKey[Deviation]()
 _OUTCOMES = {"passed": "pass", "failed": "fail", "skipped": "skip"}
 
 
 def start(config: pytest.Config) -> Session:
     """Start the run's session: the compile caches, the selected implementations (imported here), their
-    known deviations and the global-state check, registered as plugins of this run."""
-    # Before select() imports the frameworks: they read their cache settings when they load.
+    known deviations and the global-state check, registered as plugins of this run.
+
+    An xdist controller runs no test, so it imports no implementation: its workers do, and send it what
+    the header and the report say of them (:meth:`Session.pytest_sessionfinish`).  It checks what it can
+    without importing: the names selected and required, the required frameworks' modules, the files.
+    """
+    # Before select() imports the frameworks: they read their cache settings when they load (and the
+    # workers, started after this, inherit them).
     cache = compile_cache.configure(config)
-    entries = selection.select(config)
-    known = deviations.load(config.getoption("--gatespec-known-deviations"), entries)
     try:
         found = tuple(c for path in config.getoption("--gatespec-regressions") for c in regressions.read(path))
     except regressions.RegressionError as exc:
         raise pytest.UsageError(str(exc)) from None
-    session = config.stash[SESSION] = Session(config, entries, known, cache, found)
+    files = [Path(path) for path in config.getoption("--gatespec-known-deviations")]
+    if _xdist_controller(config):
+        selection.check_without_loading(config)
+        known = [dev for path in files for dev in deviations.read_deviations(path)]
+        session = Session(config, None, known, cache, found)
+    else:
+        entries = selection.select(config)
+        session = Session(config, entries, deviations.load(files, entries), cache, found)
+    config.stash[SESSION] = session
     config.pluginmanager.register(session, PLUGIN_NAME)
-    loaded = tuple(entry.impl for entry in entries if entry.available)
+    loaded = tuple(entry.impl for entry in session.entries or () if entry.available)
     config.pluginmanager.register(isolation.StateCheck(config, loaded), isolation.PLUGIN_NAME)
     return session
+
+
+def _xdist_controller(config: pytest.Config) -> bool:
+    """An xdist controller: -n given (and not 0) and this process no worker."""
+    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
 
 
 class Session:
     """The selected ``entries``, the known ``deviations`` (and which matched a test), and the results.
 
-    The controller of an xdist run collects nothing itself (its workers do), so there the known
-    deviations are counted as matched from each test's setup report instead of at collection.
+    The controller of an xdist run collects nothing and loads no implementation (``entries`` None): each
+    worker collects every test, so the first worker to finish sends it the header lines of the
+    implementations, what the report says of them and the known deviations that matched no test
+    (:data:`WORKER_OUTPUT`), and the controller collects the results from every worker's reports.
     """
 
     def __init__(
         self,
         config: pytest.Config,
-        entries: list[registry.Entry],
+        entries: list[registry.Entry] | None,
         deviations: list[Deviation],
         compile_cache: Path | None = None,
         regressions: tuple = (),
@@ -75,8 +95,8 @@ class Session:
         self.deviations = deviations
         self.device: str = config.getoption("--gatespec-device")
         self.worker = hasattr(config, "workerinput")
-        # An xdist controller: -n given and this process is no worker.
-        self.controller = bool(getattr(config.option, "numprocesses", None)) and not self.worker
+        self.controller = entries is None
+        self.from_workers: dict | None = None  # on a controller: the first worker's WORKER_OUTPUT
         self.matched: set[Deviation] = set()
         self.functions: set[str] = set()  # the test functions collected (for the unmatched-deviation lines)
         self.results: list[dict] = []
@@ -85,7 +105,7 @@ class Session:
 
     def close(self) -> None:
         """End the run's exec-protocol programs: an in-process run (pytester) must not leave them to its host."""
-        for entry in self.entries:
+        for entry in self.entries or ():
             program = getattr(entry.impl, "program", None)
             if program is not None:
                 program.close()
@@ -156,8 +176,6 @@ class Session:
         return lambda row: item.user_properties.append((CONVERGENCE, row))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if self.controller and report.when == "setup":
-            self._match(report.nodeid)
         if report.when == "call":
             rows = [row for key, row in report.user_properties if key == CONVERGENCE]
             self.convergence += [{**row, "outcome": "pass" if report.passed else "fail"} for row in rows]
@@ -180,25 +198,68 @@ class Session:
     def header(self) -> list[str]:
         """The run's header: implementations, device, timeout, each implementation, state check, exploration, caches."""
         limit = options.timeout_header(self.config)
+        if self.controller:
+            selected = ", ".join(self.config.getoption("--gatespec-impl")) or "all"
+            implementations = [
+                f"gatespec: implementations {selected}, device {self.device}, {limit}",
+                "  loaded in each xdist worker, not here: their frameworks and versions follow the run",
+            ]
+        else:
+            implementations = [
+                f"gatespec: {len(self.entries)} implementations, device {self.device}, {limit}",
+                *selection.header_lines(self.entries),
+            ]
         return [
-            f"gatespec: {len(self.entries)} implementations, device {self.device}, {limit}",
-            *selection.header_lines(self.entries),
+            *implementations,
             self.config.pluginmanager.get_plugin(isolation.PLUGIN_NAME).header(),
             options.explore_header(self.config.getoption("--gatespec-explore")),
             compile_cache.header(self.compile_cache),
         ]
 
     def frameworks(self) -> dict[str, str]:
-        """Each selected implementation's framework, by name."""
+        """Each selected implementation's framework, by name (on a controller, those known without loading)."""
+        if self.controller:
+            return registry.frameworks_of(self.config.getoption("--gatespec-impl"))
         return {entry.name: entry.framework for entry in self.entries}
+
+    def _unmatched(self) -> list[str]:
+        selected = [entry.name for entry in self.entries]
+        return unmatched_lines(self.deviations, self.matched, selected, self.functions)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node, error) -> None:
+        """On a controller: keep what the first worker to finish sent."""
+        sent = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
+        if self.from_workers is None and sent is not None:
+            self.from_workers = sent
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """On a worker: send the controller what it could not learn without loading the implementations.  On a
+        controller no worker of which started its session (a required implementation missing there, say):
+        a usage error, never a run with no tests."""
+        if self.controller and self.from_workers is None and session.exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+        if self.worker:
+            self.config.workeroutput[WORKER_OUTPUT] = {
+                "header": selection.header_lines(self.entries),
+                "implementations": implementations_of(self.entries, self.device),
+                "unmatched": self._unmatched(),
+            }
 
     def finish(self, terminalreporter) -> None:
         """Name the known deviations that matched no test; write the report (on the controller, or a run alone)."""
-        selected = [entry.name for entry in self.entries]
-        for line in unmatched_lines(self.deviations, self.matched, selected, self.functions):
+        if self.controller:
+            sent = self.from_workers or {"header": [], "implementations": {}, "unmatched": []}
+            terminalreporter.write_line("gatespec: the implementations, as the xdist workers loaded them:")
+            for line in sent["header"] or ["  none: no worker could start its session (its error is above)"]:
+                terminalreporter.write_line(line)
+            unmatched, implementations = sent["unmatched"], sent["implementations"]
+        else:
+            unmatched = self._unmatched()
+            implementations = implementations_of(self.entries, self.device)
+        for line in unmatched:
             terminalreporter.write_line(line, yellow=True)
         out = self.config.getoption("--gatespec-report")
         if out and not self.worker:
-            implementations = implementations_of(self.entries, self.device)
             write_report(Path(out), self.results, implementations, self.convergence)
             terminalreporter.write_line(f"gatespec: conformance report written to {out}/conformance.md and .json")

@@ -23,8 +23,9 @@ def write_report(
     out: Path, results: list[dict], implementations: Mapping[str, dict], convergence_rows: Iterable[dict] = ()
 ) -> None:
     """Write ``conformance.md`` and ``conformance.json`` to ``out``: the matrix of ``results``
-    (:func:`matrix.render`) and its picture (:mod:`.heatmap`, ``conformance-heatmap.png``), then the convergence rows, if any (:mod:`.convergence`), with their
-    plot and, when the rows carry their run times, ``convergence.json``.
+    (:func:`matrix.render`) and its picture (:mod:`.heatmap`, ``conformance-heatmap.png``), then the
+    convergence rows, if any (:mod:`.convergence`), with their plot and, when the rows carry their run
+    times, ``convergence.json``.
 
     The JSON holds ``implementations``, ``checks``, ``matrix``, ``results``, ``checks_summary``
     and ``convergence`` (the rows without their times), all a merge needs to write the same report.

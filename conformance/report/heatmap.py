@@ -48,7 +48,8 @@ def plot(path: Path, payload: dict) -> str:
             cell = payload["matrix"].get(f"{check}::{impl}")
             colour, text, dark = _look(cell, greens, purples, pass_scale, xfail_scale)
             ax.add_patch(plt.Rectangle((col, row), 1, 1, facecolor=colour, edgecolor="white", linewidth=1.5))
-            ax.text(col + 0.5, row + 0.5, text, ha="center", va="center", fontsize=6, color="white" if dark else "black")
+            ink = "white" if dark else "black"
+            ax.text(col + 0.5, row + 0.5, text, ha="center", va="center", fontsize=6, color=ink)
     ax.set_xlim(0, len(impls))
     ax.set_ylim(len(checks), 0)
     ax.set_xticks([k + 0.5 for k in range(len(impls))], impls, rotation=60, ha="right", fontsize=7)
