@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from . import parametrize
 from .options import NO_STATE_CHECK
 
 PLUGIN_NAME = "gatespec-state-check"
@@ -247,8 +248,8 @@ class StateCheck:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item):
-        params = getattr(getattr(item, "callspec", None), "params", {})
-        if not self.enabled or "impl" not in params:
+        impl = parametrize.gatespec_impl(item)
+        if not self.enabled or impl is None:
             return (yield)
         before = self.snapshot()
         try:
@@ -262,11 +263,11 @@ class StateCheck:
             except Exception as snapshot_error:  # never let the check replace the test's own failure
                 changes = {"(unreadable after the test)": (None, repr(snapshot_error))}
             if changes:
-                _add_note(exc, _message(params["impl"], item, changes))
+                _add_note(exc, _message(impl, item, changes))
             raise
         changes = changed(before, self.snapshot())
         if changes:
-            message = _message(params["impl"], item, changes)
+            message = _message(impl, item, changes)
             if item.get_closest_marker("xfail") is None:
                 pytest.fail(message, pytrace=False)
             # An expected failure (a known deviation) that passed: a failure raised here would be

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pytest
 
 from . import registry
-from .interface import DTYPES, Target
+from .interface import DTYPES, Implementation, Target
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,13 @@ def _param(entry: registry.Entry, case, dtype: str | None, device: str):
     elif device not in entry.impl.devices:
         marks.append(pytest.mark.skip(reason=f"{entry.name} has no device {device!r}"))
     return pytest.param(*values, id="-".join(ids), marks=marks)
+
+
+def gatespec_impl(item: pytest.Item):
+    """The implementation (or the stand-in of an unavailable one) this plugin parametrized ``item`` with, or None:
+    a test that parametrizes an argument called ``impl`` itself is not one of the suite's."""
+    impl = getattr(getattr(item, "callspec", None), "params", {}).get("impl")
+    return impl if isinstance(impl, (Implementation, Missing)) else None
 
 
 def matrix_meta(item: pytest.Item) -> dict:

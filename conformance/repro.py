@@ -10,9 +10,12 @@ The framework code is the idiom of the style, written out plainly (:data:`TEMPLA
 adapter's: a report upstream must read as the framework's users write it.  ``torch`` is
 torch-optim's (``nn.Sequential`` of ``nn.Linear`` and ``nn.Sigmoid``, ``BCEWithLogitsLoss(reduction=
 "sum")``, ``torch.optim``), under ``torch.compile`` for torch-compile; ``jax`` is jax-jit's (pure
-functions under ``jax.jit``, torch's Adam by hand, float64 scoped by ``jax.enable_x64``); ``exec``
-starts the program and speaks the exec protocol to it.  Operations: the MLP's forward, loss and
-gradients, and training (SGD and Adam).
+functions under ``jax.jit``, torch's Adam by hand, float64 scoped by ``jax.enable_x64``);
+``tensorflow`` is tf-tape's (``tf.Variable``, ``GradientTape``, ``assign_sub``), its step under
+``tf.function`` (and XLA) for tf-function and tf-xla; ``keras`` is tf-keras's (``Sequential`` of
+``Dense``, ``BinaryCrossentropy``, Keras's optimizers); ``numpy`` is the numpy style's backprop;
+``exec`` starts the program and speaks the exec protocol to it.  Operations: the MLP's forward, loss
+and gradients, and training (SGD and Adam).
 """
 
 from __future__ import annotations
@@ -29,6 +32,11 @@ STYLES: dict[str, tuple[str, dict[str, str]]] = {
     **{name: ("torch", {"COMPILE": "False"}) for name in ("torch-nn", "torch-optim", "torch-module", "torch-autograd")},
     "torch-compile": ("torch", {"COMPILE": "True"}),
     **{name: ("jax", {}) for name in ("jax-grad", "jax-jit", "jax-scan")},
+    "tf-tape": ("tensorflow", {"FUNCTION": "False", "JIT": "False"}),
+    "tf-function": ("tensorflow", {"FUNCTION": "True", "JIT": "False"}),
+    "tf-xla": ("tensorflow", {"FUNCTION": "True", "JIT": "True"}),
+    "tf-keras": ("keras", {}),
+    **{name: ("numpy", {}) for name in ("numpy", "autograd")},
 }
 OPERATIONS = ("mlp_forward", "mlp_loss_and_grads", "mlp_train")
 
@@ -92,7 +100,14 @@ def script(nodeid: str, selector: str) -> str:
     return HEADER.format(nodeid=nodeid, impl=name, needs=NEEDS[template], vector=vector) + body + COMPARE
 
 
-NEEDS = {"torch": "numpy and torch", "jax": "numpy and jax", "exec": "numpy and the program"}
+NEEDS = {
+    "torch": "numpy and torch",
+    "jax": "numpy and jax",
+    "tensorflow": "numpy and tensorflow",
+    "keras": "numpy, tensorflow and keras",
+    "numpy": "numpy",
+    "exec": "numpy and the program",
+}
 
 HEADER = '''\
 """A reproduction of gatespec's test {nodeid} on {impl}.
@@ -271,6 +286,193 @@ def run(operation, args):
 
 
 '''
+
+TEMPLATES["tensorflow"] = """\
+# ---------------------------------------------------------------- the framework code: TensorFlow, as tf-tape writes it
+import math
+
+import tensorflow as tf
+
+TF_DTYPE = tf.as_dtype(DTYPE)
+FUNCTION = @FUNCTION@  # the step as a tf.function (tf-function)
+JIT = @JIT@  # compiled by XLA (tf-xla)
+
+
+def forward(params, x):
+    h = x
+    for k in range(0, len(params), 2):
+        a = tf.matmul(h, params[k]) + params[k + 1]
+        h = a if k == len(params) - 2 else tf.sigmoid(a)
+    return h[:, 0]
+
+
+def loss_of(params, x, y):
+    return tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=forward(params, x)))
+
+
+def run(operation, args):
+    args = decode(args)
+    params = [tf.Variable(np.asarray(p, dtype=DTYPE)) for p in args["params"]]
+    x = tf.constant(np.asarray(args["X"], dtype=DTYPE))
+    if operation == "mlp_forward":
+        z = forward(params, x)
+        return {"z": z.numpy(), "p": tf.sigmoid(z).numpy()}
+    y = tf.constant(np.asarray(args["y"], dtype=DTYPE))
+
+    def loss_and_grads():
+        with tf.GradientTape() as tape:
+            loss = loss_of(params, x, y)
+        return loss, tape.gradient(loss, params)
+
+    if operation == "mlp_loss_and_grads":
+        loss, grads = loss_and_grads()
+        return {"loss": loss.numpy(), "grads": [g.numpy() for g in grads]}
+    spec = args["optimizer"]
+    m = [tf.Variable(tf.zeros_like(p)) for p in params]
+    v = [tf.Variable(tf.zeros_like(p)) for p in params]
+
+    def step(lr, beta1, beta2, step_size, bc2_sqrt, eps):
+        loss, grads = loss_and_grads()
+        for p, g, mi, vi in zip(params, grads, m, v):
+            if spec["kind"] == "sgd":
+                p.assign_sub(lr * g)
+            else:
+                mi.assign(beta1 * mi + (1 - beta1) * g)
+                vi.assign(beta2 * vi + (1 - beta2) * g * g)
+                p.assign_sub(step_size * mi / (tf.sqrt(vi) / bc2_sqrt + eps))
+        return loss
+
+    step = tf.function(step, jit_compile=JIT) if FUNCTION else step
+    history, losses = [[p.numpy() for p in params]], []
+    b1, b2, eps = spec.get("beta1", 0.0), spec.get("beta2", 0.0), spec.get("eps", 1.0)
+    for t in range(1, args["steps"] + 1):
+        # Adam's scalars for step t in float64 from the given β, rounded once (torch's definition).
+        scalars = (spec["lr"], b1, b2, spec["lr"] / (1 - b1**t), math.sqrt(1 - b2**t), eps)
+        loss = step(*(tf.constant(s, dtype=TF_DTYPE) for s in scalars))
+        losses.append(loss.numpy())
+        history.append([p.numpy() for p in params])
+    return {"params": [np.stack(rows) for rows in zip(*history)], "losses": np.stack(losses)}
+
+
+"""
+
+TEMPLATES["keras"] = '''\
+# ---------------------------------------------- the framework code: Keras 3 on TensorFlow, as tf-keras writes it
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+
+def model_of(params):
+    """Sigmoid hidden Dense layers and a linear Dense(1), in DTYPE, holding params = [W1, b1, …] (kernels (in, out))."""
+    sizes = [len(params[0])] + [len(b) for b in params[1::2]]
+    layers = [keras.Input(shape=(sizes[0],), dtype=DTYPE)]
+    layers += [keras.layers.Dense(n, activation="sigmoid", dtype=DTYPE) for n in sizes[1:-1]]
+    layers.append(keras.layers.Dense(1, dtype=DTYPE))
+    model = keras.Sequential(layers)
+    model.set_weights([np.asarray(p, dtype=DTYPE) for p in params])
+    return model
+
+
+def run(operation, args):
+    args = decode(args)
+    model = model_of(args["params"])
+    x = tf.constant(np.asarray(args["X"], dtype=DTYPE))
+    if operation == "mlp_forward":
+        z = model(x)[:, 0]
+        return {"z": np.asarray(z), "p": np.asarray(keras.ops.sigmoid(z))}
+    y = tf.constant(np.asarray(args["y"], dtype=DTYPE))[:, None]
+    loss_fn = keras.losses.BinaryCrossentropy(from_logits=True, reduction="sum", dtype=DTYPE)
+    if operation == "mlp_loss_and_grads":
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, model(x))
+        grads = tape.gradient(loss, model.trainable_variables)
+        return {"loss": np.asarray(loss), "grads": [np.asarray(g) for g in grads]}
+    spec = args["optimizer"]
+    if spec["kind"] == "sgd":
+        opt = keras.optimizers.SGD(learning_rate=spec["lr"])
+    else:
+        opt = keras.optimizers.Adam(
+            learning_rate=spec["lr"], beta_1=spec["beta1"], beta_2=spec["beta2"], epsilon=spec["eps"]
+        )
+
+    @tf.function
+    def step():
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, model(x))
+        opt.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+        return loss
+
+    history, losses = [model.get_weights()], []
+    for _ in range(args["steps"]):
+        losses.append(np.asarray(step()))
+        history.append(model.get_weights())
+    return {"params": [np.stack(rows) for rows in zip(*history)], "losses": np.stack(losses)}
+
+
+'''
+
+TEMPLATES["numpy"] = """\
+# ---------------------------------------------------------------- the code: numpy, as the numpy style writes it
+import math
+
+
+def sigmoid(z):
+    return np.exp(-np.logaddexp(0, -z))  # 1/(1 + e^{−z}) without overflowing e^{−z} for z ≪ 0
+
+
+def layers(params, x):
+    hs = [x]
+    for k in range(0, len(params), 2):
+        a = hs[-1] @ params[k] + params[k + 1]
+        hs.append(a if k == len(params) - 2 else sigmoid(a))
+    return hs
+
+
+def loss_and_grads(params, x, y):
+    hs = layers(params, x)
+    z = hs[-1][:, 0]
+    loss = np.sum(np.logaddexp(0, z) - y * z)
+    delta = (sigmoid(z) - y)[:, None]
+    grads = []
+    for layer in reversed(range(len(params) // 2)):
+        grads[:0] = [hs[layer].T @ delta, delta.sum(axis=0)]
+        delta = (delta @ params[2 * layer].T) * hs[layer] * (1 - hs[layer])
+    return np.asarray(loss), grads
+
+
+def run(operation, args):
+    args = decode(args)
+    params = [np.asarray(p, dtype=DTYPE) for p in args["params"]]
+    x = np.asarray(args["X"], dtype=DTYPE)
+    if operation == "mlp_forward":
+        z = layers(params, x)[-1][:, 0]
+        return {"z": z, "p": sigmoid(z)}
+    y = np.asarray(args["y"], dtype=DTYPE)
+    if operation == "mlp_loss_and_grads":
+        loss, grads = loss_and_grads(params, x, y)
+        return {"loss": loss, "grads": grads}
+    spec, history, losses = args["optimizer"], [params], []
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    for t in range(1, args["steps"] + 1):
+        loss, grads = loss_and_grads(params, x, y)
+        losses.append(loss)
+        if spec["kind"] == "sgd":
+            params = [p - spec["lr"] * g for p, g in zip(params, grads)]
+        else:  # torch.optim.Adam; the step's scalars are Python floats, rounded once to the arrays' dtype
+            b1, b2 = spec["beta1"], spec["beta2"]
+            m = [b1 * mi + (1 - b1) * g for mi, g in zip(m, grads)]
+            v = [b2 * vi + (1 - b2) * g * g for vi, g in zip(v, grads)]
+            step_size, bc2_sqrt = spec["lr"] / (1 - b1**t), math.sqrt(1 - b2**t)
+            params = [p - step_size * mi / (np.sqrt(vi) / bc2_sqrt + spec["eps"]) for p, mi, vi in zip(params, m, v)]
+        history.append(params)
+    return {"params": [np.stack(rows) for rows in zip(*history)], "losses": np.stack(losses)}
+
+
+"""
 
 TEMPLATES["exec"] = """\
 # ---------------------------------------------------------------- the program, through the exec protocol (version 1)

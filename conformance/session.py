@@ -132,8 +132,7 @@ class Session:
                 item.stash[_BOUNDED] = dev
                 mark = pytest.mark.xfail(reason=dev.describe(), strict=dev.strict, raises=WithinKnownDeviation)
                 item.add_marker(mark)
-            callspec = getattr(item, "callspec", None)
-            if callspec is None or "impl" not in callspec.params:
+            if parametrize.gatespec_impl(item) is None:
                 continue
             if timeout and item.get_closest_marker("timeout") is None:
                 item.add_marker(pytest.mark.timeout(timeout))

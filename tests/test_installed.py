@@ -102,9 +102,10 @@ def python(tmp_path_factory) -> Path:
 def _run(
     command: list[str], cwd: Path | None = None, check: bool = True, env: dict | None = None
 ) -> subprocess.CompletedProcess:
-    # Not this process's PYTHONPATH (it may name this checkout) nor its pytest options.
+    # Not this process's PYTHONPATH (it may name this checkout), its pytest options, nor the variables of an
+    # xdist worker, which would make the inner session one (pytest-benchmark then disables its timing).
     drop = ("PYTHONPATH", "PYTEST_ADDOPTS", "PYTEST_PLUGINS")
-    env = {k: v for k, v in os.environ.items() if k not in drop} | (env or {})
+    env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("PYTEST_XDIST")} | (env or {})
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
     if check and done.returncode != 0:
         raise AssertionError(

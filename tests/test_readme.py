@@ -5,6 +5,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+pytest_plugins = ["pytester"]
+
 
 def _commands():
     return re.findall(r"```sh\n(.+?)\n```", (ROOT / "README.md").read_text(), flags=re.S)
@@ -32,3 +34,25 @@ def test_readme_minimal_client_is_the_tested_one():
     """The README's JavaScript client is tests/exec_clients/minimal_client.js, which test_exec.py runs."""
     blocks = re.findall(r"```javascript\n(.+?)```", (ROOT / "README.md").read_text(), flags=re.S)
     assert (ROOT / "tests" / "exec_clients" / "minimal_client.js").read_text() in blocks
+
+
+# The plugin's options as they were before every one was --gatespec-* (a bare --device or --impl collides with
+# other plugins'); the gatespec command's own subcommands (gatespec check, gatespec repro, the instruction
+# counter) keep theirs, which no pytest option can collide with.
+BARE = re.compile(
+    r"(?<![\w-])--(impl|require|device|known-deviations|exec-timeout|bench-baseline|bench-paired-time|bench-processes)(?![\w-])"
+)
+COMMANDS = re.compile(r"gatespec (check|repro)|instructions")
+
+
+def test_no_bare_plugin_option_is_left_where_users_read_or_ci_runs():
+    for name in ("README.md", "tox.ini", ".ci/run"):
+        for number, line in enumerate((ROOT / name).read_text().splitlines(), 1):
+            assert not (BARE.search(line) and not COMMANDS.search(line)), f"{name}:{number}: {line}"
+
+
+def test_every_option_the_plugin_registers_is_prefixed(pytester):
+    result = pytester.runpytest("--help")
+    group = result.stdout.str().split("gatespec conformance suite:")[1].split("\n\n")[0]
+    options = re.findall(r"^\s+(--[\w-]+)", group, flags=re.M)
+    assert options and all(o.startswith("--gatespec-") for o in options), options

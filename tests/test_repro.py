@@ -43,7 +43,7 @@ def _plant(script: Path, text: str, bug: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("nodeid", "impl", "text", "bug"),
+    ("nodeid", "style", "text", "bug"),
     [
         (
             "test_mlp_adam_trajectory[torch-optim-xor-2-2-1-adam-keras-defaults-float32]",
@@ -69,16 +69,42 @@ def _plant(script: Path, text: str, bug: str) -> None:
             'step_size = scalar(spec["lr"] / (1 - b1**t))',
             'step_size = scalar(spec["lr"] / (1 - b1 ** (t + 1)))',  # BUG: the bias correction one step late
         ),
+        (
+            "test_mlp_sgd_trajectory[tf-xla-xor-2-2-1-float32]",
+            "tf-xla",
+            "p.assign_sub(lr * g)",
+            "p.assign_sub(lr * g * 1.01)",  # BUG: a step 1% long
+        ),
+        (
+            "test_mlp_loss_and_gradients_match_reference[numpy-xor-2-2-1-float64]",
+            "numpy",
+            "delta = (sigmoid(z) - y)[:, None]",
+            "delta = (sigmoid(z) - y)[:, None] / len(y)",  # BUG: the mean's gradient for the sum's loss
+        ),
     ],
 )
-def test_a_python_style_reproduces_and_a_planted_bug_fails(tmp_path, nodeid, impl, text, bug):
-    pytest.importorskip(repro.STYLES[impl][0], reason=f"{impl} needs its framework in this environment")
-    script = _script(tmp_path, nodeid, impl)
+def test_a_python_style_reproduces_and_a_planted_bug_fails(tmp_path, nodeid, style, text, bug):
+    pytest.importorskip(repro.STYLES[style][0], reason=f"{style} needs its framework in this environment")
+    script = _script(tmp_path, nodeid, style)
     passed = _run(script)
     assert passed.returncode == 0 and "passed" in passed.stdout, passed.stdout + passed.stderr
     _plant(script, text, bug)
     planted = _run(script)
     assert planted.returncode == 1 and "FAILED" in planted.stdout, planted.stdout + planted.stderr
+
+
+@pytest.mark.parametrize(
+    ("nodeid", "style"),
+    [
+        ("test_mlp_one_adam_step[tf-keras-xor-2-2-1-float64]", "tf-keras"),  # Keras's ε before the bias correction
+        ("test_mlp_one_adam_step[torch-compile-xor-2-2-1-float64]", "torch-compile"),  # float32 β powers
+    ],
+)
+def test_a_known_deviation_reproduces_as_a_failure(tmp_path, nodeid, style):
+    """What a framework does differently, reproduced without gatespec: the script a bug report would carry."""
+    pytest.importorskip(repro.STYLES[style][0], reason=f"{style} needs its framework in this environment")
+    failed = _run(_script(tmp_path, nodeid, style))
+    assert failed.returncode == 1 and "FAILED" in failed.stdout, failed.stdout + failed.stderr
 
 
 def test_an_exec_program_reproduces_and_a_planted_bug_fails(tmp_path):
@@ -94,15 +120,16 @@ def test_an_exec_program_reproduces_and_a_planted_bug_fails(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("nodeid", "impl", "says"),
+    ("nodeid", "style", "says"),
     [
         ("test_mlp_forward_matches_reference[flax-nnx-xor-2-2-1-float32]", "flax-nnx", "no reproduction template"),
+        ("test_mlp_forward_matches_reference[keras-jax-xor-2-2-1-float32]", "keras-jax", "no reproduction template"),
         ("test_threshold_predictions_are_exact[jax-jit-and-float32]", "jax-jit", "has no template"),
         ("test_mlp_forward_matches_reference[jax-jit-no-such-case-float32]", "jax-jit", "no case of"),
         ("test_hidden_units_permuted[jax-jit-xor-2-2-1-float32]", "jax-jit", "not a test of the exported matrix"),
         ("test_mlp_forward_matches_reference[torch-nn-xor-2-2-1-float32]", "jax-jit", "do not start with"),
     ],
 )
-def test_what_cannot_be_reproduced_is_refused_with_what_can(nodeid, impl, says, capsys):
-    assert cli.main(["repro", nodeid, "--impl", impl]) == 2
+def test_what_cannot_be_reproduced_is_refused_with_what_can(nodeid, style, says, capsys):
+    assert cli.main(["repro", nodeid, "--impl", style]) == 2
     assert says in capsys.readouterr().err
