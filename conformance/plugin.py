@@ -29,6 +29,7 @@ A session that does neither imports no framework, numpy included, and starts no 
 from __future__ import annotations
 
 import contextlib
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -69,9 +70,10 @@ def _start(config: pytest.Config) -> Session:
     """The run's session, started on first use: the implementations are selected and imported here."""
     session = _active(config)
     if session is None:
-        from . import session as session_module
-
-        session = session_module.start(config)
+        # By sys.modules, not `from . import session`, which takes the package's attribute: after an in-process
+        # pytester run restored sys.modules, that is the earlier run's module, whose checks module (and so its
+        # recorder of comparisons) is no longer the one the test modules import.
+        session = importlib.import_module(f"{__package__}.session").start(config)
     return session
 
 

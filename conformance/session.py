@@ -21,7 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from . import checks, compile_cache, deviations, isolation, options, parametrize, registry, regressions, selection
+from . import compile_cache, deviations, isolation, options, parametrize, registry, regressions, selection
+
+# By its module's name (not `from . import checks`, the package's attribute): the recorder must be the one the
+# test modules' comparisons call, also after an in-process pytester run restored sys.modules.
+from .checks import recording
 from .defaults import SESSION_PLUGIN
 from .deviations import Deviation, WithinKnownDeviation, first_match, judge, unmatched_lines
 from .report import implementations_of, write_report
@@ -161,7 +165,7 @@ class Session:
             records.append(row)
             item.user_properties.append((ERROR, row))
 
-        with checks.recording(record):
+        with recording(record):
             try:
                 return (yield)
             except AssertionError as exc:
