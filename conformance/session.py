@@ -16,6 +16,7 @@ the convergence rows, and at the end of the run writes them, once, with
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -243,11 +244,13 @@ class Session:
         if self.controller and self.from_workers is None and session.exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
         if self.worker:
-            self.config.workeroutput[WORKER_OUTPUT] = {
+            sent = {
                 "header": selection.header_lines(self.entries),
                 "implementations": implementations_of(self.entries, self.device),
                 "unmatched": self._unmatched(),
             }
+            # Plain JSON types: execnet serialises nothing else (torch's version is a str subclass, TorchVersion).
+            self.config.workeroutput[WORKER_OUTPUT] = json.loads(json.dumps(sent))
 
     def finish(self, terminalreporter) -> None:
         """Name the known deviations that matched no test; write the report (on the controller, or a run alone)."""

@@ -80,3 +80,41 @@ def test_a_required_name_only_the_workers_can_check_fails_the_run_as_a_usage_err
     )
     assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()[-2000:]
     result.stdout.fnmatch_lines(["*none: no worker could start its session*"])
+
+
+VERSIONED = textwrap.dedent(
+    """
+    from gatespec.conformance.example import TinyNumpyMLP
+
+
+    class Version(str):
+        \"\"\"A version string of a type of its own, as torch's TorchVersion.\"\"\"
+
+
+    class Versioned(TinyNumpyMLP):
+        name = "versioned"
+
+        def framework_version(self):
+            return Version("1.2.3")
+    """
+)
+
+
+def test_what_a_worker_sends_is_plain_data_whatever_types_an_implementation_returns(pytester):
+    pytester.makepyfile(versioned=VERSIONED)
+    result = pytester.runpytest_subprocess(
+        "--pyargs",
+        "gatespec.conformance.test_conformance",
+        "--gatespec-impl",
+        "versioned:Versioned",
+        "-n",
+        "2",
+        "-k",
+        "test_mlp_forward_matches_reference",
+        "--gatespec-report=report",
+        "-p",
+        "no:cacheprovider",
+    )
+    assert result.ret == 0 and "node down" not in result.stdout.str(), result.stdout.str()[-3000:]
+    report = json.loads((pytester.path / "report" / "conformance.json").read_text())
+    assert report["implementations"]["versioned"]["version"] == "1.2.3"
