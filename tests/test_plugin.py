@@ -208,3 +208,25 @@ def test_an_unmatched_deviation_is_reported_unless_its_check_was_not_collected()
     # The check collected and the entry matching none of its tests: reported.
     lines = unmatched_lines([real, typo, other], set(), ["tiny"], {"test_mlp_one_adam_step"})
     assert [line.split()[3] for line in lines] == ["f:1", "f:2"]
+
+
+OWN_IMPL = """
+import pytest
+
+
+@pytest.fixture
+def impl():
+    return "the project's own"
+
+
+def test_uses_its_own_impl(impl):
+    assert impl == "the project's own"
+"""
+
+
+def test_another_projects_impl_fixture_starts_nothing(pytester):
+    """A run that asks nothing of gatespec: no session, no header lines, the project's own ``impl`` untouched."""
+    pytester.makepyfile(OWN_IMPL)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert "gatespec:" not in result.stdout.str()
