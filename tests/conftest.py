@@ -1,5 +1,7 @@
 """Shared test configuration: hypothesis profiles, and the ``subrun`` marker."""
 
+import importlib
+import importlib.util
 import os
 
 import pytest
@@ -24,3 +26,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "pytester" in getattr(item, "fixturenames", ()) or item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.subrun)
+
+
+# The frameworks an in-process sub-run may import.  pytester restores sys.modules after each in-process run, and
+# torch (like other C extensions) cannot be imported a second time in one process ("SystemError: bad call
+# flags"): a framework a sub-run would import first is imported here, before any test (and so before pytester
+# takes its snapshot of sys.modules).  The plugin, which costs nothing until asked, no longer does it at configure.
+FRAMEWORKS = ("numpy", "autograd", "torch", "tensorflow", "keras", "jax")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if any("pytester" in getattr(item, "fixturenames", ()) for item in session.items):
+        for name in FRAMEWORKS:
+            if importlib.util.find_spec(name) is not None:
+                importlib.import_module(name)
