@@ -81,7 +81,9 @@ def test_expand_names_frameworks_and_specs():
     assert I.expand(["numpy,autograd"]) == ["numpy", "autograd"]
     assert I.expand(["jax-jit", "numpy", "jax-jit"]) == ["jax-jit", "numpy"]
     assert "torch-autograd" in I.expand(["torch"]) and "tf-xla" not in I.expand(["torch"])
-    assert I.expand(["tests.example_impl:ExampleImplementation"]) == ["tests.example_impl:ExampleImplementation"]
+    # A module:attr is passed on as given (the counting process imports it), but it must name something real:
+    # this one is the example implementation tests/example_impl.py defines.
+    assert I.expand(["tests.example_impl:TinyNumpyMLP"]) == ["tests.example_impl:TinyNumpyMLP"]
 
 
 def test_expand_rejects_an_unknown_name_listing_the_known_ones():
