@@ -18,7 +18,7 @@ def select(config: pytest.Config) -> list[registry.Entry]:
         entries = registry.select(config.getoption("--gatespec-impl"))
     except registry.UsageError as exc:
         raise pytest.UsageError(str(exc)) from None
-    required = [fw.strip() for arg in config.getoption("--gatespec-require") for fw in arg.split(",") if fw.strip()]
+    required = _required(config)
     names = {e.name for e in entries}
     unknown = [r for r in required if r not in registry.FRAMEWORKS and r not in names and not _of(r, entries)]
     if unknown:
@@ -57,7 +57,7 @@ def check_without_loading(config: pytest.Config) -> None:
             )
     # A module:attr or exec: implementation tells its name only once loaded: then an unknown name is the workers'.
     loaded_later = any(":" in sel for sel in selectors)
-    for r in (fw.strip() for arg in config.getoption("--gatespec-require") for fw in arg.split(",") if fw.strip()):
+    for r in _required(config):
         if r not in known and not loaded_later:
             raise pytest.UsageError(
                 f"--gatespec-require {r}: unknown framework or implementation; frameworks: "
@@ -66,6 +66,11 @@ def check_without_loading(config: pytest.Config) -> None:
         module = registry.FRAMEWORK_MODULES.get(r)
         if module is not None and importlib.util.find_spec(module) is None:
             raise pytest.UsageError(f"--gatespec-require {r}: required but not available (no module named {module!r})")
+
+
+def _required(config: pytest.Config) -> list[str]:
+    """``--gatespec-require`` values, repeatable and comma-separated alike."""
+    return [fw.strip() for arg in config.getoption("--gatespec-require") for fw in arg.split(",") if fw.strip()]
 
 
 def _of(framework: str, entries: list[registry.Entry]) -> list[registry.Entry]:

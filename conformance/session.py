@@ -59,8 +59,7 @@ def start(config: pytest.Config) -> Session:
     files = [Path(path) for path in config.getoption("--gatespec-known-deviations")]
     if _xdist_controller(config):
         selection.check_without_loading(config)
-        known = [dev for path in files for dev in deviations.read_deviations(path)]
-        session = Session(config, None, known, cache, found)
+        session = Session(config, None, deviations.load(files, []), cache, found)  # the files' entries alone
     else:
         entries = selection.select(config)
         session = Session(config, entries, deviations.load(files, entries), cache, found)

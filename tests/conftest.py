@@ -7,6 +7,8 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
+from gatespec.conformance import registry
+
 # CI runs derandomised, so a red build is reproducible from its log; locally hypothesis
 # explores new examples on every run.
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
@@ -32,7 +34,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # torch (like other C extensions) cannot be imported a second time in one process ("SystemError: bad call
 # flags"): a framework a sub-run would import first is imported here, before any test (and so before pytester
 # takes its snapshot of sys.modules).  The plugin, which costs nothing until asked, no longer does it at configure.
-FRAMEWORKS = ("numpy", "autograd", "torch", "tensorflow", "keras", "jax")
+FRAMEWORKS = (*registry.FRAMEWORK_MODULES.values(), "keras")
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
