@@ -98,16 +98,13 @@ class MLPCase:
     steps: int = 1000
     lr: float = 0.5
     learns: bool = False
-    # How many steps a style in EAGER_STYLES runs instead of ``steps`` (a prefix of the same run).
+    # How many steps a slow eager style (Implementation.slow_eager) runs instead of ``steps`` (a prefix of the
+    # same run).
     eager_steps: int = 50
 
     @property
     def id(self) -> str:
         return self.name
-
-    def steps_for(self, impl_name: str) -> int:
-        """``steps``, or ``eager_steps`` for a style named in :data:`EAGER_STYLES` (whose reason says why)."""
-        return min(self.steps, self.eager_steps) if impl_name in EAGER_STYLES else self.steps
 
     @property
     def gate(self) -> Gate:
@@ -157,17 +154,6 @@ SATURATING_221 = MLPCase(
 
 MLP_CASES = (XOR_221, MAJ_381, SATURATING_221)
 
-# Styles whose 1000-step run costs seconds, not a second: measured on this 2-core machine with
-# one thread (OMP_NUM_THREADS=1, as tox pins it), float32 XOR SGD, best of two: tf-tape 10.9 s
-# (eager ops and a tape per step), jax-grad 13–34 s (op-by-op dispatch of eager jax.grad); every
-# other style takes 0.3–1.1 s (torch styles 0.4–0.7 s, autograd 1.1 s, tf-keras 1.1 s, jax-jit
-# 0.3 s) and runs the whole trajectory.  These two run the first ``eager_steps`` of each MLP
-# trajectory (same tolerance model, fewer steps) and cannot show the learned truth table,
-# which needs the whole run; the update rule is the same code at step 50 as at step 1000.
-EAGER_STYLES: dict[str, str] = {
-    "tf-tape": "eager TensorFlow with a tape per step: 1000 steps take ~11 s, so it runs a 50-step prefix",
-    "jax-grad": "eager jax.grad dispatches op by op: 1000 steps take 13–34 s, so it runs a 50-step prefix",
-}
 MLP_TRAJECTORIES = tuple(c for c in MLP_CASES if c.steps)
 
 # Adam's first step from every value case (the update rule; it is ±lr·sign(g) whatever β₁ and β₂);
@@ -243,7 +229,7 @@ LOGISTIC_SATURATING = tuple(c for c in LOGISTIC_CASES if "saturating" in c.name)
 # (and, nand; majority-4 needs more than 20 steps), so no float32 rounding, ~1e-5 here, can
 # move a row across z = 0.
 LEARN_STEPS = 100
-# The separable gates of the notebook's table; the styles of EAGER_STYLES learn only these
+# The separable gates of the notebook's table; the slow eager styles (Implementation.slow_eager) learn only these
 # (100 eager steps cost them 1.5–4 s a gate; their 100-step trajectory is checked in full).
 NOTEBOOK_GATES = ("and", "or", "nand")
 

@@ -27,7 +27,6 @@ a reason; one that is declared and raises :class:`NotSupported` fails.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -37,25 +36,9 @@ import numpy as np
 from gatespec.reference.mlp import SGD, Adam, Params
 from gatespec.reference.runs import BatchedRun, MLPTrajectory, Trajectory
 
+from .spec.operations import NATIVE_OPS, Capability
+
 DTYPES = ("float32", "float64")
-
-
-class Capability(enum.Enum):
-    """Operations an implementation may declare; values are the names used in reports."""
-
-    TLU_PREDICT = "tlu-predict"
-    PERCEPTRON_STEP = "perceptron-step"
-    PERCEPTRON_ONLINE = "perceptron-online"
-    LOGISTIC_LOSS_GRAD = "logistic-loss-grad"
-    SINGLE_EXAMPLE_LOSS_GRAD = "single-example-loss-grad"
-    LOGISTIC_TRAIN = "logistic-train"
-    MLP_FORWARD = "mlp-forward"
-    MLP_LOSS_GRADS = "mlp-loss-grads"
-    MLP_TRAIN_SGD = "mlp-train-sgd"
-    MLP_TRAIN_ADAM = "mlp-train-adam"
-    MLP_INIT = "mlp-init"
-    MLP_TRAIN_BATCHED = "mlp-train-batched"
-    NATIVE = "native"
 
 
 class NotSupported(NotImplementedError):
@@ -99,10 +82,6 @@ class NativeOp:
     def once(self) -> Any:
         """Run once and convert: what the numpy operation returns."""
         return self.to_numpy(self.run())
-
-
-# The operations a native path can prepare, with the numpy operation whose result it matches.
-NATIVE_OPS = ("mlp_forward", "mlp_loss_and_grads", "mlp_train", "mlp_train_batched")
 
 
 @dataclass(frozen=True)
@@ -160,6 +139,11 @@ class Implementation:
     # True where native ops trace or compile on their first call (jit, tf.function, XLA): the
     # benchmarks then time that first call on its own, after clear_caches().
     compiled: ClassVar[bool] = False
+    # Where every op dispatches eagerly, one by one, so that a 1000-step run takes seconds (eager jax.grad, a
+    # TensorFlow tape per step): why, in a sentence.  The style then runs the first ``eager_steps`` of each
+    # notebook MLP trajectory (the same budget's prefix), learns only the notebook's gates, and runs the
+    # generated cases' each-choice subset (generated.CORE), as a compiled style does.
+    slow_eager: ClassVar[str] = ""
     # Tests this implementation is known to fail: {"TEST[REST": Known(reason, within=...)} (or a plain
     # reason), the test id with the implementation's name left out, so "test_mlp_one_adam_step[*-float64]"
     # stands for test_mlp_one_adam_step[NAME-*-float64] (``*``: any characters; a prefix, as in a

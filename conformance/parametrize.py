@@ -52,24 +52,31 @@ def generate(metafunc: pytest.Metafunc, entries: list[registry.Entry], device: s
     metafunc.parametrize(argnames, params)
 
 
+def param_id(name: str, case, dtype: str | None, device: str) -> str:
+    """The parameters' id of a test of implementation ``name``: ``NAME-case-dtype``, ``-DEVICE`` off the CPU."""
+    ids = [name]
+    if case is not None:
+        ids.append(case.id)
+    if dtype is not None:
+        ids.append(dtype if device == "cpu" else f"{dtype}-{device}")
+    return "-".join(ids)
+
+
 def _param(entry: registry.Entry, case, dtype: str | None, device: str):
     # An unavailable implementation is still parametrized (and skipped), under its own name.
     values = [entry.impl if entry.available else Missing(entry.name)]
-    ids = [entry.name]
     marks = []
     if case is not None:
         values.append(case)
-        ids.append(case.id)
     if dtype is not None:
         values.append(Target(dtype, device))
-        ids.append(dtype if device == "cpu" else f"{dtype}-{device}")
     if not entry.available:
         marks.append(pytest.mark.skip(reason=f"{entry.name} unavailable: {entry.reason}"))
     elif dtype is not None and dtype not in entry.impl.dtypes:
         marks.append(pytest.mark.skip(reason=f"{entry.name} does not support {dtype}"))
     elif device not in entry.impl.devices:
         marks.append(pytest.mark.skip(reason=f"{entry.name} has no device {device!r}"))
-    return pytest.param(*values, id="-".join(ids), marks=marks)
+    return pytest.param(*values, id=param_id(entry.name, case, dtype, device), marks=marks)
 
 
 def gatespec_impl(item: pytest.Item):

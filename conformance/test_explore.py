@@ -1,7 +1,7 @@
 """Exploration: hypothesis searches generated cases beyond the fixed ones, one test per explored check.
 
 ``pytest --pyargs gatespec.conformance --gatespec-explore N`` runs each check of
-``test_conformance.py`` named below on N cases drawn by ``explore.py`` (depth, gate, scale,
+``spec.checks.CHECKS`` named below on N cases drawn by ``explore.py`` (depth, gate, scale,
 seed, step sizes, Adam's hyperparameters, steps), per implementation and dtype:
 ``test_explore_mlp_forward[numpy-float32]``.  A failure is shrunk to a minimal case, and the
 report says what to keep::
@@ -21,9 +21,10 @@ from collections.abc import Callable
 import pytest
 
 from gatespec.conformance import options
-from gatespec.conformance import test_conformance as suite
 from gatespec.conformance.checks import require
+from gatespec.conformance.collect import skipping
 from gatespec.conformance.interface import Capability as Cap
+from gatespec.conformance.spec.checks import CHECKS
 
 pytest.importorskip("hypothesis", reason="exploration needs hypothesis (the test extra)")
 from hypothesis import HealthCheck, Phase, given, note, settings
@@ -76,6 +77,12 @@ def explore(request) -> Callable:
     return run
 
 
+def _check(name: str, impl, case, target) -> None:
+    """The registry's check on a drawn case, on every style (no generated.CORE subset: each case is new)."""
+    with skipping():
+        CHECKS[name].run(impl, case, target, core=False)
+
+
 def _either(impl, dtype: str, mlp_cap: Cap, logistic_cap: Cap, mlp_cases, logistic_cases):
     """The MLP cases, the logistic ones or both, as the implementation declares them in ``dtype`` (else skipped)."""
     kinds = [s for cap, s in ((mlp_cap, mlp_cases), (logistic_cap, logistic_cases)) if impl.supports(cap, dtype)]
@@ -89,23 +96,23 @@ def _either(impl, dtype: str, mlp_cap: Cap, logistic_cap: Cap, mlp_cases, logist
 
 def test_explore_mlp_forward(impl, target, explore):
     require(impl, Cap.MLP_FORWARD, target.dtype)
-    explore(E.mlp_cases(), lambda case: suite.check_mlp_forward_matches_reference(impl, case, target))
+    explore(E.mlp_cases(), lambda case: _check("mlp_forward_matches_reference", impl, case, target))
 
 
 def test_explore_mlp_loss_and_gradients(impl, target, explore):
     require(impl, Cap.MLP_LOSS_GRADS, target.dtype)
-    explore(E.mlp_cases(), lambda case: suite.check_mlp_loss_and_gradients_match_reference(impl, case, target))
+    explore(E.mlp_cases(), lambda case: _check("mlp_loss_and_gradients_match_reference", impl, case, target))
 
 
 def test_explore_mlp_saturation(impl, target, explore):
     require(impl, Cap.MLP_LOSS_GRADS, target.dtype)
     cases = E.mlp_cases(scales=("saturating",))
-    explore(cases, lambda case: suite.check_mlp_loss_and_gradients_survive_saturation(impl, case, target))
+    explore(cases, lambda case: _check("mlp_loss_and_gradients_survive_saturation", impl, case, target))
 
 
 def test_explore_logistic_loss_and_gradient(impl, target, explore):
     require(impl, Cap.LOGISTIC_LOSS_GRAD, target.dtype)
-    explore(E.logistic_cases(), lambda case: suite.check_logistic_loss_and_gradient_match_reference(impl, case, target))
+    explore(E.logistic_cases(), lambda case: _check("logistic_loss_and_gradient_match_reference", impl, case, target))
 
 
 # ----------------------------------------------------------------------------- training
@@ -113,27 +120,27 @@ def test_explore_logistic_loss_and_gradient(impl, target, explore):
 
 def test_explore_mlp_one_sgd_step(impl, target, explore):
     require(impl, Cap.MLP_TRAIN_SGD, target.dtype)
-    explore(E.mlp_cases(optimizers=E.sgds()), lambda case: suite.check_mlp_one_sgd_step(impl, case, target))
+    explore(E.mlp_cases(optimizers=E.sgds()), lambda case: _check("mlp_one_sgd_step", impl, case, target))
 
 
 def test_explore_mlp_sgd_trajectory(impl, target, explore):
     require(impl, Cap.MLP_TRAIN_SGD, target.dtype)
     steps = st.integers(1, G.SGD_STEPS)
     cases = E.mlp_cases(scales=E.LEARNING_SCALES, optimizers=E.sgds(), steps=steps)
-    explore(cases, lambda case: suite.check_mlp_sgd_trajectory(impl, case, target))
+    explore(cases, lambda case: _check("mlp_sgd_trajectory", impl, case, target))
 
 
 def test_explore_mlp_adam_trajectory(impl, target, explore):
     require(impl, Cap.MLP_TRAIN_ADAM, target.dtype)
     steps = st.integers(1, G.ADAM_STEPS)
     cases = E.mlp_cases(scales=E.LEARNING_SCALES, optimizers=E.adams(), steps=steps)
-    explore(cases, lambda case: suite.check_mlp_adam_trajectory(impl, case, target))
+    explore(cases, lambda case: _check("mlp_adam_trajectory", impl, case, target))
 
 
 def test_explore_logistic_gradient_descent_trajectory(impl, target, explore):
     require(impl, Cap.LOGISTIC_TRAIN, target.dtype)
     cases = E.logistic_cases(steps=st.integers(1, G.LOGISTIC_STEPS))
-    explore(cases, lambda case: suite.check_logistic_gradient_descent_trajectory(impl, case, target))
+    explore(cases, lambda case: _check("logistic_gradient_descent_trajectory", impl, case, target))
 
 
 # ----------------------------------------------------------------------------- metamorphic
@@ -141,14 +148,14 @@ def test_explore_logistic_gradient_descent_trajectory(impl, target, explore):
 
 def test_explore_rows_permuted_or_duplicated(impl, target, explore):
     cases = _either(impl, target.dtype, Cap.MLP_LOSS_GRADS, Cap.LOGISTIC_LOSS_GRAD, LEARNABLE, E.logistic_cases())
-    explore(cases, lambda case: suite.check_rows_permuted_or_duplicated(impl, case, target))
+    explore(cases, lambda case: _check("rows_permuted_or_duplicated", impl, case, target))
 
 
 def test_explore_hidden_units_permuted(impl, target, explore):
     require(impl, Cap.MLP_LOSS_GRADS, target.dtype)
-    explore(LEARNABLE, lambda case: suite.check_hidden_units_permuted(impl, case, target))
+    explore(LEARNABLE, lambda case: _check("hidden_units_permuted", impl, case, target))
 
 
 def test_explore_steps_equal_single_steps_chained(impl, target, explore):
     cases = _either(impl, target.dtype, Cap.MLP_TRAIN_SGD, Cap.LOGISTIC_TRAIN, LEARNABLE, E.logistic_cases())
-    explore(cases, lambda case: suite.check_steps_equal_single_steps_chained(impl, case, target))
+    explore(cases, lambda case: _check("steps_equal_single_steps_chained", impl, case, target))

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from gatespec.conformance import tolerances as T
-from gatespec.conformance.checks import assert_close, param_name, require
+from gatespec.conformance import cases as C
+from gatespec.conformance.checks import require
 from gatespec.conformance.interface import Capability, MLPTrajectory, NotSupported, Trajectory
+from gatespec.conformance.spec import checks as S
+from gatespec.conformance.spec.operations import OPERATIONS, named_results
 from gatespec.reference import gates, init, mlp
 
 NAND = gates.gate("nand")
@@ -133,56 +136,27 @@ def test_declared_operation_returns_the_contracts_shapes_and_dtype(impl, case, t
         assert np.array_equal(before, after), f"{impl.name} {case.id} mutated its inputs"
 
 
-def _names(params) -> list[str]:
-    return [param_name(k) for k in range(len(params))]
-
-
-def _forward_reference(impl_name: str, dtype: str):
-    z, p = mlp.forward(P221, XOR.X)
-    E = T.mlp_error_bounds(P221, XOR.X, XOR.y)
-    return [
-        ("logits", z, T.tolerance(impl_name, "value", dtype, bound=E.z)),
-        ("probabilities", p, T.tolerance(impl_name, "value", dtype, bound=E.p)),
-    ]
-
-
-def _loss_and_grads_reference(impl_name: str, dtype: str):
-    loss, grads = mlp.loss_and_grads(P221, XOR.X, XOR.y)
-    E = T.mlp_error_bounds(P221, XOR.X, XOR.y)
-    gradients = [
-        (f"gradient {name}", g, T.tolerance(impl_name, "gradient", dtype, bound=e))
-        for name, g, e in zip(_names(P221), grads, E.grads)
-    ]
-    return [("loss", loss, T.tolerance(impl_name, "value", dtype, bound=E.loss)), *gradients]
-
-
-def _train_reference(impl_name: str, dtype: str):
-    run = mlp.train(P221, XOR.X, XOR.y, mlp.SGD(0.5), STEPS)
-    tols, tol_loss = T.trajectory_spread(P221, XOR.X, XOR.y, mlp.SGD(0.5), STEPS, dtype).budget(impl_name)
-    params = [(f"{name} over {STEPS} steps", p, tol) for name, p, tol in zip(_names(P221), run.params, tols)]
-    return [*params, (f"losses over {STEPS} steps", run.losses, tol_loss)]
+# The notebook's XOR net and STEPS of SGD(0.5), as a conformance case: the native paths are held to the same
+# checks as the numpy paths (spec.checks's builders, their budgets).
+SMOKE = C.MLPCase("xor-smoke", "xor", P221, steps=STEPS, lr=0.5)
 
 
 @dataclass(frozen=True)
 class NativeCase:
     id: str
     op: str
-    inputs: dict
-    # (impl name, dtype) -> [(quantity, the reference's value, its tolerance)], in _arrays' order of the result.
-    reference: Callable
+    build: Callable  # (impl, case, dtype) -> Vector: the conformance check of the op
+
+    @property
+    def inputs(self) -> dict:
+        return dict(zip(OPERATIONS[self.op].args, self.build(ANY, SMOKE, "float64").args.values()))
 
 
+ANY = SimpleNamespace(name="*", slow_eager="", compiled=False)
 NATIVE = [
-    NativeCase("mlp-forward", "mlp_forward", dict(params=P221, X=XOR.X), _forward_reference),
-    NativeCase(
-        "mlp-loss-and-grads", "mlp_loss_and_grads", dict(params=P221, X=XOR.X, y=XOR.y), _loss_and_grads_reference
-    ),
-    NativeCase(
-        "mlp-train",
-        "mlp_train",
-        dict(params=P221, X=XOR.X, y=XOR.y, optimizer=mlp.SGD(0.5), steps=STEPS),
-        _train_reference,
-    ),
+    NativeCase("mlp-forward", "mlp_forward", S.mlp_forward),
+    NativeCase("mlp-loss-and-grads", "mlp_loss_and_grads", S.mlp_loss_and_gradients),
+    NativeCase("mlp-train", "mlp_train", S.mlp_sgd_trajectory),
 ]
 
 
@@ -191,15 +165,16 @@ def test_native_path_runs_repeatably_and_matches_the_numpy_path(impl, case, targ
     require(impl, Capability.NATIVE)
     native = impl.native(case.op, target, **case.inputs)
     first = _arrays(native.to_numpy(native.run()))
-    second = _arrays(native.to_numpy(native.run()))
-    direct = _arrays(getattr(impl, case.op)(**case.inputs, target=target))
-    expected = case.reference(impl.name, target.dtype)
-    assert len(first) == len(direct) == len(expected), f"{impl.name} native {case.op}: {len(first)} arrays"
-    for a, b, c, (quantity, desired, tol) in zip(first, second, direct, expected):
+    again = native.to_numpy(native.run())
+    second = _arrays(again)
+    assert len(first) == len(second), f"{impl.name} native {case.op}: {len(first)} arrays, then {len(second)}"
+    for a, b in zip(first, second):
         # Same work every call: a native op that mutates its prepared state would drift.
         np.testing.assert_array_equal(a, b, err_msg=f"{impl.name} native {case.op}: second run differs")
-        # Both paths against the reference, with the conformance checks' budgets: a native path that
-        # computes another function (or the numpy path's wrapping of it) fails here, not just on shape.
-        for path, actual in (("native", a), ("numpy", c)):
-            what = f"{path} {case.op} {quantity}"
-            assert_close(actual, desired, tol=tol, impl=impl, case=case, quantity=what, dtype=target.dtype)
+    # Both paths against the reference, with the conformance check's budgets: a native path that computes another
+    # function (or the numpy path's wrapping of it) fails here, not just on shape.
+    vector = case.build(impl, SMOKE, target.dtype)
+    direct = getattr(impl, case.op)(**case.inputs, target=target)
+    for path, result in (("native", again), ("numpy", direct)):
+        named = named_results(case.op, result, f"{impl.name} {path}")
+        S.compare(impl, f"{path} {case.op}", target, vector, named)

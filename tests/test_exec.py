@@ -23,7 +23,7 @@ import pytest
 from gatespec.conformance import registry
 from gatespec.conformance.adapters.exec_impl import builtin, client, protocol
 from gatespec.conformance.interface import DTYPES, Target
-from gatespec.conformance.test_conformance import MLP_VALUES
+from gatespec.conformance.spec.checks import MLP_VALUES
 from gatespec.reference import mlp
 
 from .tiny_fw import TinyFw

@@ -29,8 +29,8 @@ import pytest
 
 from gatespec.conformance import cli, registry
 from gatespec.conformance import export as E
-from gatespec.conformance.adapters.exec_impl import protocol
 from gatespec.conformance.interface import BatchedRun, Capability, Implementation, MLPTrajectory, Target, Trajectory
+from gatespec.conformance.spec.checks import Check
 from gatespec.reference import golden, logistic, mlp, perceptron
 from gatespec.reference.mlp import SGD, Adam
 
@@ -182,11 +182,6 @@ def test_the_reference_reproduces_every_expected_value_exactly(exported):
     assert count > 1000
 
 
-def test_the_operations_are_the_exec_protocols():
-    assert tuple(E.OPERATIONS) == protocol.OPS
-    assert {e.operation for e in E.EXPORTED.values()} <= set(protocol.OPS)
-
-
 def test_golden_holds_every_number_the_notebook_printed_with_its_cell(exported):
     doc = json.loads((exported / "golden.json").read_text(encoding="utf-8"))
     entries = {e["name"]: e for e in doc["entries"]}
@@ -203,7 +198,8 @@ def test_golden_holds_every_number_the_notebook_printed_with_its_cell(exported):
 def test_ids_are_the_numpy_node_ids_with_the_name_replaced(exported):
     # By module:attr: the name "numpy" is also a framework's, and resolving it would import every framework.
     numpy_impl = registry.BUILTINS["numpy"][1]
-    modules = sorted({e.module.__name__ for e in E.EXPORTED.values()})
+    files = sorted({c.module for c in E.CHECKS.values()} | set(E.NOT_EXPORTED_MODULES))
+    modules = [f"gatespec.conformance.{f.removesuffix('.py').replace('/', '.')}" for f in files]
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "--pyargs", *modules]
         + ["--gatespec-impl", numpy_impl],
@@ -219,18 +215,17 @@ def test_ids_are_the_numpy_node_ids_with_the_name_replaced(exported):
     ids = [v["id"] for doc in _cases_files(exported) for v in doc["vectors"]]
     assert len(ids) == len(set(ids))
     assert set(ids) == expected
-    # What the export leaves out is every other test those modules define, each with its reason.
+    # What the export leaves out is every other test those modules collect, each with its reason.
     index = json.loads((exported / "index.json").read_text(encoding="utf-8"))
-    left_out = {e["test"] for e in index["not_exported"]}
-    assert {i.split("[", 1)[0] for i in collected} - exported_tests <= left_out
+    left_out = [e["test"] for e in index["not_exported"]]
+    assert len(left_out) == len(set(left_out))
+    assert {i.split("[", 1)[0] for i in collected} - exported_tests == set(left_out)
     assert all(e["reason"] for e in index["not_exported"])
 
 
-def test_a_conformance_test_neither_exported_nor_listed_stops_the_export(monkeypatch, tmp_path):
-    monkeypatch.delitem(E.NOT_EXPORTED, "test_hidden_units_permuted")
-    with pytest.raises(ValueError, match="test_hidden_units_permuted is neither exported"):
-        E.export(tmp_path / "out")
-    assert not (tmp_path / "out").exists()
+def test_a_code_check_must_say_why_it_is_not_exported():
+    with pytest.raises(ValueError, match="code check 'made_up' has no vectors: say why it is not exported"):
+        Check("made_up", "test_conformance.py", (), code=lambda impl, case, target: None)
 
 
 def test_export_refuses_a_folder_that_is_not_an_earlier_export(tmp_path, capsys):
@@ -370,7 +365,7 @@ def _run_test(doc: dict, vector: dict, factor: float, moved: int | None) -> None
     args = decode(vector["args"])
     impl = Replay(op, args, answer(op, args, vector["checks"], vector["dtype"], factor, moved))
     case = {c.id: c for c in E.cases_of(test)}[vector["case"]]
-    getattr(E.EXPORTED[test].module, test)(impl, case, Target(vector["dtype"]))
+    E.EXPORTED[test].run(impl, case, Target(vector["dtype"]))
 
 
 def test_each_test_accepts_the_exported_values_within_and_rejects_them_outside_the_exported_tolerance(exported):

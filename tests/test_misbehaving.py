@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from gatespec.conformance.interface import DTYPES
-from gatespec.conformance.test_conformance import MLP_VALUES
+from gatespec.conformance.spec.checks import MLP_VALUES
 
 from . import misbehaving
 

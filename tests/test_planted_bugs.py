@@ -9,16 +9,14 @@ fails :func:`test_every_check_has_a_planted_bug`.
 
 from __future__ import annotations
 
-import ast
 import inspect
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-import gatespec.conformance
 from gatespec.conformance.adapters.numpy_impl.handwritten import NUMPY1_DEVIATIONS
+from gatespec.conformance.spec.checks import CHECKS
 from gatespec.reference import mlp
 
 from . import mutants
@@ -27,7 +25,6 @@ pytest_plugins = ["pytester"]
 
 # The suite as installed, for reading its check names; the runs below collect this module alone
 # (``--pyargs gatespec.conformance`` would also collect the benchmarks beside it).
-SUITE = Path(gatespec.conformance.__file__).with_name("test_conformance.py")
 SUITE_MODULE = "gatespec.conformance.test_conformance"
 
 
@@ -337,13 +334,8 @@ def test_reference_fd_check_catches_a_wrong_reference_backprop(pytester, monkeyp
 
 
 def _suite_checks() -> dict[str, bool]:
-    """Every test function of the conformance suite → whether it takes an implementation."""
-    tree = ast.parse(SUITE.read_text())
-    return {
-        node.name: "impl" in {a.arg for a in node.args.args}
-        for node in tree.body
-        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
-    }
+    """Every test of the conformance suite (the registry's checks it collects) → whether it takes an implementation."""
+    return {c.test: c.takes_impl for c in CHECKS.values() if c.module == "test_conformance.py"}
 
 
 def test_every_check_has_a_planted_bug():

@@ -27,14 +27,7 @@ from gatespec.reference import logistic
 from gatespec.reference.mlp import SGD, Adam, Params
 
 from ..interface import Capability, NativeBackedMLP, NativeOp, NotSupported, Target, Trajectory, check_native_op
-
-# The keyword arguments of each native op: those of the numpy operation it matches, less target.
-NATIVE_INPUTS: dict[str, frozenset[str]] = {
-    "mlp_forward": frozenset({"params", "X"}),
-    "mlp_loss_and_grads": frozenset({"params", "X", "y"}),
-    "mlp_train": frozenset({"params", "X", "y", "optimizer", "steps"}),
-    "mlp_train_batched": frozenset({"params", "X", "y", "optimizer", "steps"}),
-}
+from ..spec.operations import NATIVE_INPUTS
 
 
 class Style(NativeBackedMLP):
@@ -107,8 +100,6 @@ class LogisticAsOneLayerNet:
         params, X = logistic_as_mlp(Xb, w0)
         run = self.mlp_train(params, X, y, SGD(eta), steps, target)  # type: ignore[attr-defined]
         return Trajectory(mlp_as_logistic(*run.params), run.losses)
-
-
 
 
 # ----------------------------------------------------------------------------- framework-neutral helpers

@@ -115,20 +115,11 @@ from typing import Any
 
 import numpy as np
 
+from ...spec.operations import OPERATIONS
+
 VERSION = 1
 
-OPS = (
-    "tlu_predict",
-    "perceptron_step",
-    "perceptron_online",
-    "logistic_loss_and_grad",
-    "single_example_loss_and_grad",
-    "logistic_train",
-    "mlp_forward",
-    "mlp_loss_and_grads",
-    "mlp_train",
-    "mlp_train_batched",
-)
+OPS = tuple(OPERATIONS)  # every operation of the one table, in its order
 ERROR_KINDS = ("not-supported", "invalid-input", "failure", "protocol")
 # Significant digits that always read back to the float they were written from (FLT_DECIMAL_DIG).
 FLOAT32_DIGITS = 9

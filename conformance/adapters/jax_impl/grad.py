@@ -34,6 +34,9 @@ class JaxGrad(_JaxStyle):
 
     name: ClassVar[str] = "jax-grad"
     execution: ClassVar[str] = "eager"
+    slow_eager: ClassVar[str] = (
+        "eager jax.grad dispatches op by op: 1000 steps take 13–34 s, so it runs a 50-step prefix"
+    )
     capabilities: ClassVar[frozenset[Capability]] = frozenset(Capability) - {Capability.MLP_TRAIN_BATCHED}
     unsupported_reasons: ClassVar[dict[Capability, str]] = {
         Capability.MLP_TRAIN_BATCHED: "eager jax.grad dispatches op by op: 1000 steps take 13–34 s a run, so the "

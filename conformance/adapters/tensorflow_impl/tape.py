@@ -67,6 +67,9 @@ class TFTape(_OpsStyle):
     """
 
     name: ClassVar[str] = "tf-tape"
+    slow_eager: ClassVar[str] = (
+        "eager TensorFlow with a tape per step: 1000 steps take ~11 s, so it runs a 50-step prefix"
+    )
     capabilities: ClassVar[frozenset[Capability]] = _GRADIENT_OPS | {
         Capability.TLU_PREDICT,
         Capability.PERCEPTRON_STEP,
