@@ -25,7 +25,7 @@ import shlex
 from dataclasses import dataclass
 
 from . import export, registry
-from .interface import DTYPES, Target
+from .interface import DTYPES
 
 # The styles each template reproduces, and the template's settings for it.
 STYLES: dict[str, tuple[str, dict[str, str]]] = {
@@ -69,7 +69,7 @@ def find(nodeid: str, impl_name: str) -> Found:
     for case in export.cases_of(test):
         for dtype in DTYPES:
             if export.vector_id(test, case, dtype) == wanted:
-                vector = export._vector_json(test, case, dtype, export.EXPORTED[test].build(case, Target(dtype)))
+                vector = export._vector_json(test, case, dtype, export.EXPORTED[test].build(export.ANY, case, dtype))
                 return Found(test, case, dtype, vector)
     raise ReproError(f"{nodeid!r}: no case of {test} has that id (a regression file's case is not reproduced)")
 

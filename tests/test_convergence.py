@@ -380,7 +380,7 @@ def test_no_statistics_no_section(tmp_path):
             "BatchedMeanLoss",
             "mutant-batched-mean-loss",
             "test_mlp_batched_training_matches_each_net_alone and float64",
-            "net 0 of 4, final W1, *",
+            "final W1 of every net, *",
         ),
         (
             "LinearBoundFromFanOut",

@@ -201,7 +201,9 @@ def test_ids_are_the_numpy_node_ids_with_the_name_replaced(exported):
     files = sorted({c.module for c in E.CHECKS.values()} | set(E.NOT_EXPORTED_MODULES))
     modules = [f"gatespec.conformance.{f.removesuffix('.py').replace('/', '.')}" for f in files]
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "--pyargs", *modules]
+        # Without xdist: pytest-benchmark warns (an error here) that it would disable the benchmarks' timing.
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"]
+        + ["--pyargs", *modules]
         + ["--gatespec-impl", numpy_impl],
         cwd=ROOT,
         capture_output=True,
