@@ -14,7 +14,7 @@ __all__ = ["Capability", "Implementation", "Known", "MLPTrajectory", "NativeOp",
 
 def __getattr__(name: str):
     if name in __all__:
-        return getattr(importlib.import_module(".interface", __name__), name)
+        return getattr(importlib.import_module(".spec.interface", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -1,7 +1,7 @@
 """Training dynamics as a statistic: how often full-batch training of many nets learns a gate, and how it fails.
 
 Many nets, one dataset.  ``params`` hold B nets with the net as *leading* axis (W₁ (B, in, out),
-b₁ (B, out), …, the layout of :class:`gatespec.conformance.interface.BatchedRun`).  Every net
+b₁ (B, out), …, the layout of :class:`gatespec.conformance.spec.interface.BatchedRun`).  Every net
 trains exactly as :func:`gatespec.reference.mlp.train` would train it alone; the B runs are
 one vectorised computation (einsum over a trailing net axis), so 1000 nets cost about what a
 few single runs cost in a Python loop.

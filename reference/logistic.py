@@ -68,7 +68,7 @@ def as_mlp(Xb: np.ndarray, w: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray]
 
     σ(X′w) = σ(XW + b) exactly (slicing, no arithmetic), so the net's loss, gradients and
     training are the unit's; for layers that carry their own bias (nn.Linear, Dense) and for
-    the error analysis of :mod:`gatespec.conformance.tolerances`.  ValueError unless the last
+    the error analysis of :mod:`gatespec.conformance.spec.tolerances`.  ValueError unless the last
     column of ``Xb`` is the bias column of ones.
     """
     if np.ndim(Xb) != 2 or not np.all(Xb[:, -1] == 1.0):

@@ -1,4 +1,4 @@
-"""The numpy implementation with ONE planted bug each, for the checks of ``conformance/test_convergence.py``.
+"""The numpy implementation with ONE planted bug each, for the checks of ``conformance/suite/test_convergence.py``.
 
 ============================  ====================================================================
 mutant                        check meant to catch it (the planted bug: the ``# BUG`` line)
@@ -26,7 +26,7 @@ import math
 import numpy as np
 
 from gatespec.conformance.adapters.numpy_impl import handwritten as base
-from gatespec.conformance.interface import BatchedRun, Capability
+from gatespec.conformance.spec.interface import BatchedRun, Capability
 
 Numpy = base.NumpyImplementation
 SINGLE_NET = Numpy.capabilities - {Capability.MLP_TRAIN_BATCHED}

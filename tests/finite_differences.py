@@ -1,5 +1,5 @@
 """Central differences in float64: the third, independent way of computing a gradient (lives in conformance.checks)."""
 
-from gatespec.conformance.checks import central_gradient
+from gatespec.conformance.spec.compare import central_gradient
 
 __all__ = ["central_gradient"]

@@ -62,7 +62,7 @@ mutant-adam-state-kept            test_repeated_run_repeats_the_trajectory
 ================================  ======================================================================
 
 The mutants from ``mutant-hidden-loop-once`` on are aimed at the generated cases
-(``conformance/generated.py``: 3–4 weight layers, step sizes ≠ 0.5, Adam's β₁, β₂ and ε varied
+(``conformance/spec/generated.py``: 3–4 weight layers, step sizes ≠ 0.5, Adam's β₁, β₂ and ε varied
 over 25 steps, |z| ≥ 1000) and the checks that need no reference (η = 0, rows permuted or
 duplicated, hidden units permuted, k steps against k chained single steps): all but the
 gradient-reshape, grad-not-zeroed, mean-reduction and skips-last-row ones pass every check on
@@ -83,7 +83,7 @@ from collections.abc import Callable
 import numpy as np
 
 from gatespec.conformance.adapters.numpy_impl import handwritten as base
-from gatespec.conformance.interface import Capability, MLPTrajectory, Target, Trajectory
+from gatespec.conformance.spec.interface import Capability, MLPTrajectory, Target, Trajectory
 from gatespec.reference.mlp import SGD, Adam, Params
 
 Numpy = base.NumpyImplementation

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from gatespec.conformance.adapters.numpy_impl import NumpyImplementation
-from gatespec.conformance.interface import Target
+from gatespec.conformance.spec.interface import Target
 from gatespec.reference.mlp import Params
 
 

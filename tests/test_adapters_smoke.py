@@ -17,10 +17,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from gatespec.conformance import cases as C
-from gatespec.conformance.checks import require
-from gatespec.conformance.interface import Capability, MLPTrajectory, NotSupported, Trajectory
+from gatespec.conformance.plugin.collect import require
+from gatespec.conformance.spec import cases as C
 from gatespec.conformance.spec import checks as S
+from gatespec.conformance.spec.interface import Capability, MLPTrajectory, NotSupported, Trajectory
 from gatespec.conformance.spec.operations import OPERATIONS, named_results
 from gatespec.reference import gates, init, mlp
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gatespec.conformance import cli
 from gatespec.conformance.benchmarks import paired as P
 from gatespec.conformance.benchmarks import tasks as K
 from gatespec.conformance.report import benchmarks as R
+from gatespec.conformance.tools import cli
 
 pytest_plugins = ["pytester"]
 

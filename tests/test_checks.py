@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gatespec.conformance.checks import assert_close
-from gatespec.conformance.tolerances import Tolerance
+from gatespec.conformance.spec.compare import assert_close
+from gatespec.conformance.spec.tolerances import Tolerance
 from gatespec.reference import _validate, mlp
 
 

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from gatespec.conformance import compile_cache
+from gatespec.conformance.plugin import compile_cache
 
 pytest_plugins = ["pytester"]
 
@@ -117,7 +117,7 @@ def test_torch_compile_compiles_from_cold_after_clear_caches():
 
     from gatespec.conformance.adapters.torch_impl.compiled import TorchCompile
     from gatespec.conformance.benchmarks.tasks import TASKS
-    from gatespec.conformance.interface import Target
+    from gatespec.conformance.spec.interface import Target
 
     task = next(t for t in TASKS if t.op == "mlp_forward")
     impl, target = TorchCompile(), Target("float32")

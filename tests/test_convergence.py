@@ -9,10 +9,10 @@ import sys
 import numpy as np
 import pytest
 
-from gatespec.conformance import cases as C
 from gatespec.conformance import report
-from gatespec.conformance.interface import DTYPES, Target
 from gatespec.conformance.report import convergence as convergence_report
+from gatespec.conformance.spec import cases as C
+from gatespec.conformance.spec.interface import DTYPES, Target
 from gatespec.reference import convergence as cv
 from gatespec.reference import gates, golden, init, mlp
 
@@ -247,7 +247,7 @@ def test_ks_statistic_matches_the_definition():
 
 
 def _impl(name):
-    from gatespec.conformance import registry
+    from gatespec.conformance.plugin import registry
 
     (entry,) = registry.select([name])
     if not entry.available:
@@ -412,7 +412,7 @@ def test_no_statistics_no_section(tmp_path):
 def test_convergence_check_catches_planted_bug(pytester, mutant, name, select, quantity):
     result = pytester.runpytest_inprocess(
         "--pyargs",
-        "gatespec.conformance.test_convergence",
+        "gatespec.conformance.suite.test_convergence",
         "--gatespec-impl",
         f"tests.convergence_mutants:{mutant}",
         "-k",
@@ -430,7 +430,7 @@ def test_convergence_check_catches_planted_bug(pytester, mutant, name, select, q
 def test_the_rate_mutant_passes_the_other_two_checks(pytester):
     result = pytester.runpytest_inprocess(
         "--pyargs",
-        "gatespec.conformance.test_convergence",
+        "gatespec.conformance.suite.test_convergence",
         "--gatespec-impl",
         "tests.convergence_mutants:BatchedFirst512",
         "-m",
@@ -450,7 +450,7 @@ def test_the_first_fan_in_mutant_passes_on_two_two_one(pytester):
     # Both of (2, 2, 1)'s fan-ins are 2, so a bound from the first layer's is right there: only the wider shapes see it.
     result = pytester.runpytest_inprocess(
         "--pyargs",
-        "gatespec.conformance.test_convergence",
+        "gatespec.conformance.suite.test_convergence",
         "--gatespec-impl",
         "tests.convergence_mutants:LinearBoundFromFirstFanIn",
         "-k",

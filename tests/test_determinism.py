@@ -22,12 +22,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gatespec.conformance import registry
+from gatespec.conformance.plugin import registry
 
 pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parent.parent
-SUITE = "gatespec.conformance.test_conformance"
+SUITE = "gatespec.conformance.suite.test_conformance"
 # One check of each kind: forward values, gradients, one SGD and one Adam step, whole trajectories.
 CHECKS = (
     "threshold_predictions or mlp_forward_matches or mlp_loss_and_gradients_match or mlp_one_sgd_step "
@@ -50,8 +50,8 @@ def _add(h, value) -> None:
 
 
 def reference_digest() -> str:
-    """sha256 of every array of every case in gatespec.conformance.cases and of the reference's runs on them."""
-    from gatespec.conformance import cases as C
+    """sha256 of every array of every case in gatespec.conformance.spec.cases and of the reference's runs on them."""
+    from gatespec.conformance.spec import cases as C
     from gatespec.reference import logistic, mlp, perceptron
 
     h = hashlib.sha256()

@@ -16,9 +16,9 @@ import textwrap
 
 import pytest
 
-from gatespec.conformance import deviations
-from gatespec.conformance.deviations import Deviation
-from gatespec.conformance.interface import Known
+from gatespec.conformance.plugin import deviations
+from gatespec.conformance.plugin.deviations import Deviation
+from gatespec.conformance.spec.interface import Known
 
 pytest_plugins = ["pytester"]
 
@@ -32,7 +32,7 @@ MUTANTS = textwrap.dedent(
     import numpy as np
 
     from gatespec.conformance.adapters.numpy_impl import NumpyImplementation
-    from gatespec.conformance.interface import Known
+    from gatespec.conformance.spec.interface import Known
 
     DECLARED = {{"{CHECK}[*-float64]": Known("Adam's step is a little long", within={WITHIN!r}, measured="planted")}}
 
@@ -89,7 +89,7 @@ def _run(pytester: pytest.Pytester, mutant: str) -> pytest.RunResult:
     pytester.makepyfile(adam_mutants=MUTANTS)
     return pytester.runpytest_subprocess(
         "--pyargs",
-        "gatespec.conformance.test_conformance",
+        "gatespec.conformance.suite.test_conformance",
         "--gatespec-impl",
         f"adam_mutants:{mutant}",
         "-k",
@@ -194,7 +194,7 @@ def test_torch_compiles_bounded_float64_adam_deviation_fails_a_second_larger_wro
     pytester.makepyfile(other_beta2=TORCH_COMPILE_MUTANT)
     result = pytester.runpytest_subprocess(
         "--pyargs",
-        "gatespec.conformance.test_conformance",
+        "gatespec.conformance.suite.test_conformance",
         "--gatespec-impl",
         "other_beta2:OtherBeta2",
         "-k",

@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gatespec.conformance import registry
 from gatespec.conformance.adapters.exec_impl import builtin, client, protocol
-from gatespec.conformance.interface import DTYPES, Target
+from gatespec.conformance.plugin import registry
 from gatespec.conformance.spec.checks import MLP_VALUES
+from gatespec.conformance.spec.interface import DTYPES, Target
 from gatespec.reference import mlp
 
 from .tiny_fw import TinyFw
@@ -32,7 +32,7 @@ pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT = ROOT / "tests" / "exec_clients" / "numpy_client.py"
-SUITE = "gatespec.conformance.test_conformance"
+SUITE = "gatespec.conformance.suite.test_conformance"
 FORWARD = "test_mlp_forward_matches_reference"
 GRADS = "test_mlp_loss_and_gradients_match_reference"
 PER_CHECK = len(MLP_VALUES) * len(DTYPES)

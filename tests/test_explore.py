@@ -20,16 +20,18 @@ import re
 import numpy as np
 import pytest
 
-from gatespec.conformance import explore, generated, options
 from gatespec.conformance.adapters.numpy_impl import NumpyImplementation
 from gatespec.conformance.adapters.numpy_impl import handwritten as numpy_impl
-from gatespec.conformance.interface import Target
+from gatespec.conformance.plugin import options
+from gatespec.conformance.spec import generated
 from gatespec.conformance.spec.checks import CHECKS, MLP_VALUES
+from gatespec.conformance.spec.interface import Target
+from gatespec.conformance.tools import explore
 
 pytest_plugins = ["pytester"]
 
-SUITE = "gatespec.conformance.test_explore"
-FIXED = "gatespec.conformance.test_conformance"
+SUITE = "gatespec.conformance.suite.test_explore"
+FIXED = "gatespec.conformance.suite.test_conformance"
 NUMPY = "gatespec.conformance.adapters.numpy_impl:NumpyImplementation"
 MUTANT = "tests.test_explore:FastPathForAnyTwoByTwoStart"
 RECORDING = "tests.test_explore:Recording"
@@ -39,7 +41,7 @@ FORWARD = CHECKS["mlp_forward_matches_reference"]
 # small integers, meets it sooner.  Derandomised under CI, the search is the same every run.
 N = 1500
 LINE = re.compile(r"add to regressions\.txt \(--gatespec-regressions\): (generated\.\w+\(.*\))\s*$", re.M)
-EXPLORE_CHECKS = 11  # the tests of conformance/test_explore.py, each per dtype
+EXPLORE_CHECKS = 11  # the tests of conformance/suite/test_explore.py, each per dtype
 
 
 def _fast_path_forward(params, X):

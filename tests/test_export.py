@@ -4,7 +4,7 @@ One export (in this process, through the command) serves every test here: it tak
 this 2-core machine, nearly all of it the trajectory spreads behind the tolerances
 (tolerances.trajectory_spread), which the conformance tests compute as well.
 
-- the schema (conformance/export_schema.json, draft 2020-12) accepts every file, and DIR/schema.json
+- the schema (conformance/tools/export_schema.json, draft 2020-12) accepts every file, and DIR/schema.json
   is a copy of it;
 - the numpy reference, fed each vector's arguments as a runner in another language reads them,
   gives every expected value bit for bit;
@@ -27,10 +27,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gatespec.conformance import cli, registry
-from gatespec.conformance import export as E
-from gatespec.conformance.interface import BatchedRun, Capability, Implementation, MLPTrajectory, Target, Trajectory
+from gatespec.conformance.plugin import registry
 from gatespec.conformance.spec.checks import Check
+from gatespec.conformance.spec.interface import (
+    BatchedRun,
+    Capability,
+    Implementation,
+    MLPTrajectory,
+    Target,
+    Trajectory,
+)
+from gatespec.conformance.tools import cli
+from gatespec.conformance.tools import export as E
 from gatespec.reference import golden, logistic, mlp, perceptron
 from gatespec.reference.mlp import SGD, Adam
 
@@ -198,7 +206,7 @@ def test_golden_holds_every_number_the_notebook_printed_with_its_cell(exported):
 def test_ids_are_the_numpy_node_ids_with_the_name_replaced(exported):
     # By module:attr: the name "numpy" is also a framework's, and resolving it would import every framework.
     numpy_impl = registry.BUILTINS["numpy"][1]
-    files = sorted({c.module for c in E.CHECKS.values()} | set(E.NOT_EXPORTED_MODULES))
+    files = sorted({f"suite/{c.module}" for c in E.CHECKS.values()} | set(E.NOT_EXPORTED_MODULES))
     modules = [f"gatespec.conformance.{f.removesuffix('.py').replace('/', '.')}" for f in files]
     run = subprocess.run(
         # Without xdist: pytest-benchmark warns (an error here) that it would disable the benchmarks' timing.
@@ -392,7 +400,7 @@ def test_two_exports_in_separate_processes_are_byte_identical(exported, tmp_path
     again = tmp_path / "again"
     env = os.environ | {"PYTHONHASHSEED": "1"}  # another hash seed than tox's 0: no set or dict order may leak in
     run = subprocess.run(
-        [sys.executable, "-m", "gatespec.conformance.cli", "export", str(again)],
+        [sys.executable, "-m", "gatespec.conformance.tools.cli", "export", str(again)],
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from gatespec.conformance import generated as G
+from gatespec.conformance.spec import generated as G
 from gatespec.reference import mlp
 
 

@@ -38,8 +38,8 @@ HEAVY = (
     "autograd",
     "flax",
     "equinox",
-    "gatespec.conformance.session",
-    "gatespec.conformance.registry",
+    "gatespec.conformance.plugin.session",
+    "gatespec.conformance.plugin.registry",
 )
 
 UNRELATED_CONFTEST = """

@@ -3,7 +3,7 @@
 Two ways.  Directly: every built-in runs each operation it declares, in both dtypes, and the
 process-wide switches that change numbers (JAX x64 and matmul precision, torch's default dtype,
 threads and grad mode, TensorFlow's device policy, threading, TF32 and Keras's floatx, numpy's
-error and print state, every global generator: :func:`gatespec.conformance.isolation.global_settings`,
+error and print state, every global generator: :func:`gatespec.conformance.plugin.isolation.global_settings`,
 which the plugin also checks around every test of every implementation) and the reference's
 own values must be exactly as before.  By their effect: the suite runs a style of each
 framework in one order and in the reverse order, each in a process of its own, and the two
@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gatespec.conformance import registry
-from gatespec.conformance.interface import Capability, NotSupported, Target
-from gatespec.conformance.isolation import changed, global_settings
+from gatespec.conformance.plugin import registry
+from gatespec.conformance.plugin.isolation import changed, global_settings
+from gatespec.conformance.spec.interface import Capability, NotSupported, Target
 from gatespec.reference import gates, init, logistic, mlp
 
 pytest_plugins = ["pytester"]
@@ -102,7 +102,7 @@ def _results(pytester: pytest.Pytester, names: list[str]) -> dict:
     impls = [arg for name in names for arg in ("--gatespec-impl", registry.BUILTINS[name][1])]
     result = pytester.runpytest_subprocess(
         "--pyargs",
-        "gatespec.conformance.test_conformance",
+        "gatespec.conformance.suite.test_conformance",
         *impls,
         "-k",
         ORDER_CHECKS,

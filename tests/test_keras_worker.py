@@ -23,7 +23,7 @@ if importlib.util.find_spec("keras") is None:
 
 from gatespec.conformance.adapters.keras_impl.proxy import Worker, WorkerError
 from gatespec.conformance.adapters.keras_impl.styles import process_backend
-from gatespec.conformance.interface import NotSupported, Target
+from gatespec.conformance.spec.interface import NotSupported, Target
 from gatespec.reference import gates, init, mlp
 
 XOR = gates.gate("xor")

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose
 
-from gatespec.conformance.tolerances import FINITE_DIFFERENCE, FLOAT32_TRACE, LIBM_ULPS, printed
+from gatespec.conformance.spec.tolerances import FINITE_DIFFERENCE, FLOAT32_TRACE, LIBM_ULPS, printed
 from gatespec.reference import gates, golden, logistic
 from tests.finite_differences import central_gradient
 

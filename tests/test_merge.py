@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from gatespec.conformance import cli, report
+from gatespec.conformance import report
+from gatespec.conformance.tools import cli
 
 pytest_plugins = ["pytester"]
 
@@ -53,7 +54,7 @@ def _result(impl: str, outcome: str = "pass", ratio: float | None = 0.5, case: s
         "dtype": "float64",
         "outcome": outcome,
         "worst_ratio": ratio,
-        "nodeid": f"conformance/test_conformance.py::test_{CHECK}[{impl}-{case}-float64]",
+        "nodeid": f"conformance/suite/test_conformance.py::test_{CHECK}[{impl}-{case}-float64]",
     }
 
 
@@ -145,7 +146,7 @@ def test_a_conflicting_result_names_both_files(tmp_path, capsys):
     first = _report(tmp_path, "a", [_result("stub-a", "pass", 0.5)])
     second = _report(tmp_path, "b", [_result("stub-a", "fail", 2.0)])
     err = _merge_fails(capsys, first, second)
-    assert f"{second}: test conformance/test_conformance.py::test_{CHECK}[stub-a-xor-float64]" in err
+    assert f"{second}: test conformance/suite/test_conformance.py::test_{CHECK}[stub-a-xor-float64]" in err
     assert f"differs from the one in {first}" in err
 
 

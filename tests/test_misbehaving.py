@@ -17,15 +17,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gatespec.conformance.interface import DTYPES
 from gatespec.conformance.spec.checks import MLP_VALUES
+from gatespec.conformance.spec.interface import DTYPES
 
 from . import misbehaving
 
 pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parent.parent
-SUITE = "gatespec.conformance.test_conformance"
+SUITE = "gatespec.conformance.suite.test_conformance"
 BROKEN = "test_mlp_forward_matches_reference"
 INTACT = "test_mlp_loss_and_gradients_match_reference"
 CONTROL = "tests.mutants:Control"
@@ -161,8 +161,8 @@ def test_a_bad_timeout_is_a_usage_error(pytester, value):
 
 def test_a_missing_layer_is_named_not_compared_away():
     """A result with fewer parameter arrays than the net fails with the count, instead of zip stopping early."""
-    from gatespec.conformance.checks import assert_close_params, zip_params
-    from gatespec.conformance.tolerances import Tolerance
+    from gatespec.conformance.spec.compare import assert_close_params, zip_params
+    from gatespec.conformance.spec.tolerances import Tolerance
 
     three = (np.zeros(2), np.zeros(2), np.zeros(1))
     with pytest.raises(AssertionError, match=r"impl / case / gradients: 2 arrays, expected 3"):

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
-from gatespec.conformance.tolerances import FINITE_DIFFERENCE, LIBM_ULPS
+from gatespec.conformance.spec.tolerances import FINITE_DIFFERENCE, LIBM_ULPS
 from gatespec.reference import activations, gates, golden, init, mlp
 from tests.finite_differences import central_gradient
 

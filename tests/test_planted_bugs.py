@@ -25,7 +25,7 @@ pytest_plugins = ["pytester"]
 
 # The suite as installed, for reading its check names; the runs below collect this module alone
 # (``--pyargs gatespec.conformance`` would also collect the benchmarks beside it).
-SUITE_MODULE = "gatespec.conformance.test_conformance"
+SUITE_MODULE = "gatespec.conformance.suite.test_conformance"
 
 
 @dataclass(frozen=True)
@@ -239,7 +239,7 @@ ROWS = [
         "test_mlp_loss_and_gradients_survive_saturation",
         "saturated loss",
     ),
-    # Global state: the plugin's state check (conformance/isolation.py) fails the first test that trains.
+    # Global state: the plugin's state check (conformance/plugin/isolation.py) fails the first test that trains.
     Row(
         "adam-state-kept",
         "tests.mutants:AdamStateKeptWithModel",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gatespec.conformance import registry
+from gatespec.conformance.plugin import registry
 
 pytest_plugins = ["pytester"]
 
@@ -61,7 +61,7 @@ def test_a_capability_declared_for_one_dtype_runs_there_and_skips_the_other(pyte
     pytester.makepyfile(
         per_dtype=textwrap.dedent(
             """
-            from gatespec.conformance.interface import Capability
+            from gatespec.conformance.spec.interface import Capability
             from tests.example_impl import TinyNumpyMLP
 
             class ForwardIn64(TinyNumpyMLP):
@@ -75,8 +75,8 @@ def test_a_capability_declared_for_one_dtype_runs_there_and_skips_the_other(pyte
             "    require(impl, Capability.MLP_FORWARD, target.dtype)\n    g = gates.gate",
         ).replace(
             "import numpy as np",
-            "import numpy as np\nfrom gatespec.conformance.checks import require\n"
-            "from gatespec.conformance.interface import Capability",
+            "import numpy as np\nfrom gatespec.conformance.plugin.collect import require\n"
+            "from gatespec.conformance.spec.interface import Capability",
         ),
     )
     pytester.syspathinsert()
@@ -89,7 +89,7 @@ def test_gatespec_check_runs_the_matrix_for_one_implementation_and_names_its_rep
     monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parents[1]))  # tests.example_impl, from the checkout
     out = tmp_path / "report"
     args = ["check", "tests.example_impl:TinyNumpyMLP", "-o", str(out), "--", "-k", "test_mlp_forward", "-q"]
-    result = pytester.run(sys.executable, "-m", "gatespec.conformance.cli", *args)
+    result = pytester.run(sys.executable, "-m", "gatespec.conformance.tools.cli", *args)
     assert result.ret == 0, result.stderr.str()
     result.stdout.fnmatch_lines([f"gatespec check: tests.example_impl:TinyNumpyMLP: report in {out}/conformance.md*"])
     assert "tiny-mlp" in (out / "conformance.md").read_text()
@@ -144,9 +144,9 @@ def test_selecting_a_builtin_loads_its_framework_alone(monkeypatch):
             "*cannot import*no_such_module_xyz*Registered implementations: numpy, autograd, torch-autograd*",
         ),
         (
-            ["--gatespec-impl", "gatespec.conformance.example:np"],
-            "*expected a gatespec.conformance.interface.Implementation*got module; "
-            "implementations in gatespec.conformance.example: TinyNumpyMLP",
+            ["--gatespec-impl", "gatespec.conformance.adapters.example:np"],
+            "*expected a gatespec.conformance.spec.interface.Implementation*got module; "
+            "implementations in gatespec.conformance.adapters.example: TinyNumpyMLP",
         ),
         (
             ["--gatespec-require", "caffe"],
@@ -181,7 +181,7 @@ def test_a_required_framework_that_is_missing_fails_the_run(pytester, monkeypatc
 
 
 def test_a_deviation_pattern_matches_what_it_names_and_nothing_more():
-    from gatespec.conformance.deviations import Deviation
+    from gatespec.conformance.plugin.deviations import Deviation
 
     plain = Deviation("test_x[tf-keras-xor", "r", "f:1")
     assert plain.matches("test_x[tf-keras-xor-2-2-1-float64]")
@@ -196,7 +196,7 @@ def test_a_deviation_pattern_matches_what_it_names_and_nothing_more():
 
 
 def test_an_unmatched_deviation_is_reported_unless_its_check_was_not_collected():
-    from gatespec.conformance.deviations import Deviation, unmatched_lines
+    from gatespec.conformance.plugin.deviations import Deviation, unmatched_lines
 
     real = Deviation("test_mlp_one_adam_step[tiny-xor", "r", "f:1")
     typo = Deviation("test_mlp_one_adam_stpe[tiny-xor", "r", "f:2")

@@ -27,7 +27,7 @@ def test_readme_main_job_names_a_tox_env_that_exists():
 
 def test_readme_example_is_the_tested_example_implementation():
     blocks = re.findall(r"```python\n(.+?)```", (ROOT / "README.md").read_text(), flags=re.S)
-    assert (ROOT / "conformance" / "example.py").read_text() in blocks
+    assert (ROOT / "conformance" / "adapters" / "example.py").read_text() in blocks
 
 
 def test_readme_minimal_client_is_the_tested_one():

@@ -8,7 +8,8 @@ import textwrap
 
 import pytest
 
-from gatespec.conformance import generated, regressions
+from gatespec.conformance.plugin import regressions
+from gatespec.conformance.spec import generated
 
 pytest_plugins = ["pytester"]
 
@@ -104,7 +105,7 @@ def test_a_compiled_style_runs_every_regression_case(pytester):
     report = pytester.path / "report"
     result = pytester.runpytest_subprocess(
         "--pyargs",
-        "gatespec.conformance.test_conformance",
+        "gatespec.conformance.suite.test_conformance",
         "--gatespec-impl",
         "compiled_numpy:CompiledNumpy",
         f"--gatespec-regressions={path}",

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from gatespec.conformance import registry, report
-from gatespec.conformance.interface import Implementation
+from gatespec.conformance import report
+from gatespec.conformance.plugin import registry
+from gatespec.conformance.spec.interface import Implementation
 
 pytest_plugins = ["pytester"]
 
@@ -131,7 +132,7 @@ def _result(check, impl, case, dtype, outcome, ratio):
         "dtype": dtype,
         "outcome": outcome,
         "worst_ratio": ratio,
-        "nodeid": f"conformance/test_conformance.py::test_{check}[{params}]",
+        "nodeid": f"conformance/suite/test_conformance.py::test_{check}[{params}]",
     }
 
 

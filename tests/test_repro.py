@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from gatespec.conformance import cli, repro
+from gatespec.conformance.tools import cli, repro
 
 pytestmark = pytest.mark.slow
 

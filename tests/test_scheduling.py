@@ -1,4 +1,4 @@
-"""The xdist work units (conformance/scheduling.py): one per framework, dtype and net shape, read from real test ids."""
+"""The xdist work units (conformance/plugin/scheduling.py): one per framework, dtype and net shape, from test ids."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import collections
 
 import pytest
 
-from gatespec.conformance import cases as C
-from gatespec.conformance import generated as G
-from gatespec.conformance.registry import BUILTINS
-from gatespec.conformance.scheduling import scope_of
+from gatespec.conformance.plugin.registry import BUILTINS
+from gatespec.conformance.plugin.scheduling import scope_of
+from gatespec.conformance.spec import cases as C
+from gatespec.conformance.spec import generated as G
 from gatespec.reference import mlp
 
 FRAMEWORKS = {name: framework for name, (framework, _) in BUILTINS.items()}
@@ -17,7 +17,7 @@ MLP_CASES = [c for c in (*C.MLP_CASES, *G.STRUCTURE, *G.TRAINING)]
 
 
 def _nodeid(test: str, style: str, case_id: str, dtype: str) -> str:
-    return f"conformance/test_conformance.py::{test}[{style}-{case_id}-{dtype}]"
+    return f"conformance/suite/test_conformance.py::{test}[{style}-{case_id}-{dtype}]"
 
 
 @pytest.mark.parametrize("style", sorted(FRAMEWORKS))
@@ -63,7 +63,7 @@ def test_tests_without_a_net_are_grouped_by_function_and_others_stand_alone():
     assert scope_of(_nodeid("test_logistic_one_gradient_descent_step", "jax-jit", logistic, "float64"), FRAMEWORKS) == (
         "jax/float64/test_logistic_one_gradient_descent_step"
     )
-    assert scope_of("conformance/test_conformance.py::test_tlu[numpy-xor-and]", FRAMEWORKS) == "numpy/-/test_tlu"
+    assert scope_of("conformance/suite/test_conformance.py::test_tlu[numpy-xor-and]", FRAMEWORKS) == "numpy/-/test_tlu"
     others = ("tests/test_mlp.py::test_forward", "tests/test_x.py::test_b[1-2-3]", "tests/test_x.py::test_c[nojax-1]")
     for nodeid in others:
         assert scope_of(nodeid, FRAMEWORKS) == nodeid

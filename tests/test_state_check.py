@@ -18,13 +18,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gatespec.conformance import isolation
+from gatespec.conformance.plugin import isolation
 
 from . import state_mutants
 
 pytest_plugins = ["pytester"]
 
-SUITE = "gatespec.conformance.test_conformance"
+SUITE = "gatespec.conformance.suite.test_conformance"
 FORWARD = "test_mlp_forward_matches_reference"
 LOSS = "test_mlp_loss_and_gradients_match_reference"
 NUMPY = "gatespec.conformance.adapters.numpy_impl:NumpyImplementation"
@@ -178,7 +178,7 @@ def test_the_check_can_be_turned_off(pytester):
 
 def test_the_snapshot_imports_no_framework():
     code = (
-        "import sys; from gatespec.conformance.isolation import global_settings; s = global_settings(); "
+        "import sys; from gatespec.conformance.plugin.isolation import global_settings; s = global_settings(); "
         "print(sorted(m for m in ('torch', 'tensorflow', 'jax', 'keras', 'autograd') if m in sys.modules)); "
         "print(sorted({k.split()[0] for k in s}))"
     )

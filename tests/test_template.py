@@ -5,8 +5,8 @@
 
 import pytest
 
-from gatespec.conformance import cli, template
-from gatespec.conformance.registry import ENTRY_POINT_GROUP
+from gatespec.conformance.plugin.registry import ENTRY_POINT_GROUP
+from gatespec.conformance.tools import cli, template
 
 pytest_plugins = ["pytester"]
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gatespec.conformance import cases as C
-from gatespec.conformance import generated as G
-from gatespec.conformance import tolerances as T
 from gatespec.conformance.adapters.numpy_impl import NumpyImplementation
-from gatespec.conformance.interface import Target
+from gatespec.conformance.spec import cases as C
+from gatespec.conformance.spec import generated as G
+from gatespec.conformance.spec import tolerances as T
+from gatespec.conformance.spec.interface import Target
 from gatespec.reference import mlp
 from gatespec.reference.mlp import SGD, Adam
 

@@ -30,7 +30,7 @@ def test_the_controller_loads_no_implementation_and_reports_what_the_workers_loa
     pytester.makeconftest(RECORD)
     result = pytester.runpytest_subprocess(
         "--pyargs",
-        "gatespec.conformance.test_conformance",
+        "gatespec.conformance.suite.test_conformance",
         "--gatespec-impl",
         "numpy",
         "--gatespec-require",
@@ -74,7 +74,7 @@ def test_an_unknown_required_name_stops_the_controller_before_any_worker_starts(
 
 def test_a_required_name_only_the_workers_can_check_fails_the_run_as_a_usage_error(pytester):
     # A module:attr implementation tells its name only once imported, which the controller does not do.
-    selection = "numpy,gatespec.conformance.example:TinyNumpyMLP"
+    selection = "numpy,gatespec.conformance.adapters.example:TinyNumpyMLP"
     result = pytester.runpytest_subprocess(
         "--pyargs", "gatespec.conformance", "--gatespec-impl", selection, "--gatespec-require", "no-such", "-n", "2"
     )
@@ -84,7 +84,7 @@ def test_a_required_name_only_the_workers_can_check_fails_the_run_as_a_usage_err
 
 VERSIONED = textwrap.dedent(
     """
-    from gatespec.conformance.example import TinyNumpyMLP
+    from gatespec.conformance.adapters.example import TinyNumpyMLP
 
 
     class Version(str):
@@ -104,7 +104,7 @@ def test_what_a_worker_sends_is_plain_data_whatever_types_an_implementation_retu
     pytester.makepyfile(versioned=VERSIONED)
     result = pytester.runpytest_subprocess(
         "--pyargs",
-        "gatespec.conformance.test_conformance",
+        "gatespec.conformance.suite.test_conformance",
         "--gatespec-impl",
         "versioned:Versioned",
         "-n",

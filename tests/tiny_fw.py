@@ -3,7 +3,7 @@
 import numpy as np
 
 from gatespec.conformance.adapters.numpy_impl import NumpyImplementation
-from gatespec.conformance.interface import MLPTrajectory
+from gatespec.conformance.spec.interface import MLPTrajectory
 from gatespec.reference.mlp import Adam
 
 STATE = {"seed": 0, "fast_math": False}

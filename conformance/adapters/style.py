@@ -3,11 +3,11 @@
 A style is one way people write the nets in one framework (torch.nn with torch.optim, jax.jit,
 Keras …): one module, one :class:`Style` subclass.  It writes each MLP operation once, as a
 ``_prepare_*`` hook that puts the inputs on the framework's device and returns a
-:class:`~gatespec.conformance.interface.NativeOp`; the benchmarks time those ops and the
-conformance suite runs them once and converts (:class:`~gatespec.conformance.interface.NativeBackedMLP`),
+:class:`~gatespec.conformance.spec.interface.NativeOp`; the benchmarks time those ops and the
+conformance suite runs them once and converts (:class:`~gatespec.conformance.spec.interface.NativeBackedMLP`),
 so the timed code is the checked code.  :meth:`Style.native` checks the op, its inputs, the
 target and the optimizer before any hook sees them; :meth:`Style.mlp_init` checks the
-initialiser (the checks are :class:`~gatespec.conformance.interface.Implementation`'s, public to
+initialiser (the checks are :class:`~gatespec.conformance.spec.interface.Implementation`'s, public to
 every implementation).  A style that trains many nets at once overrides ``_prepare_train_batched``, and
 one with initialisers of its own ``_draw_initial``.
 
@@ -23,11 +23,18 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from gatespec.conformance.spec.interface import (
+    Capability,
+    NativeBackedMLP,
+    NativeOp,
+    NotSupported,
+    Target,
+    Trajectory,
+    check_native_op,
+)
+from gatespec.conformance.spec.operations import NATIVE_INPUTS
 from gatespec.reference import logistic
 from gatespec.reference.mlp import SGD, Adam, Params
-
-from ..interface import Capability, NativeBackedMLP, NativeOp, NotSupported, Target, Trajectory, check_native_op
-from ..spec.operations import NATIVE_INPUTS
 
 
 class Style(NativeBackedMLP):

@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from . import processes
+from gatespec.conformance.benchmarks import processes
 
 _EXCLUDED = pytest.StashKey[list]()
 _MEASURED = pytest.StashKey[list]()  # processes.Measured: the tasks timed in alternation with the baseline
@@ -92,8 +92,8 @@ def threads(benchmark, impl) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def baseline(pytestconfig: pytest.Config):
     """The implementation every task is timed in alternation with (``--gatespec-bench-baseline``), selected or not."""
-    from gatespec.conformance import registry
-    from gatespec.conformance.session import SESSION
+    from gatespec.conformance.plugin import registry
+    from gatespec.conformance.plugin.session import SESSION
 
     name = pytestconfig.getoption("--gatespec-bench-baseline")
     selected = {e.name: e for e in pytestconfig.stash[SESSION].entries}
@@ -177,7 +177,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_benchmark_update_json(config: pytest.Config, benchmarks: list, output_json: dict) -> None:
-    from gatespec.conformance.session import SESSION
+    from gatespec.conformance.plugin.session import SESSION
 
     session = config.stash.get(SESSION, None)
     declared = {

@@ -11,11 +11,10 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from gatespec.conformance.interface import Target
+from gatespec.conformance.benchmarks import tasks as K
 from gatespec.conformance.spec import checks as S
+from gatespec.conformance.spec.interface import Target
 from gatespec.conformance.spec.operations import named_results
-
-from . import tasks as K
 
 # The check each native op's task answers; a training task is its whole SGD run.
 BUILDERS = {

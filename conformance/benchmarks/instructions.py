@@ -103,7 +103,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import tasks as K
+from gatespec.conformance.benchmarks import tasks as K
 
 SCHEMA = "gatespec-instructions/1"
 
@@ -271,7 +271,7 @@ def expand(selectors: list[str]) -> list[str]:
     A built-in name stays; a framework name (``torch``) becomes its built-in styles; ``module:attr``
     and ``exec:COMMAND`` pass through for the child to load (registry.select).
     """
-    from gatespec.conformance import registry
+    from gatespec.conformance.plugin import registry
 
     names: list[str] = []
     for sel in registry._split(selectors):
@@ -314,8 +314,8 @@ def child_main(impl_name: str, task_id: str, iterations: int, out: str) -> int:
     or {"status": "unavailable", "reason": ...}.  Every line runs in both measured runs, so
     only the loop at the end differs between them.
     """
-    from gatespec.conformance import registry
-    from gatespec.conformance.interface import Capability, Target
+    from gatespec.conformance.plugin import registry
+    from gatespec.conformance.spec.interface import Capability, Target
 
     def done(payload: dict) -> int:
         with open(out, "wb") as f:
@@ -432,8 +432,8 @@ def _check(payload: dict, task: K.Task | K.BatchedTask) -> None:
     """The warm-up result against the reference, with the timing benchmarks' budgets (raises AssertionError)."""
     from types import SimpleNamespace
 
-    from . import test_benchmarks as B
-    from .expected import check_task
+    from gatespec.conformance.benchmarks import test_benchmarks as B
+    from gatespec.conformance.benchmarks.expected import check_task
 
     impl = SimpleNamespace(name=payload["impl"])  # the checks need its name only (tolerance overrides, messages)
     if isinstance(task, K.BatchedTask):

@@ -43,7 +43,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ..defaults import BENCH_MIN_PAIRS, BENCH_PAIRED_TIME
+from gatespec.conformance.plugin.defaults import BENCH_MIN_PAIRS, BENCH_PAIRED_TIME
 
 # Long enough that perf_counter's resolution (~0.1 µs) and the loop's overhead are < 0.1% of a
 # sample; short beside the scheduler's time slice (~4 ms), so that a preemption spoils few pairs.

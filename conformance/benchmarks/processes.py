@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..defaults import BENCH_PROCESSES
-from . import paired as P
+from gatespec.conformance.benchmarks import paired as P
+from gatespec.conformance.plugin.defaults import BENCH_PROCESSES
 
 PROCESSES = BENCH_PROCESSES
 # The name a fresh process runs this module by: its installed name, whatever name pytest imported it under
@@ -103,12 +103,13 @@ def _spawn(job: dict[str, Any]) -> dict[str, dict]:
 
 def measure_all(job: dict[str, Any]) -> dict[str, dict]:
     """Here: each (implementation, task) of ``job`` warmed up, checked, timed against the baseline, checked."""
-    from gatespec.conformance import registry
-    from gatespec.conformance.interface import Target
-
-    from . import conftest
-    from . import tasks as K
-    from .expected import check_task  # the run's own check: every result held to the same budgets
+    from gatespec.conformance.benchmarks import conftest
+    from gatespec.conformance.benchmarks import tasks as K
+    from gatespec.conformance.benchmarks.expected import (
+        check_task,  # the run's own check: every result held to the same budgets
+    )
+    from gatespec.conformance.plugin import registry
+    from gatespec.conformance.spec.interface import Target
 
     entries = {e.name: e for e in registry.select(job["select"])}
     if job["baseline"] not in entries and job["baseline"] in registry.BUILTINS:

@@ -34,7 +34,7 @@ from functools import cached_property
 
 import numpy as np
 
-from gatespec.conformance import cases as C
+from gatespec.conformance.spec import cases as C
 from gatespec.reference import gates, init, mlp
 from gatespec.reference.mlp import SGD, Params
 

@@ -29,14 +29,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from gatespec.conformance import tolerances as T
-from gatespec.conformance.checks import assert_close, param_name, require
-from gatespec.conformance.interface import BatchedRun, Capability, MLPTrajectory, Target
+from gatespec.conformance.benchmarks import paired as P
+from gatespec.conformance.benchmarks import tasks as K
+from gatespec.conformance.benchmarks.expected import check_task
+from gatespec.conformance.plugin.collect import require
+from gatespec.conformance.spec import tolerances as T
+from gatespec.conformance.spec.compare import assert_close, param_name
+from gatespec.conformance.spec.interface import BatchedRun, Capability, MLPTrajectory, Target
 from gatespec.reference import gates, mlp
-
-from . import paired as P
-from . import tasks as K
-from .expected import check_task
 
 pytestmark = pytest.mark.bench
 

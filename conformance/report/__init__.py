@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from . import convergence, heatmap, jsonio, matrix
-from .matrix import column_order, implementations_of, machine
+from gatespec.conformance.report import convergence, heatmap, jsonio, matrix
+from gatespec.conformance.report.matrix import column_order, implementations_of, machine
 
 __all__ = ["column_order", "implementations_of", "machine", "write_report"]
 

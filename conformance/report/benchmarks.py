@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from ..benchmarks import paired as P
-from ..benchmarks import tasks as K
-from . import jsonio
+from gatespec.conformance.benchmarks import paired as P
+from gatespec.conformance.benchmarks import tasks as K
+from gatespec.conformance.report import jsonio
 
 TASK_ORDER = tuple(t.id for t in K.TASKS)
 
@@ -540,7 +540,7 @@ def run(args: argparse.Namespace) -> int:
             table, _ = rerun(bench, load(args.rerun), args.baseline, names)
             text += "\n" + "\n".join(table)
         if args.instructions:
-            from . import instructions
+            from gatespec.conformance.report import instructions
 
             try:
                 counts = instructions.load(args.instructions)

@@ -23,9 +23,8 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
+from gatespec.conformance.report import jsonio
 from gatespec.reference.convergence import DESCENDING, FAILURES, LEARNED_LOSS, WINDOW
-
-from . import jsonio
 
 # The learned curve is kept at every CURVE_EVERY-th step (101 points for 1000 steps).
 CURVE_EVERY = 10

@@ -14,8 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..benchmarks import tasks as K
-from . import jsonio
+from gatespec.conformance.benchmarks import tasks as K
+from gatespec.conformance.report import jsonio
 
 SCHEMA = "gatespec-instructions/1"
 TASK_ORDER = tuple(t.id for t in (*K.TASKS, *K.PARITY))

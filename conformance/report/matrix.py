@@ -12,7 +12,7 @@ import platform
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
-from .. import registry
+from gatespec.conformance.plugin import registry
 
 # Outcomes, worst first: a cell shows the worst outcome among its results.
 RANK = {"fail": 4, "xpass": 3, "xfail": 2, "pass": 1, "skip": 0}

@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import convergence, jsonio, matrix, write_report
+from gatespec.conformance.report import convergence, jsonio, matrix, write_report
 
 _RESULT_KEYS = {"impl", "check", "case", "dtype", "outcome", "worst_ratio", "nodeid"}
 

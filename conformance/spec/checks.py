@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from gatespec.conformance import cases as C
-from gatespec.conformance import generated as G
-from gatespec.conformance import tolerances as T
-from gatespec.conformance.checks import (
+from gatespec.conformance.spec import cases as C
+from gatespec.conformance.spec import generated as G
+from gatespec.conformance.spec import tolerances as T
+from gatespec.conformance.spec.compare import (
     assert_close,
     assert_close_params,
     assert_equal_exact,
@@ -35,11 +35,10 @@ from gatespec.conformance.checks import (
     param_name,
     zip_params,
 )
-from gatespec.conformance.interface import Capability, MLPTrajectory, Target
+from gatespec.conformance.spec.interface import Capability, MLPTrajectory, Target
+from gatespec.conformance.spec.operations import OPERATIONS, named_results, optimizer_capability
 from gatespec.reference import convergence, logistic, mlp, perceptron
 from gatespec.reference.mlp import SGD, Adam, Params
-
-from .operations import OPERATIONS, named_results, optimizer_capability
 
 Cap = Capability
 

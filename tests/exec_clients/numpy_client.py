@@ -26,7 +26,7 @@ import numpy as np
 
 from gatespec.conformance.adapters.exec_impl import protocol
 from gatespec.conformance.adapters.numpy_impl.handwritten import NumpyImplementation
-from gatespec.conformance.interface import Capability, NotSupported, Target
+from gatespec.conformance.spec.interface import Capability, NotSupported, Target
 from gatespec.reference.mlp import SGD, Adam
 
 SATURATES = "the numpy style's naive -log(1/(1+exp(-x·w))), as the notebook's cell: inf at saturation"

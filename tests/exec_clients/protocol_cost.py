@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gatespec.conformance import cases as C
 from gatespec.conformance.adapters.exec_impl import client, protocol
-from gatespec.conformance.interface import Target
+from gatespec.conformance.spec import cases as C
+from gatespec.conformance.spec.interface import Target
 from gatespec.reference import mlp
 
 CLIENT = Path(__file__).with_name("numpy_client.py")

@@ -1,5 +1,5 @@
 """HIPS autograd: one style (:mod:`.grad`: losses in autograd.numpy, gradients by ``autograd.value_and_grad``)."""
 
-from .grad import AutogradImplementation
+from gatespec.conformance.adapters.autograd_impl.grad import AutogradImplementation
 
 __all__ = ["AutogradImplementation"]

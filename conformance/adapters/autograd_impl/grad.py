@@ -24,10 +24,9 @@ from typing import ClassVar
 import autograd
 import autograd.numpy as np
 
+from gatespec.conformance.adapters.numpy_impl.handwritten import NUMPY1_DEVIATIONS, NumpyImplementation
+from gatespec.conformance.spec.interface import Known
 from gatespec.reference.mlp import Params
-
-from ...interface import Known
-from ..numpy_impl.handwritten import NUMPY1_DEVIATIONS, NumpyImplementation
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .client import ExecError, ExecImplementation, HandshakeError
+from gatespec.conformance.adapters.exec_impl.client import ExecError, ExecImplementation, HandshakeError
 
 CLIENTS = Path(__file__).parent / "clients"
 NODE_CLIENT = CLIENTS / "node" / "gatespec_client.js"

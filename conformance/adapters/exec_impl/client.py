@@ -1,6 +1,6 @@
 """An implementation that is a program, in any language, speaking :mod:`.protocol` on its stdin/stdout.
 
-:class:`ExecImplementation` is an :class:`~gatespec.conformance.interface.Implementation` like any
+:class:`ExecImplementation` is an :class:`~gatespec.conformance.spec.interface.Implementation` like any
 other: the suite's tests, checks, tolerances and report treat it as they treat a Python style.
 Each operation becomes one request.  The program is started, its handshake read and the program
 ended when the implementation is constructed (the handshake declares what the suite parametrizes
@@ -27,13 +27,21 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from gatespec.conformance.adapters import child
+from gatespec.conformance.adapters.exec_impl import protocol
+from gatespec.conformance.adapters.exec_impl.protocol import ProtocolError
+from gatespec.conformance.plugin.defaults import EXEC_TIMEOUT
+from gatespec.conformance.spec.interface import (
+    DTYPES,
+    BatchedRun,
+    Capability,
+    Implementation,
+    MLPTrajectory,
+    NotSupported,
+    Target,
+    Trajectory,
+)
 from gatespec.reference.mlp import SGD, Adam, Params
-
-from ...defaults import EXEC_TIMEOUT
-from ...interface import DTYPES, BatchedRun, Capability, Implementation, MLPTrajectory, NotSupported, Target, Trajectory
-from .. import child
-from . import protocol
-from .protocol import ProtocolError
 
 # Seconds one request may take before the program counts as hung (defaults.py says why).
 DEFAULT_TIMEOUT = EXEC_TIMEOUT

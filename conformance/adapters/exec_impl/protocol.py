@@ -24,7 +24,7 @@ and the program answers with what it is::
 - ``capabilities``: the operations it answers (names below); optional
   ``capabilities_by_dtype``: ``{dtype: [names]}`` where one dtype answers a different set.
 - optional ``known_deviations``: ``{"TEST[REST": reason}``, tests it is known to fail, as an
-  implementation's ``known_deviations`` (:mod:`gatespec.conformance.interface`): the test id
+  implementation's ``known_deviations`` (:mod:`gatespec.conformance.spec.interface`): the test id
   without the implementation's name, ``*`` for any characters, a prefix; run as strict xfails.
 - ``protocol`` must be 1.  A program that does not speak the version it is sent answers
   ``{"id": 0, "error": {"kind": "protocol", "message": "speaks 2"}}``; either way the run stops
@@ -49,7 +49,7 @@ included; ε > 0; ``steps`` ≥ 1; ``order`` indices in [0, N); labels 0 and 1; 
 doubles (not only 0 and 1).
 
 The operations, their capability, arguments and results (shapes as in
-:mod:`gatespec.conformance.interface`, whose docstrings and :mod:`gatespec.reference` define
+:mod:`gatespec.conformance.spec.interface`, whose docstrings and :mod:`gatespec.reference` define
 the maths exactly; N rows, d weights with the bias last, ``Xb`` holds the bias column of ones):
 
 - ``tlu_predict`` (tlu-predict): Xb (N, d), w (d) → y (N): g(Xb·w), Heaviside with g(0) = 0.
@@ -115,7 +115,7 @@ from typing import Any
 
 import numpy as np
 
-from ...spec.operations import OPERATIONS
+from gatespec.conformance.spec.operations import OPERATIONS
 
 VERSION = 1
 

@@ -9,8 +9,8 @@ share (scoped precision and device, conversion, the model as pure functions):
 - :mod:`.scan`: ``jax-scan``, jax-jit with each training run one jitted ``lax.scan``.
 """
 
-from .grad import JaxGrad
-from .jit import JaxJit
-from .scan import JaxScan
+from gatespec.conformance.adapters.jax_impl.grad import JaxGrad
+from gatespec.conformance.adapters.jax_impl.jit import JaxJit
+from gatespec.conformance.adapters.jax_impl.scan import JaxScan
 
 __all__ = ["JaxGrad", "JaxJit", "JaxScan"]

@@ -24,10 +24,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gatespec.conformance.adapters.style import Style, adam_direction
+from gatespec.conformance.spec.interface import Capability, MLPTrajectory, NativeOp, Target, Trajectory
 from gatespec.reference.mlp import SGD, Adam, Params
-
-from ...interface import Capability, MLPTrajectory, NativeOp, Target, Trajectory
-from ..style import Style, adam_direction
 
 Tree = Any  # a pytree of jax arrays
 OptState = tuple  # () for SGD, (m, v) for Adam

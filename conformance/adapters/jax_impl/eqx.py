@@ -27,10 +27,17 @@ import jax
 import numpy as np
 import optax
 
+from gatespec.conformance.adapters.jax_impl.common import (
+    _JaxStyle,
+    _native_op,
+    _put,
+    _put_params,
+    _scope,
+    _stacked,
+    _to_numpy,
+)
+from gatespec.conformance.spec.interface import BatchedRun, Capability, MLPTrajectory, NativeOp, Target
 from gatespec.reference.mlp import SGD, Adam, Params
-
-from ...interface import BatchedRun, Capability, MLPTrajectory, NativeOp, Target
-from .common import _JaxStyle, _native_op, _put, _put_params, _scope, _stacked, _to_numpy
 
 _NOT_A_MODULE = (
     "a Heaviside unit has no gradient, so no Equinox user writes it as an eqx.Module trained by optax; "

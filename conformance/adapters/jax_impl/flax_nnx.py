@@ -26,12 +26,20 @@ import numpy as np
 import optax
 from flax import nnx
 
+from gatespec.conformance.adapters.jax_impl.common import (
+    _JaxStyle,
+    _mlp_trajectory,
+    _native_op,
+    _put,
+    _put_params,
+    _scope,
+    _stacked,
+    _to_numpy,
+)
+from gatespec.conformance.adapters.style import Style
+from gatespec.conformance.spec.interface import BatchedRun, Capability, NativeOp, Target
 from gatespec.reference import mlp
 from gatespec.reference.mlp import SGD, Adam, Params
-
-from ...interface import BatchedRun, Capability, NativeOp, Target
-from ..style import Style
-from .common import _JaxStyle, _mlp_trajectory, _native_op, _put, _put_params, _scope, _stacked, _to_numpy
 
 _MLP_OPS = frozenset(
     {

@@ -11,8 +11,7 @@ from typing import Any, ClassVar
 
 import jax
 
-from ...interface import Capability, Known
-from .common import (
+from gatespec.conformance.adapters.jax_impl.common import (
     Hyper,
     OptState,
     Tree,
@@ -27,6 +26,7 @@ from .common import (
     _perceptron_step,
     _tlu,
 )
+from gatespec.conformance.spec.interface import Capability, Known
 
 
 class JaxGrad(_JaxStyle):

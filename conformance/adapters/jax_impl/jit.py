@@ -17,10 +17,7 @@ from typing import Any, ClassVar
 import jax
 import numpy as np
 
-from gatespec.reference.mlp import SGD, Adam, Params
-
-from ...interface import BatchedRun, Known, NativeOp, Target
-from .common import (
+from gatespec.conformance.adapters.jax_impl.common import (
     Hyper,
     OptState,
     Tree,
@@ -39,6 +36,8 @@ from .common import (
     _tlu,
     _to_numpy,
 )
+from gatespec.conformance.spec.interface import BatchedRun, Known, NativeOp, Target
+from gatespec.reference.mlp import SGD, Adam, Params
 
 _tlu_jit = jax.jit(_tlu)
 _perceptron_step_jit = jax.jit(_perceptron_step)

@@ -15,10 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gatespec.reference.mlp import SGD, Adam, Params
-
-from ...interface import Known, MLPTrajectory, Target
-from .common import (
+from gatespec.conformance.adapters.jax_impl.common import (
     Hyper,
     OptState,
     Tree,
@@ -29,7 +26,9 @@ from .common import (
     _opt_init,
     _put,
 )
-from .jit import JaxJit, _batched_step
+from gatespec.conformance.adapters.jax_impl.jit import JaxJit, _batched_step
+from gatespec.conformance.spec.interface import Known, MLPTrajectory, Target
+from gatespec.reference.mlp import SGD, Adam, Params
 
 
 def _prepend(first: Tree, rest: Tree) -> Tree:

@@ -12,8 +12,8 @@ the failing ids are listed, so that no passing case is hidden (they run as stric
 
 from __future__ import annotations
 
-from ...deviation_sets import bound
-from ...interface import Capability, Known
+from gatespec.conformance.spec.deviation_sets import bound
+from gatespec.conformance.spec.interface import Capability, Known
 
 # ----------------------------------------------------------------------------- what every Keras style declares
 

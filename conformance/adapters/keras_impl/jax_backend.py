@@ -26,11 +26,10 @@ import jax
 import keras
 import numpy as np
 
+from gatespec.conformance.adapters.keras_impl.local import KerasLocal, to_numpy, trajectory
+from gatespec.conformance.adapters.keras_impl.model import keras_loss, keras_optimizer, keras_sequential
+from gatespec.conformance.spec.interface import NativeOp, Target
 from gatespec.reference.mlp import SGD, Adam, Params
-
-from ...interface import NativeOp, Target
-from .local import KerasLocal, to_numpy, trajectory
-from .model import keras_loss, keras_optimizer, keras_sequential
 
 
 def _loss_fn(net: keras.Sequential, loss: keras.losses.Loss) -> Any:

@@ -15,13 +15,12 @@ from typing import Any, ClassVar
 import keras
 import numpy as np
 
+from gatespec.conformance.adapters.keras_impl.declared import CAPABILITIES, INITIALISERS, UNSUPPORTED_REASONS
+from gatespec.conformance.adapters.keras_impl.model import keras_glorot, keras_heaviside, keras_sequential
+from gatespec.conformance.adapters.style import LogisticAsOneLayerNet, Style, logistic_as_mlp
+from gatespec.conformance.spec.interface import Capability, MLPTrajectory, NativeOp, Target
 from gatespec.reference import mlp
 from gatespec.reference.mlp import Params
-
-from ...interface import Capability, MLPTrajectory, NativeOp, Target
-from ..style import LogisticAsOneLayerNet, Style, logistic_as_mlp
-from .declared import CAPABILITIES, INITIALISERS, UNSUPPORTED_REASONS
-from .model import keras_glorot, keras_heaviside, keras_sequential
 
 
 def to_numpy(x: Any, target: Target) -> np.ndarray:

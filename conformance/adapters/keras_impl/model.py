@@ -16,10 +16,9 @@ from typing import Any
 import keras
 import numpy as np
 
+from gatespec.conformance.spec.interface import Target
 from gatespec.reference import mlp
 from gatespec.reference.mlp import SGD, Adam, Params
-
-from ...interface import Target
 
 
 def keras_sequential(params: Params, target: Target, output: Any = None) -> keras.Sequential:

@@ -29,7 +29,7 @@ import tempfile
 import threading
 from typing import Any
 
-from .. import child
+from gatespec.conformance.adapters import child
 
 WORKER_MODULE = "gatespec.conformance.adapters.keras_impl.worker"
 

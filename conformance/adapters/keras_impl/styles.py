@@ -46,11 +46,25 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from gatespec.conformance.adapters.keras_impl.declared import (
+    CAPABILITIES,
+    INITIALISERS,
+    KERAS_JAX,
+    KERAS_TORCH,
+    UNSUPPORTED_REASONS,
+)
+from gatespec.conformance.adapters.keras_impl.proxy import Worker, child_env
+from gatespec.conformance.spec.interface import (
+    Capability,
+    Implementation,
+    Known,
+    MLPTrajectory,
+    NativeOp,
+    NotSupported,
+    Target,
+    Trajectory,
+)
 from gatespec.reference.mlp import SGD, Adam, Params
-
-from ...interface import Capability, Implementation, Known, MLPTrajectory, NativeOp, NotSupported, Target, Trajectory
-from .declared import CAPABILITIES, INITIALISERS, KERAS_JAX, KERAS_TORCH, UNSUPPORTED_REASONS
-from .proxy import Worker, child_env
 
 
 def process_backend() -> str | None:

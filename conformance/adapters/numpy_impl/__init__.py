@@ -1,5 +1,5 @@
 """numpy: one style, the notebook's own (:mod:`.handwritten`: vectorised numpy, gradients derived by hand)."""
 
-from .handwritten import NumpyImplementation
+from gatespec.conformance.adapters.numpy_impl.handwritten import NumpyImplementation
 
 __all__ = ["NumpyImplementation"]

@@ -18,10 +18,17 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from gatespec.conformance.adapters.style import Style, adam_direction
+from gatespec.conformance.spec.interface import (
+    BatchedRun,
+    Capability,
+    Known,
+    MLPTrajectory,
+    NativeOp,
+    Target,
+    Trajectory,
+)
 from gatespec.reference.mlp import SGD, Adam, Params
-
-from ...interface import BatchedRun, Capability, Known, MLPTrajectory, NativeOp, Target, Trajectory
-from ..style import Style, adam_direction
 
 
 def _cast(value: Any, dt: np.dtype) -> Any:

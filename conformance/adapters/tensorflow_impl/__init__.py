@@ -18,9 +18,9 @@ Importing this package imports TensorFlow; before that it sets ``TF_CPP_MIN_LOG_
 INFO lines.  Nothing else global is changed: no Keras floatx, no threading, no device policy.
 """
 
-from .function import TFFunction
-from .keras import TFKeras
-from .tape import TFTape
-from .xla import TFXLA
+from gatespec.conformance.adapters.tensorflow_impl.function import TFFunction
+from gatespec.conformance.adapters.tensorflow_impl.keras import TFKeras
+from gatespec.conformance.adapters.tensorflow_impl.tape import TFTape
+from gatespec.conformance.adapters.tensorflow_impl.xla import TFXLA
 
 __all__ = ["TFXLA", "TFFunction", "TFKeras", "TFTape"]

@@ -17,18 +17,17 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from gatespec.conformance.adapters.style import Style, adam_direction
+from gatespec.conformance.spec.interface import DTYPES, Capability, MLPTrajectory, NativeOp, Target, Trajectory
 from gatespec.reference import mlp
 from gatespec.reference.mlp import SGD, Adam, Params
-
-from ...interface import DTYPES, Capability, MLPTrajectory, NativeOp, Target, Trajectory
-from ..style import Style, adam_direction
 
 # Must precede the TensorFlow import to take effect; setdefault keeps a user's own level.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 
 import tensorflow as tf
 
-from ..keras_impl.model import keras_glorot  # imports Keras, so after the level is set
+from gatespec.conformance.adapters.keras_impl.model import keras_glorot  # imports Keras, so after the level is set
 
 # ----------------------------------------------------------------------------- placement and conversion
 

@@ -14,10 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 import tensorflow as tf
 
-from gatespec.reference.mlp import SGD, Adam, Params
-
-from ...interface import BatchedRun, Capability, Known, NativeOp, Target
-from .common import (
+from gatespec.conformance.adapters.tensorflow_impl.common import (
     _GRADIENT_OPS,
     MLP,
     Model,
@@ -36,6 +33,8 @@ from .common import (
     _trajectory_to_numpy,
     _updates,
 )
+from gatespec.conformance.spec.interface import BatchedRun, Capability, Known, NativeOp, Target
+from gatespec.reference.mlp import SGD, Adam, Params
 
 
 def _specs(shapes: tuple[tuple[int, ...], ...], dtype: tf.DType) -> tuple[tuple, tf.TensorSpec, tf.TensorSpec]:

@@ -15,16 +15,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gatespec.reference.mlp import SGD, Adam, Params
-
-from ...interface import Capability, Known, NativeOp, Target
-from ..keras_impl import declared
-from ..keras_impl.model import keras_heaviside as _keras_heaviside
-from ..keras_impl.model import keras_loss as _keras_loss
-from ..keras_impl.model import keras_optimizer as _keras_optimizer
-from ..keras_impl.model import keras_sequential as _keras_sequential
-from ..style import LogisticAsOneLayerNet, logistic_as_mlp
-from .common import (
+from gatespec.conformance.adapters.keras_impl import declared
+from gatespec.conformance.adapters.keras_impl.model import keras_heaviside as _keras_heaviside
+from gatespec.conformance.adapters.keras_impl.model import keras_loss as _keras_loss
+from gatespec.conformance.adapters.keras_impl.model import keras_optimizer as _keras_optimizer
+from gatespec.conformance.adapters.keras_impl.model import keras_sequential as _keras_sequential
+from gatespec.conformance.adapters.style import LogisticAsOneLayerNet, logistic_as_mlp
+from gatespec.conformance.adapters.tensorflow_impl.common import (
     _GRADIENT_OPS,
     MLP,
     _device,
@@ -37,6 +34,8 @@ from .common import (
     _traced_once,
     _trajectory_to_numpy,
 )
+from gatespec.conformance.spec.interface import Capability, Known, NativeOp, Target
+from gatespec.reference.mlp import SGD, Adam, Params
 
 
 def _keras_train_step(net: keras.Sequential, loss_fn: keras.losses.Loss, opt: keras.optimizers.Optimizer) -> Any:

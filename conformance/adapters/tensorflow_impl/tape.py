@@ -12,10 +12,7 @@ from typing import Any, ClassVar
 import numpy as np
 import tensorflow as tf
 
-from gatespec.reference.mlp import SGD, Adam, Params
-
-from ...interface import Capability, Known, NativeOp, Target
-from .common import (
+from gatespec.conformance.adapters.tensorflow_impl.common import (
     _GRADIENT_OPS,
     MLP,
     Model,
@@ -34,6 +31,8 @@ from .common import (
     _trajectory_to_numpy,
     _updates,
 )
+from gatespec.conformance.spec.interface import Capability, Known, NativeOp, Target
+from gatespec.reference.mlp import SGD, Adam, Params
 
 
 def _heaviside(z: tf.Tensor) -> tf.Tensor:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from ...interface import Known
-from .function import TFFunction
+from gatespec.conformance.adapters.tensorflow_impl.function import TFFunction
+from gatespec.conformance.spec.interface import Known
 
 
 class TFXLA(TFFunction):

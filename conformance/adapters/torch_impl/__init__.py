@@ -15,11 +15,11 @@ the models' parameters, and :class:`~.common._TorchBase` on :class:`~..style.Sty
 native dispatch and argument checks every style's operations go through.
 """
 
-from .autograd import TorchAutograd
-from .compiled import TorchCompile
-from .func import TorchFunc
-from .module import TorchModule
-from .nn import TorchNN
-from .optim import TorchOptim
+from gatespec.conformance.adapters.torch_impl.autograd import TorchAutograd
+from gatespec.conformance.adapters.torch_impl.compiled import TorchCompile
+from gatespec.conformance.adapters.torch_impl.func import TorchFunc
+from gatespec.conformance.adapters.torch_impl.module import TorchModule
+from gatespec.conformance.adapters.torch_impl.nn import TorchNN
+from gatespec.conformance.adapters.torch_impl.optim import TorchOptim
 
 __all__ = ["TorchAutograd", "TorchCompile", "TorchFunc", "TorchModule", "TorchNN", "TorchOptim"]

@@ -21,11 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gatespec.reference import gates, mlp
-from gatespec.reference.mlp import SGD, Adam, Params
-
-from ...interface import BatchedRun, Capability, Known, MLPTrajectory, NativeOp, Target, Trajectory
-from .common import (
+from gatespec.conformance.adapters.torch_impl.common import (
     _batched_run,
     _dtype,
     _numpy,
@@ -36,6 +32,17 @@ from .common import (
     _TorchBase,
     _trajectory,
 )
+from gatespec.conformance.spec.interface import (
+    BatchedRun,
+    Capability,
+    Known,
+    MLPTrajectory,
+    NativeOp,
+    Target,
+    Trajectory,
+)
+from gatespec.reference import gates, mlp
+from gatespec.reference.mlp import SGD, Adam, Params
 
 _C = Capability
 

@@ -17,10 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gatespec.conformance.adapters.style import Style
+from gatespec.conformance.spec.interface import BatchedRun, MLPTrajectory, Target
 from gatespec.reference.mlp import Params
-
-from ...interface import BatchedRun, MLPTrajectory, Target
-from ..style import Style
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 

@@ -37,13 +37,21 @@ import numpy as np
 import torch
 from torch import nn
 
+from gatespec.conformance.adapters.torch_impl.common import (
+    _canonical,
+    _canonical_grads,
+    _loss_and_grads,
+    _numpy,
+    _Recorder,
+    _sync,
+    _tensor,
+    _trajectory,
+)
+from gatespec.conformance.adapters.torch_impl.optim import TorchOptim
+from gatespec.conformance.spec.deviation_sets import bound
+from gatespec.conformance.spec.interface import Capability, Known, NativeOp, Target
 from gatespec.reference import mlp
 from gatespec.reference.mlp import SGD, Adam, Params
-
-from ...deviation_sets import bound
-from ...interface import Capability, Known, NativeOp, Target
-from .common import _canonical, _canonical_grads, _loss_and_grads, _numpy, _Recorder, _sync, _tensor, _trajectory
-from .optim import TorchOptim
 
 _C = Capability
 

@@ -31,12 +31,18 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad_and_value, vmap
 
+from gatespec.conformance.adapters.style import adam_direction
+from gatespec.conformance.adapters.torch_impl.common import (
+    _batched_run,
+    _loss_and_grads,
+    _numpy,
+    _sync,
+    _tensor,
+    _trajectory,
+)
+from gatespec.conformance.adapters.torch_impl.nn import TorchNN, _ModelStyle
+from gatespec.conformance.spec.interface import Capability, NativeOp, Target
 from gatespec.reference.mlp import SGD, Adam, Params
-
-from ...interface import Capability, NativeOp, Target
-from ..style import adam_direction
-from .common import _batched_run, _loss_and_grads, _numpy, _sync, _tensor, _trajectory
-from .nn import TorchNN, _ModelStyle
 
 _C = Capability
 

@@ -16,9 +16,9 @@ import torch
 from torch import nn
 from torch.nn.utils import skip_init
 
-from ...interface import Capability, Target
-from .common import _device, _dtype
-from .optim import TorchOptim
+from gatespec.conformance.adapters.torch_impl.common import _device, _dtype
+from gatespec.conformance.adapters.torch_impl.optim import TorchOptim
+from gatespec.conformance.spec.interface import Capability, Target
 
 _C = Capability
 

@@ -25,12 +25,8 @@ import torch
 from torch import nn
 from torch.nn.utils import skip_init
 
-from gatespec.reference import mlp
-from gatespec.reference.mlp import SGD, Adam, Params
-
-from ...interface import Capability, NativeOp, Target
-from ..style import LogisticAsOneLayerNet
-from .common import (
+from gatespec.conformance.adapters.style import LogisticAsOneLayerNet
+from gatespec.conformance.adapters.torch_impl.common import (
     BatchedMLP,
     _batched_run,
     _canonical,
@@ -47,6 +43,9 @@ from .common import (
     _TorchBase,
     _trajectory,
 )
+from gatespec.conformance.spec.interface import Capability, NativeOp, Target
+from gatespec.reference import mlp
+from gatespec.reference.mlp import SGD, Adam, Params
 
 _C = Capability
 

@@ -12,10 +12,9 @@ from typing import ClassVar
 import torch
 from torch import nn
 
+from gatespec.conformance.adapters.torch_impl.nn import TorchNN, _ModelStyle, _Update
+from gatespec.conformance.spec.interface import Capability
 from gatespec.reference.mlp import SGD, Adam
-
-from ...interface import Capability
-from .nn import TorchNN, _ModelStyle, _Update
 
 _C = Capability
 

@@ -5,9 +5,9 @@ fixtures, crossed with the check's cases; an operation an implementation does no
 skipped with its reason.  What each check runs and compares, and within which budget, is defined
 once in :mod:`gatespec.conformance.spec.checks` (``CHECKS``); this module only collects it.
 
-Run: ``pytest --pyargs gatespec.conformance.test_conformance [--gatespec-impl NAME …]``.
+Run: ``pytest --pyargs gatespec.conformance.suite.test_conformance [--gatespec-impl NAME …]``.
 """
 
-from gatespec.conformance.collect import collected
+from gatespec.conformance.plugin.collect import collected
 
 globals().update(collected("test_conformance.py"))

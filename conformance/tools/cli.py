@@ -6,9 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import registry, template
-from .report import benchmarks as bench_report
-from .report import merge as report_merge
+from gatespec.conformance.plugin import registry
+from gatespec.conformance.report import benchmarks as bench_report
+from gatespec.conformance.report import merge as report_merge
+from gatespec.conformance.tools import template
 
 
 def list_implementations(out=sys.stdout) -> int:
@@ -56,10 +57,10 @@ def check(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
-    """Every conformance case as JSON test vectors in ``args.directory`` (conformance/export.py)."""
+    """Every conformance case as JSON test vectors in ``args.directory`` (conformance/tools/export.py)."""
     import time
 
-    from . import export as vectors  # imports the conformance tests, hence pytest: only when asked
+    from gatespec.conformance.tools import export as vectors  # builds every case of the registry: only when asked
 
     start = time.perf_counter()
     try:
@@ -76,8 +77,8 @@ def export(args: argparse.Namespace) -> int:
 
 
 def repro(args: argparse.Namespace) -> int:
-    """Write the standalone reproduction of one test (conformance/repro.py)."""
-    from . import repro as reproduction
+    """Write the standalone reproduction of one test (conformance/tools/repro.py)."""
+    from gatespec.conformance.tools import repro as reproduction
 
     try:
         text = reproduction.script(args.nodeid, args.impl)

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 import pytest
 
+from gatespec.conformance.spec import checks as spec
 from gatespec.conformance.spec.checks import CHECKS, Check, Skip
 
 
@@ -23,6 +24,12 @@ def skipping() -> Iterator[None]:
         yield
     except Skip as why:
         pytest.skip(str(why))
+
+
+def require(impl, capability, dtype: str | None = None) -> None:
+    """Skip the test, with the implementation's reason, when it does not declare ``capability`` (in ``dtype``)."""
+    with skipping():
+        spec.require(impl, capability, dtype)
 
 
 def collected(module: str) -> dict[str, Callable]:

@@ -172,7 +172,7 @@ def optimizer_id(optimizer: SGD | Adam) -> str:
 class GeneratedMLPCase:
     """A gate and one net's parameters, drawn from the case's factors; ``optimizer`` and ``steps`` when trained.
 
-    Used by the MLP checks beside the notebook's :class:`~gatespec.conformance.cases.MLPCase`:
+    Used by the MLP checks beside the notebook's :class:`~gatespec.conformance.spec.cases.MLPCase`:
     ``steps == 0`` cases are for values and gradients; ``saturating`` cases reach |z| ≥ 1000.
     """
 
@@ -501,7 +501,9 @@ def _training_cases() -> tuple[GeneratedMLPCase, ...]:
 
 
 def _defaults_cases() -> tuple[GeneratedMLPCase, ...]:
-    from .cases import XOR_221  # the notebook's net, so each default is checked where the notebook trains
+    from gatespec.conformance.spec.cases import (
+        XOR_221,  # the notebook's net, so each default is checked where the notebook trains
+    )
 
     return tuple(
         GeneratedMLPCase(f"xor-2-2-1-adam-{label}", "xor", XOR_221.params, "unit", opt, ADAM_STEPS)

@@ -8,7 +8,7 @@ import importlib.util
 
 import pytest
 
-from . import registry
+from gatespec.conformance.plugin import registry
 
 
 def select(config: pytest.Config) -> list[registry.Entry]:

@@ -12,7 +12,7 @@ one case a line, ``#`` starting a comment.  A line is read, never executed: it m
 ``generated.mlp_case`` or ``generated.logistic_case`` whose arguments are literals (and, for
 ``optimizer=``, a call of ``generated.SGD`` or ``generated.Adam`` with literal arguments); anything
 else is a usage error naming FILE:LINE.  Each case joins every check that takes cases of its kind
-(:func:`gatespec.conformance.generated.joins`), on every implementation, compiled ones included, and
+(:func:`gatespec.conformance.spec.generated.joins`), on every implementation, compiled ones included, and
 its id ends in ``-regression``.
 """
 
@@ -22,7 +22,7 @@ import ast
 import dataclasses
 from pathlib import Path
 
-from . import generated as G
+from gatespec.conformance.spec import generated as G
 
 _BUILDERS = {"mlp_case": G.mlp_case, "logistic_case": G.logistic_case}
 _OPTIMIZERS = {"SGD": G.SGD, "Adam": G.Adam}

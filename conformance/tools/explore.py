@@ -18,10 +18,9 @@ from collections.abc import Sequence
 
 from hypothesis import strategies as st
 
+from gatespec.conformance.spec import generated
+from gatespec.conformance.spec.generated import GeneratedLogisticCase, GeneratedMLPCase
 from gatespec.reference.mlp import SGD, Adam
-
-from . import generated
-from .generated import GeneratedLogisticCase, GeneratedMLPCase
 
 SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
 # The scales a run learns from: trajectories and the metamorphic checks leave saturation to the value checks.

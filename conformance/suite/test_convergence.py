@@ -16,9 +16,9 @@
 What each test checks is defined once in :mod:`gatespec.conformance.spec.checks`; this module only
 collects it.
 
-Run: ``pytest --pyargs gatespec.conformance.test_convergence [--gatespec-impl NAME …] [-m convergence]``.
+Run: ``pytest --pyargs gatespec.conformance.suite.test_convergence [--gatespec-impl NAME …] [-m convergence]``.
 """
 
-from gatespec.conformance.collect import collected
+from gatespec.conformance.plugin.collect import collected
 
 globals().update(collected("test_convergence.py"))

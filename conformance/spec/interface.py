@@ -33,10 +33,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from gatespec.conformance.spec.operations import NATIVE_OPS, Capability
 from gatespec.reference.mlp import SGD, Adam, Params
 from gatespec.reference.runs import BatchedRun, MLPTrajectory, Trajectory
-
-from .spec.operations import NATIVE_OPS, Capability
 
 DTYPES = ("float32", "float64")
 
@@ -151,7 +150,7 @@ class Implementation:
     # and a bounded one (Known.within) fails where the error exceeds its bound.  A subclass inherits them.
     known_deviations: ClassVar[dict[str, str | Known]] = {}
     # Named sets of known deviations several implementations share, declared by name instead of copying
-    # their ids (gatespec.conformance.deviation_sets.SETS, e.g. "adam-float32-beta-powers").
+    # their ids (gatespec.conformance.spec.deviation_sets.SETS, e.g. "adam-float32-beta-powers").
     known_deviation_sets: ClassVar[tuple[str, ...]] = ()
     # compiled: set it where the framework traces, compiles or generates kernels per net shape and dtype on
     # first use (a JIT, a graph, a kernel cache): the matrix then runs the generated cases' each-choice subset

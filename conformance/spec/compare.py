@@ -24,10 +24,8 @@ from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
-import pytest
 
-from .interface import Capability, Implementation
-from .tolerances import Tolerance, finite_difference_step
+from gatespec.conformance.spec.tolerances import Tolerance, finite_difference_step
 
 # The recorder of the current :func:`recording` block, called with one dict per comparison; None
 # records nothing.  A context variable, not a module global: each block sets it for its own thread
@@ -43,14 +41,6 @@ def recording(recorder: Callable[[dict[str, Any]], None]) -> Iterator[None]:
         yield
     finally:
         _RECORDER.reset(token)
-
-
-def require(impl: Implementation, capability: Capability, dtype: str | None = None) -> None:
-    """Skip the test, with the implementation's reason, when it does not declare ``capability`` (in ``dtype``)."""
-    if not impl.supports(capability, dtype):
-        reason = impl.unsupported_reasons.get(capability, "no reason given")
-        where = f" in {dtype}" if dtype is not None and impl.supports(capability) else ""
-        pytest.skip(f"{impl.name} does not declare {capability.value}{where}: {reason}")
 
 
 def assert_close(

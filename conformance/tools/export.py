@@ -1,19 +1,19 @@
 """``gatespec export DIR``: every conformance case as versioned JSON test vectors, for runners in any language.
 
 A vector is one parametrization of a conformance test with the implementation left out: the
-operation (an :class:`~gatespec.conformance.interface.Implementation` method, named and laid out
+operation (an :class:`~gatespec.conformance.spec.interface.Implementation` method, named and laid out
 as in :data:`gatespec.conformance.spec.operations.OPERATIONS`), its arguments, and what the test
 compares the result with — the reference's float64 values, each with the rtol and atol the suite
 applies to that quantity in that dtype and the tolerance's derivation.  Its id is the pytest node
 id with the implementation's name replaced by ``*``: ``test_mlp_forward_matches_reference[*-xor-2-2-1-float32]``.
 
-Layout (``conformance/export_schema.json`` describes every file; README's "Test vectors" section
+Layout (``conformance/tools/export_schema.json`` describes every file; README's "Test vectors" section
 says how to run them)::
 
     DIR/index.json          format, version, the files, the operations, the comparison rules, what is not exported
     DIR/cases/TEST.json     one file per exported test function, its vectors in pytest's order
     DIR/golden.json         every number the notebook printed, with its cell (reference/golden.py)
-    DIR/schema.json         a copy of conformance/export_schema.json
+    DIR/schema.json         a copy of conformance/tools/export_schema.json
 
 The vectors are the suite's own: each is what the check's builder in
 :data:`gatespec.conformance.spec.checks.CHECKS` gives the test, built for an implementation named
@@ -33,16 +33,17 @@ from typing import Any
 
 import numpy as np
 
+from gatespec.conformance.adapters.exec_impl.protocol import (
+    encode,  # numbers as the exec protocol writes them: shortest repr, "NaN"…
+)
+from gatespec.conformance.plugin import parametrize
+from gatespec.conformance.spec import cases as C
+from gatespec.conformance.spec import tolerances as T
+from gatespec.conformance.spec.checks import BENCHMARK_TESTS, CHECKS, EXPLORE_TESTS, Check, Compare, Vector
+from gatespec.conformance.spec.interface import DTYPES
+from gatespec.conformance.spec.operations import OPERATIONS, optimizer_capability
 from gatespec.reference import golden
 from gatespec.reference.mlp import SGD, Adam
-
-from . import cases as C
-from . import parametrize
-from . import tolerances as T
-from .adapters.exec_impl.protocol import encode  # numbers as the exec protocol writes them: shortest repr, "NaN"…
-from .interface import DTYPES
-from .spec.checks import BENCHMARK_TESTS, CHECKS, EXPLORE_TESTS, Check, Compare, Vector
-from .spec.operations import OPERATIONS, optimizer_capability
 
 FORMAT = "gatespec-vectors"
 FORMAT_VERSION = 1
@@ -81,7 +82,7 @@ EXPORTED: dict[str, Check] = {c.test: c for c in CHECKS.values() if c.build is n
 
 # The modules the export leaves out whole, each test for the same reason, and their tests.
 NOT_EXPORTED_MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "test_explore.py": (
+    "suite/test_explore.py": (
         "explore: hypothesis draws new cases on every run (--gatespec-explore N); what it finds is pasted into "
         "generated.REGRESSIONS, whose cases are exported with the tests they join",
         EXPLORE_TESTS,
@@ -116,7 +117,7 @@ def vector_id(test: str, case, dtype: str) -> str:
 def not_exported() -> list[dict[str, str]]:
     """Every conformance test the export leaves out, with the reason."""
     out = [
-        {"test": c.test, "source": f"conformance/{c.module}", "reason": c.not_exported}
+        {"test": c.test, "source": f"conformance/suite/{c.module}", "reason": c.not_exported}
         for c in CHECKS.values()
         if c.build is None
     ]
@@ -195,7 +196,7 @@ def cases_file(test: str) -> dict[str, Any]:
         "format_version": FORMAT_VERSION,
         "kind": "cases",
         "test": test,
-        "source": f"conformance/{check.module}",
+        "source": f"conformance/suite/{check.module}",
         "operation": check.operation,
         "about": _paragraph(check.build, 0),
         "vectors": vectors,

@@ -2,7 +2,7 @@
 
 It writes ``NAME/`` with a ``pyproject.toml`` that registers the implementation in the entry-point
 group ``gatespec.implementations``, the package ``NAME_with_underscores/`` holding the README's
-complete example (:mod:`gatespec.conformance.example`, renamed to NAME), and a README saying how
+complete example (:mod:`gatespec.conformance.adapters.example`, renamed to NAME), and a README saying how
 to run it.  ``pip install ./NAME`` beside gatespec, then ``pytest --pyargs gatespec.conformance
 --gatespec-impl NAME --gatespec-require NAME`` (or ``gatespec check NAME``) runs the matrix for it; CI runs exactly
 that (tox env ``template``).
@@ -14,8 +14,8 @@ import inspect
 import re
 from pathlib import Path
 
-from . import example
-from .registry import ENTRY_POINT_GROUP
+from gatespec.conformance.adapters import example
+from gatespec.conformance.plugin.registry import ENTRY_POINT_GROUP
 
 _NAME = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 _EXAMPLE_NAME = 'name = "tiny-mlp"'
@@ -46,7 +46,7 @@ README = """\
 
 An implementation of the gatespec contract, made by `gatespec new {name}`: the numpy MLP forward pass
 and gradients of gatespec's README.  Replace `{package}/implementation.py` with yours (declare its
-`capabilities`, override those operations; `gatespec.conformance.interface` is the one file to read).
+`capabilities`, override those operations; `gatespec.conformance.spec.interface` is the one file to read).
 Set `compiled = True` on the class if your framework traces or compiles per net shape and dtype (a JIT, a
 graph, generated kernels): the suite then runs the generated cases' each-choice subset and the benchmarks time
 the first call apart.  Keep the cases exploration finds in a file passed as `--gatespec-regressions=FILE`.
@@ -70,7 +70,7 @@ def new(name: str, parent: Path) -> Path:
     source = inspect.getsource(example)
     if source.count(_EXAMPLE_NAME) != 1 or source.count(f"class {_EXAMPLE_CLASS}(") != 1:
         raise RuntimeError(
-            f"gatespec.conformance.example: expected one {_EXAMPLE_NAME!r} and one {_EXAMPLE_CLASS} to rename"
+            f"gatespec.conformance.adapters.example: expected one {_EXAMPLE_NAME!r} and one {_EXAMPLE_CLASS} to rename"
         )
     source = source.replace(f"class {_EXAMPLE_CLASS}(", f"class {cls}(")
     (root / package).mkdir(parents=True)

@@ -2,7 +2,7 @@
 
 The script needs numpy and the framework, never gatespec.  It holds the test's inputs and the
 reference's expected values with their tolerances (the export's vector for that test, case and
-dtype: :mod:`gatespec.conformance.export`, so the numbers are the suite's), the framework code of
+dtype: :mod:`gatespec.conformance.tools.export`, so the numbers are the suite's), the framework code of
 the style's idiom for the operation, and the comparison; run, it prints each compared quantity's
 worst error over its tolerance and exits 1 where one exceeds 1.
 
@@ -24,8 +24,9 @@ import json
 import shlex
 from dataclasses import dataclass
 
-from . import export, registry
-from .interface import DTYPES
+from gatespec.conformance.plugin import registry
+from gatespec.conformance.spec.interface import DTYPES
+from gatespec.conformance.tools import export
 
 # The styles each template reproduces, and the template's settings for it.
 STYLES: dict[str, tuple[str, dict[str, str]]] = {

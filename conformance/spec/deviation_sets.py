@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from .interface import Known
+from gatespec.conformance.spec.interface import Known
 
 
 def bound(worst: float) -> float:

@@ -36,11 +36,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from . import options
-from .defaults import SESSION_PLUGIN
+from gatespec.conformance.plugin import options
+from gatespec.conformance.plugin.defaults import SESSION_PLUGIN
 
 if TYPE_CHECKING:
-    from .session import Session
+    from gatespec.conformance.plugin.session import Session
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -140,7 +140,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     session = _active(config)
     if config.getvalue("dist") != "loadscope" or session is None:
         return None
-    from .scheduling import CompileCacheScheduling
+    from gatespec.conformance.plugin.scheduling import CompileCacheScheduling
 
     return CompileCacheScheduling(config, log, frameworks=session.frameworks())
 

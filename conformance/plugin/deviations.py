@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from . import deviation_sets, registry
-from .interface import Known
+from gatespec.conformance.plugin import registry
+from gatespec.conformance.spec import deviation_sets
+from gatespec.conformance.spec.interface import Known
 
 # The characters of a test id (and ``*``): what a known-deviation entry may contain.
 _PREFIX = r"[\w\[\]\-.:/*]+"
@@ -191,6 +192,8 @@ def unmatched_lines(
 
 def suite_functions() -> set[str]:
     """The names of every test function of the conformance suite and its benchmarks (the check registry's)."""
-    from .spec.checks import suite_tests  # the registry builds the cases: only where an entry matched nothing
+    from gatespec.conformance.spec.checks import (
+        suite_tests,  # the registry builds the cases: only where an entry matched nothing
+    )
 
     return suite_tests()

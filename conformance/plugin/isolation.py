@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from . import parametrize
-from .options import NO_STATE_CHECK
+from gatespec.conformance.plugin import parametrize
+from gatespec.conformance.plugin.options import NO_STATE_CHECK
 
 PLUGIN_NAME = "gatespec-state-check"
 OPTION = NO_STATE_CHECK

@@ -9,7 +9,7 @@
         ``known_deviations`` a user cannot change; ``*`` in a prefix stands for any characters
         (``test_x[tf-keras-*-float64``); an entry that matches no collected test is reported at the end.
 ``--gatespec-regressions=FILE``  repeatable; cases (one per line, as exploration prints them) added to
-        every check that takes such cases (:mod:`gatespec.conformance.regressions`).
+        every check that takes such cases (:mod:`gatespec.conformance.plugin.regressions`).
 ``--gatespec-report=DIR``  write the conformance matrix (implementation × check) as
         ``conformance.md`` and ``conformance.json``; works under pytest-xdist.
 ``--gatespec-timeout SECONDS``  per-test timeout of every test that takes an implementation (default
@@ -30,9 +30,9 @@
         started at the end of the run; each ratio is the median over them (default 3)
         (:mod:`gatespec.conformance.benchmarks.processes`).
 ``--gatespec-compile-cache=DIR``  keep JAX's, TF XLA's and torch.compile's compiled code in DIR for later
-        processes and runs (default: off) (:mod:`gatespec.conformance.compile_cache`).
+        processes and runs (default: off) (:mod:`gatespec.conformance.plugin.compile_cache`).
 ``--gatespec-no-state-check``  do not fail a test whose implementation leaves global state changed
-                      (:mod:`gatespec.conformance.isolation`).
+                      (:mod:`gatespec.conformance.plugin.isolation`).
 
 The path options are best written with ``=``: pytest chooses its rootdir (which node ids are relative
 to) before plugins add their options, so in ``--gatespec-known-deviations PATH`` it reads PATH as a test path.
@@ -50,12 +50,12 @@ from pathlib import Path
 
 import pytest
 
-from . import compile_cache
-from .defaults import BENCH_MIN_PAIRS as MIN_PAIRS
-from .defaults import BENCH_PAIRED_TIME as PAIRED_TIME
-from .defaults import BENCH_PROCESSES as PROCESSES
-from .defaults import EXEC_TIMEOUT
-from .defaults import TEST_TIMEOUT as DEFAULT_TIMEOUT
+from gatespec.conformance.plugin import compile_cache
+from gatespec.conformance.plugin.defaults import BENCH_MIN_PAIRS as MIN_PAIRS
+from gatespec.conformance.plugin.defaults import BENCH_PAIRED_TIME as PAIRED_TIME
+from gatespec.conformance.plugin.defaults import BENCH_PROCESSES as PROCESSES
+from gatespec.conformance.plugin.defaults import EXEC_TIMEOUT
+from gatespec.conformance.plugin.defaults import TEST_TIMEOUT as DEFAULT_TIMEOUT
 
 GROUP = "gatespec"
 NO_STATE_CHECK = "--gatespec-no-state-check"
@@ -201,7 +201,7 @@ def names_the_suite(config: pytest.Config) -> bool:
 
 def in_suite(path: Path) -> bool:
     """Whether ``path`` is the conformance suite's package or lies in it."""
-    suite = Path(__file__).resolve().parent
+    suite = Path(__file__).resolve().parent.parent  # gatespec.conformance, not this plugin package
     path = Path(path).resolve()
     return path == suite or suite in path.parents
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from . import registry
-from .interface import DTYPES, Implementation, Target
+from gatespec.conformance.plugin import registry
+from gatespec.conformance.spec.interface import DTYPES, Implementation, Target
 
 
 @dataclass(frozen=True)

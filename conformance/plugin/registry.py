@@ -10,7 +10,7 @@ import importlib
 import importlib.metadata
 from dataclasses import dataclass
 
-from .interface import Implementation
+from gatespec.conformance.spec.interface import Implementation
 
 ENTRY_POINT_GROUP = "gatespec.implementations"
 
@@ -82,7 +82,7 @@ def load_object(spec: str) -> Implementation:
         raise UsageError(f"{spec!r}: module {module_name!r} has no attribute {attr!r}; {_defined_in(module)}") from None
     if not _is_implementation(obj):
         raise UsageError(
-            f"{spec!r}: expected a gatespec.conformance.interface.Implementation subclass or instance, "
+            f"{spec!r}: expected a gatespec.conformance.spec.interface.Implementation subclass or instance, "
             f"got {type(obj).__name__}; {_defined_in(module)}"
         )
     return _as_implementation(spec, obj)
@@ -103,7 +103,7 @@ def _as_implementation(spec: str, obj: object) -> Implementation:
         obj = obj()
     if not isinstance(obj, Implementation):
         raise UsageError(
-            f"{spec!r}: expected a gatespec.conformance.interface.Implementation subclass or instance, "
+            f"{spec!r}: expected a gatespec.conformance.spec.interface.Implementation subclass or instance, "
             f"got {type(obj).__name__}"
         )
     if not obj.name or not obj.framework:
@@ -147,7 +147,7 @@ def from_spec(spec: str) -> Entry:
 
 def from_exec(command: str) -> Entry:
     """``exec:COMMAND``: a program speaking the exec protocol; one that cannot start or handshake is a usage error."""
-    from .adapters.exec_impl import client
+    from gatespec.conformance.adapters.exec_impl import client
 
     try:
         impl = client.from_command(command)

@@ -22,14 +22,23 @@ from pathlib import Path
 
 import pytest
 
-from . import compile_cache, deviations, isolation, options, parametrize, registry, regressions, selection
+from gatespec.conformance.plugin import (
+    compile_cache,
+    deviations,
+    isolation,
+    options,
+    parametrize,
+    registry,
+    regressions,
+    selection,
+)
+from gatespec.conformance.plugin.defaults import SESSION_PLUGIN
+from gatespec.conformance.plugin.deviations import Deviation, WithinKnownDeviation, first_match, judge, unmatched_lines
+from gatespec.conformance.report import implementations_of, write_report
 
 # By its module's name (not `from . import checks`, the package's attribute): the recorder must be the one the
 # test modules' comparisons call, also after an in-process pytester run restored sys.modules.
-from .checks import recording
-from .defaults import SESSION_PLUGIN
-from .deviations import Deviation, WithinKnownDeviation, first_match, judge, unmatched_lines
-from .report import implementations_of, write_report
+from gatespec.conformance.spec.compare import recording
 
 SESSION = pytest.StashKey["Session"]()
 PLUGIN_NAME = SESSION_PLUGIN

@@ -8,9 +8,10 @@ report says what to keep::
 
     add to regressions.txt (--gatespec-regressions): generated.mlp_case("xor", depth=3, scale="unit", seed=0)
 
-so that, with ``--gatespec-regressions=regressions.txt`` (the run's own file where it gave one), the case
-joins the fixed matrix (:mod:`gatespec.conformance.regressions`).  Derandomised when the CI variable is set (the same
-cases on every run, and for every implementation and dtype); otherwise each run draws afresh.
+so that, with ``--gatespec-regressions=regressions.txt`` (the run's own file where it gave one), the
+case joins the fixed matrix (:mod:`gatespec.conformance.plugin.regressions`).  Derandomised when the CI
+variable is set (the same cases on every run, and for every implementation and dtype); otherwise each
+run draws afresh.
 With N = 0 (the default) every test here is skipped at once and none is a row of the report.
 """
 
@@ -20,18 +21,17 @@ from collections.abc import Callable
 
 import pytest
 
-from gatespec.conformance import options
-from gatespec.conformance.checks import require
-from gatespec.conformance.collect import skipping
-from gatespec.conformance.interface import Capability as Cap
+from gatespec.conformance.plugin import options
+from gatespec.conformance.plugin.collect import require, skipping
 from gatespec.conformance.spec.checks import CHECKS
+from gatespec.conformance.spec.interface import Capability as Cap
 
 pytest.importorskip("hypothesis", reason="exploration needs hypothesis (the test extra)")
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 
-from gatespec.conformance import explore as E
-from gatespec.conformance import generated as G
+from gatespec.conformance.spec import generated as G
+from gatespec.conformance.tools import explore as E
 
 pytestmark = pytest.mark.explore
 

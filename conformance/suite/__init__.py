@@ -1,0 +1,1 @@
+"""The collected test modules: leaves that turn the check registry (spec.checks.CHECKS) into tests."""
