@@ -138,7 +138,7 @@ def test_declared_operation_returns_the_contracts_shapes_and_dtype(impl, case, t
 
 # The notebook's XOR net and STEPS of SGD(0.5), as a conformance case: the native paths are held to the same
 # checks as the numpy paths (spec.checks's builders, their budgets).
-SMOKE = C.MLPCase("xor-smoke", "xor", P221, steps=STEPS, lr=0.5)
+SMOKE = C.MLPCase("xor-smoke", "xor", P221, mlp.SGD(0.5), STEPS)
 
 
 @dataclass(frozen=True)

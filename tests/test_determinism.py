@@ -69,7 +69,7 @@ def reference_digest() -> str:
         _add(h, mlp.loss_and_grads(c.params, g.X, g.y)[1])
         _add(h, C.reference_adam_step(c.params, g.X, g.y, C.ADAM))
         if c.steps:
-            run = mlp.train(c.params, g.X, g.y, c.sgd, c.steps)
+            run = mlp.train(c.params, g.X, g.y, c.optimizer, c.steps)
             _add(h, (*run.params, run.losses))
     for c in C.LOGISTIC_CASES:
         run = logistic.gradient_descent(c.gate.Xb, c.gate.y, c.w, c.eta, c.steps)

@@ -22,9 +22,8 @@ import pytest
 
 from gatespec.conformance.adapters.numpy_impl import NumpyImplementation
 from gatespec.conformance.adapters.numpy_impl import handwritten as numpy_impl
-from gatespec.conformance.plugin import options
 from gatespec.conformance.spec import generated
-from gatespec.conformance.spec.checks import CHECKS, MLP_VALUES
+from gatespec.conformance.spec.checks import CHECKS, EXPLORE_TESTS, MLP_VALUES
 from gatespec.conformance.spec.interface import Target
 from gatespec.conformance.tools import explore
 
@@ -41,7 +40,7 @@ FORWARD = CHECKS["mlp_forward_matches_reference"]
 # small integers, meets it sooner.  Derandomised under CI, the search is the same every run.
 N = 1500
 LINE = re.compile(r"add to regressions\.txt \(--gatespec-regressions\): (generated\.\w+\(.*\))\s*$", re.M)
-EXPLORE_CHECKS = 11  # the tests of conformance/suite/test_explore.py, each per dtype
+EXPLORE_CHECKS = len(EXPLORE_TESTS)  # the tests of conformance/suite/test_explore.py, each per dtype
 
 
 def _fast_path_forward(params, X):
@@ -204,7 +203,7 @@ def test_the_design_is_built_by_the_public_builders():
 
 def test_each_regression_joins_the_fixed_cases_of_its_kind():
     for case in generated.REGRESSIONS:
-        if isinstance(case, generated.GeneratedLogisticCase):
+        if isinstance(case, generated.LogisticCase):
             assert case in generated.LOGISTIC
         else:
             assert case in (generated.TRAINING if case.steps else generated.STRUCTURE)
@@ -276,10 +275,3 @@ def test_the_strategies_draw_only_buildable_cases():
 
     draw()
     assert all(c.gate.n_inputs > 1 for c in seen if hasattr(c, "params"))  # depth 1 needs two inputs
-
-
-def test_exploration_is_derandomised_exactly_when_ci_is_set(monkeypatch):
-    monkeypatch.setenv("CI", "1")
-    assert options.explore_derandomized()
-    monkeypatch.delenv("CI")
-    assert not options.explore_derandomized()

@@ -196,18 +196,20 @@ def test_a_deviation_pattern_matches_what_it_names_and_nothing_more():
 
 
 def test_an_unmatched_deviation_is_reported_unless_its_check_was_not_collected():
-    from gatespec.conformance.plugin.deviations import Deviation, unmatched_lines
+    from gatespec.conformance.plugin.deviations import Deviation, unmatched, unmatched_line
 
     real = Deviation("test_mlp_one_adam_step[tiny-xor", "r", "f:1")
     typo = Deviation("test_mlp_one_adam_stpe[tiny-xor", "r", "f:2")
     other = Deviation("test_mlp_one_adam_step[another-xor", "r", "f:3")
     # A -k subset, a run of tests/ or of the benchmarks: a check of the suite not collected is no news,
     # a name the suite lacks is.
-    lines = unmatched_lines([real, typo, other], set(), ["tiny"], {"test_mlp_forward_matches_reference"})
-    assert [line.split()[3] for line in lines] == ["f:2"]
+    assert unmatched([real, typo, other], set(), ["tiny"], {"test_mlp_forward_matches_reference"}) == [typo]
     # The check collected and the entry matching none of its tests: reported.
-    lines = unmatched_lines([real, typo, other], set(), ["tiny"], {"test_mlp_one_adam_step"})
-    assert [line.split()[3] for line in lines] == ["f:1", "f:2"]
+    assert unmatched([real, typo, other], set(), ["tiny"], {"test_mlp_one_adam_step"}) == [real, typo]
+    assert (
+        unmatched_line(typo)
+        == "gatespec: known deviation f:2 matches no collected test: test_mlp_one_adam_stpe[tiny-xor"
+    )
 
 
 OWN_IMPL = """

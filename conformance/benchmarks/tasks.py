@@ -143,7 +143,7 @@ class Task:
     @cached_property
     def case(self) -> C.MLPCase:
         """The task as a conformance case: its net, gate and SGD run (the checks' builders take it)."""
-        return C.MLPCase(self.name, self.gate_name, self.params, steps=self.steps, lr=self.lr)
+        return C.MLPCase(self.name, self.gate_name, self.params, self.optimizer, self.steps)
 
     def inputs(self) -> dict:
         """Keyword arguments of the native op (the numpy operation's, without ``target``)."""
@@ -228,11 +228,6 @@ class BatchedTask:
     @property
     def optimizer(self) -> SGD:
         return SGD(self.lr)
-
-    @cached_property
-    def case(self) -> C.MLPCase:
-        """The task as a conformance case: its net, gate and SGD run (the checks' builders take it)."""
-        return C.MLPCase(self.name, self.gate_name, self.params, steps=self.steps, lr=self.lr)
 
     @cached_property
     def per_net(self) -> tuple[Params, ...]:

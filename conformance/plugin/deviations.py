@@ -170,11 +170,11 @@ def judge(dev: Deviation, records: list[dict], exc: AssertionError) -> Assertion
     return AssertionError(f"{dev.where}: {dev.prefix} is a {dev.describe()}; {what}:\n{exc}")
 
 
-def unmatched_lines(
+def unmatched(
     deviations: list[Deviation], matched: set[Deviation], selected: list[str], functions: set[str]
-) -> list[str]:
-    """A line for each entry that matched no collected test, among those that name a selected implementation
-    and a test function this run collected.
+) -> list[Deviation]:
+    """The entries that matched no collected test, among those that name a selected implementation and a test
+    function this run collected.
 
     An entry for an implementation this run did not select (tox -e numpy reads the whole file), or for a
     check it did not collect (a run of tests/ or of the benchmarks, a -k subset), is no news.
@@ -183,11 +183,12 @@ def unmatched_lines(
     # Silent only for a check of the suite this run did not collect; a name the suite lacks (a typo, a
     # renamed check) is reported whatever was collected.
     skipped = suite_functions() - functions if candidates else set()
-    return [
-        f"gatespec: known deviation {dev.where} matches no collected test: {dev.prefix}"
-        for dev in candidates
-        if dev.names_a_function_of(functions) or not dev.names_a_function_of(skipped)
-    ]
+    return [dev for dev in candidates if dev.names_a_function_of(functions) or not dev.names_a_function_of(skipped)]
+
+
+def unmatched_line(dev: Deviation) -> str:
+    """The end-of-run line for an entry that matched no collected test."""
+    return f"gatespec: known deviation {dev.where} matches no collected test: {dev.prefix}"
 
 
 def suite_functions() -> set[str]:

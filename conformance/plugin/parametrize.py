@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pytest
 
 from gatespec.conformance.plugin import registry
+from gatespec.conformance.spec.checks import param_id
 from gatespec.conformance.spec.interface import DTYPES, Implementation, Target
 
 
@@ -50,16 +51,6 @@ def generate(metafunc: pytest.Metafunc, entries: list[registry.Entry], device: s
             for dtype in DTYPES if with_target else [None]:
                 params.append(_param(entry, case, dtype, device))
     metafunc.parametrize(argnames, params)
-
-
-def param_id(name: str, case, dtype: str | None, device: str) -> str:
-    """The parameters' id of a test of implementation ``name``: ``NAME-case-dtype``, ``-DEVICE`` off the CPU."""
-    ids = [name]
-    if case is not None:
-        ids.append(case.id)
-    if dtype is not None:
-        ids.append(dtype if device == "cpu" else f"{dtype}-{device}")
-    return "-".join(ids)
 
 
 def _param(entry: registry.Entry, case, dtype: str | None, device: str):

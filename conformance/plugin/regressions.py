@@ -65,7 +65,7 @@ def parse(line: str):
     if None in kwargs:
         raise RegressionError("** arguments are not read")
     case = builder(*args, **kwargs)
-    return dataclasses.replace(case, name=case.name + SUFFIX, regression=True)
+    return dataclasses.replace(case, name=case.name + SUFFIX, origin="regression")
 
 
 def _call(node: ast.expr, names: dict, expected: str):

@@ -33,7 +33,14 @@ from gatespec.conformance.plugin import (
     selection,
 )
 from gatespec.conformance.plugin.defaults import SESSION_PLUGIN
-from gatespec.conformance.plugin.deviations import Deviation, WithinKnownDeviation, first_match, judge, unmatched_lines
+from gatespec.conformance.plugin.deviations import (
+    Deviation,
+    WithinKnownDeviation,
+    first_match,
+    judge,
+    unmatched,
+    unmatched_line,
+)
 from gatespec.conformance.report import implementations_of, write_report
 
 # By its module's name (not `from . import checks`, the package's attribute): the recorder must be the one the
@@ -238,7 +245,7 @@ class Session:
 
     def _unmatched(self) -> list[str]:
         selected = [entry.name for entry in self.entries]
-        return unmatched_lines(self.deviations, self.matched, selected, self.functions)
+        return [unmatched_line(d) for d in unmatched(self.deviations, self.matched, selected, self.functions)]
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node, error) -> None:

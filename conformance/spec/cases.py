@@ -84,22 +84,29 @@ NOT_SEPARABLE = tuple(c.gate_name for c in GATES if not c.gate.linearly_separabl
 # ----------------------------------------------------------------------------- MLP
 
 
+ORIGINS = ("notebook", "generated", "regression")
+
+
 @dataclass(frozen=True)
 class MLPCase:
-    """A gate and fixed initial parameters; ``steps`` SGD(``lr``) steps define the trajectory check.
+    """A gate and one net's initial parameters; when ``steps`` > 0, a run of ``optimizer`` from them.
 
-    ``learns`` says whether the run's end classifies the gate correctly.
+    ``origin``: "notebook" (this module's, kept by name), "generated" (the covering design of
+    ``generated.py``, ``scale`` its level) or "regression" (a ``--gatespec-regressions`` line, run on
+    every implementation).  ``learns``: the run's end classifies the gate.  ``eager_steps``: how many
+    steps a slow eager style (``Implementation.slow_eager``) runs instead of ``steps``, a prefix of the
+    same run.  Cases compare and hash by their id and note, never by their arrays.
     """
 
     name: str
     gate_name: str
     params: Params = field(compare=False)
+    optimizer: SGD | Adam = field(default_factory=SGD, compare=False)
+    steps: int = 0
     note: str = ""
-    steps: int = 1000
-    lr: float = 0.5
+    scale: str = "unit"
+    origin: str = "notebook"
     learns: bool = False
-    # How many steps a slow eager style (Implementation.slow_eager) runs instead of ``steps`` (a prefix of the
-    # same run).
     eager_steps: int = 50
 
     @property
@@ -111,8 +118,16 @@ class MLPCase:
         return gates.gate(self.gate_name)
 
     @property
-    def sgd(self) -> SGD:
-        return SGD(self.lr)
+    def regression(self) -> bool:
+        return self.origin == "regression"
+
+    @property
+    def saturating(self) -> bool:
+        return self.scale == "saturating"
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return mlp.layer_sizes(self.params)
 
 
 # SEED 0: standard_normal((2, 2, 1)) then 1000 SGD(0.5) steps solves XOR in the reference
@@ -123,6 +138,8 @@ XOR_221 = MLPCase(
     "xor-2-2-1",
     "xor",
     _frozen(*init.standard_normal((2, 2, 1), np.random.default_rng(XOR_SEED))),
+    SGD(0.5),
+    1000,
     note="the notebook's XOR net from standard-normal init, seed 0: learns XOR in 1000 SGD(0.5) steps",
     learns=True,
 )
@@ -133,8 +150,9 @@ MAJ_381 = MLPCase(
     "majority-3-3-8-1",
     "majority-3",
     _frozen(*init.standard_normal((3, 8, 1), np.random.default_rng(0))),
+    SGD(0.5),
+    200,
     note="3-8-1 on majority-3, standard-normal seed 0: learns in 200 SGD(0.5) steps, well conditioned",
-    steps=200,
     learns=True,
 )
 
@@ -149,7 +167,7 @@ SATURATING_221 = MLPCase(
     "xor",
     _saturating(),
     note="seed-0 XOR parameters × 40: |z| ≫ 30, σ(z) rounds to 0 or 1 in both dtypes; no trajectory check",
-    steps=0,
+    scale="saturating",
 )
 
 MLP_CASES = (XOR_221, MAJ_381, SATURATING_221)
@@ -166,7 +184,10 @@ ADAM = Adam(0.1)
 
 @dataclass(frozen=True)
 class LogisticCase:
-    """A gate and a starting weight vector w (bias last) for logistic regression with step η."""
+    """A gate and a starting weight vector w (bias last) for ``steps`` of logistic regression with step η.
+
+    ``origin`` as :class:`MLPCase`'s.
+    """
 
     name: str
     gate_name: str
@@ -174,6 +195,7 @@ class LogisticCase:
     eta: float = 1.0
     steps: int = 100
     note: str = ""
+    origin: str = "notebook"
 
     @property
     def id(self) -> str:
@@ -182,6 +204,10 @@ class LogisticCase:
     @property
     def gate(self) -> Gate:
         return gates.gate(self.gate_name)
+
+    @property
+    def regression(self) -> bool:
+        return self.origin == "regression"
 
 
 LOGISTIC_CASES = (

@@ -56,13 +56,22 @@ def require(impl, capability: Capability, dtype: str | None = None) -> None:
 
 
 def is_mlp(case) -> bool:
-    return isinstance(case, (C.MLPCase, G.GeneratedMLPCase, C.BatchedCase))
+    return isinstance(case, (C.MLPCase, C.BatchedCase))
+
+
+def param_id(name: str, case, dtype: str | None, device: str) -> str:
+    """The parameters' id of a test of implementation ``name``: ``NAME-case-dtype``, ``-DEVICE`` off the CPU."""
+    ids = [name]
+    if case is not None:
+        ids.append(case.id)
+    if dtype is not None:
+        ids.append(dtype if device == "cpu" else f"{dtype}-{device}")
+    return "-".join(ids)
 
 
 def core_only(impl, case) -> None:
     """:class:`Skip` a generated case outside generated.CORE for a style that pays seconds per new shape."""
-    generated = isinstance(case, (G.GeneratedMLPCase, G.GeneratedLogisticCase))
-    if generated and not case.regression and case not in G.CORE and (impl.compiled or impl.slow_eager):
+    if case.origin == "generated" and case not in G.CORE and (impl.compiled or impl.slow_eager):
         how = "traces and compiles" if impl.compiled else "dispatches op by op, compiling each op"
         raise Skip(
             f"{impl.name} {how} per net shape and dtype (seconds a case): it runs generated.CORE, every level of "
@@ -178,11 +187,6 @@ def _mlp_run(impl, params, X, y, optimizer, steps: int, target: Target) -> MLPTr
 
 
 # ----------------------------------------------------------------------------- budgets
-
-
-def _sgd(case) -> SGD:
-    """The case's SGD: the notebook's cases train with ``case.lr``, the generated ones with their own step size."""
-    return case.optimizer if isinstance(case, G.GeneratedMLPCase) else case.sgd
 
 
 def bounds_on(case, X: np.ndarray, y: np.ndarray) -> T.ErrorBounds:
@@ -426,7 +430,7 @@ def _mlp_args(case, optimizer: SGD | Adam, steps: int) -> dict[str, Any]:
 
 def mlp_one_sgd_step(impl, case, dtype: str) -> Vector:
     """θ₀, θ₁ and l(θ₀) of one SGD step with the case's η, within the step's spread."""
-    g, sgd = case.gate, _sgd(case)
+    g, sgd = case.gate, case.optimizer
     ref = mlp.train(case.params, g.X, g.y, sgd, 1)
     tols, tol_loss = budget(impl.name, case, sgd, 1, dtype)
     what = f"SGD({sgd.lr:g})"
@@ -466,8 +470,8 @@ def _mlp_trajectory(impl, case, optimizer: SGD | Adam, name: str, dtype: str, st
 
 def mlp_sgd_trajectory(impl, case, dtype: str) -> Vector:
     """Every θ_t and l(θ_t) of the case's SGD run, within the run's spread."""
-    sgd = _sgd(case)
-    steps = steps_for(impl, case) if isinstance(case, C.MLPCase) else case.steps
+    sgd = case.optimizer
+    steps = steps_for(impl, case)
     return _mlp_trajectory(impl, case, sgd, f"SGD({sgd.lr:g})", dtype, steps)
 
 
@@ -523,7 +527,7 @@ def mlp_learns_its_gate(impl, case, target: Target) -> None:
     if steps_for(impl, case) < case.steps:
         raise Skip(f"{impl.name} runs {steps_for(impl, case)} of {case.steps} steps: {impl.slow_eager}")
     g = case.gate
-    final = call(impl, "mlp_train", Vector(_mlp_args(case, case.sgd, case.steps), ()), target).final
+    final = call(impl, "mlp_train", Vector(_mlp_args(case, case.optimizer, case.steps), ()), target).final
     learned = (mlp.forward(tuple(np.asarray(p, dtype=np.float64) for p in final), g.X)[0] > 0).astype(np.float64)
     assert_equal_exact(learned, g.y, impl=impl, case=case, quantity=f"truth table after {case.steps} SGD steps")
 

@@ -32,11 +32,11 @@ import itertools
 import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from gatespec.conformance.spec.cases import XOR_221, LogisticCase, MLPCase
 from gatespec.reference import gates, mlp
 from gatespec.reference.gates import Gate
 from gatespec.reference.mlp import SGD, Adam, Params
@@ -168,62 +168,6 @@ def optimizer_id(optimizer: SGD | Adam) -> str:
 # ----------------------------------------------------------------------------- cases
 
 
-@dataclass(frozen=True)
-class GeneratedMLPCase:
-    """A gate and one net's parameters, drawn from the case's factors; ``optimizer`` and ``steps`` when trained.
-
-    Used by the MLP checks beside the notebook's :class:`~gatespec.conformance.spec.cases.MLPCase`:
-    ``steps == 0`` cases are for values and gradients; ``saturating`` cases reach |z| ≥ 1000.
-    """
-
-    name: str
-    gate_name: str
-    params: Params = field(compare=False)
-    scale: str = "unit"
-    optimizer: SGD | Adam = field(default_factory=SGD, compare=False)
-    steps: int = 0
-    note: str = ""
-    # Read from a --gatespec-regressions file (regressions.py): runs on every implementation, compiled or not.
-    regression: bool = field(default=False, compare=False)
-
-    @property
-    def id(self) -> str:
-        return self.name
-
-    @property
-    def gate(self) -> Gate:
-        return gates.gate(self.gate_name)
-
-    @property
-    def saturating(self) -> bool:
-        return self.scale == "saturating"
-
-    @property
-    def sizes(self) -> tuple[int, ...]:
-        return mlp.layer_sizes(self.params)
-
-
-@dataclass(frozen=True)
-class GeneratedLogisticCase:
-    """Logistic regression on a gate from a drawn w (bias last), ``steps`` of gradient descent with step ``eta``."""
-
-    name: str
-    gate_name: str
-    w: np.ndarray = field(compare=False)
-    eta: float = 1.0
-    steps: int = LOGISTIC_STEPS
-    note: str = ""
-    regression: bool = field(default=False, compare=False)
-
-    @property
-    def id(self) -> str:
-        return self.name
-
-    @property
-    def gate(self) -> Gate:
-        return gates.gate(self.gate_name)
-
-
 def _frozen(arrays) -> tuple[np.ndarray, ...]:
     out = tuple(np.array(a, dtype=np.float64) for a in arrays)
     for a in out:
@@ -341,7 +285,7 @@ def mlp_case(
     *,
     widths: Sequence[int] | None = None,
     note: str | None = None,
-) -> GeneratedMLPCase:
+) -> MLPCase:
     """A net of ``depth`` weight layers on a catalogue gate, its parameters from ``default_rng(seed)``.
 
     ``scale`` is one of :data:`SCALES`; ``optimizer`` (default ``SGD()``) trains it for ``steps``
@@ -384,12 +328,12 @@ def mlp_case(
         name = f"{gate_name}-d{depth}-{_sizes_id(sizes)}-{scale}"
     if note is None:
         note = _mlp_recipe(gate_name, depth, scale, seed, optimizer, steps, widths)
-    return GeneratedMLPCase(name, gate_name, params, scale, optimizer, steps, note)
+    return MLPCase(name, gate_name, params, optimizer, steps, note, scale, origin="generated")
 
 
 def logistic_case(
     gate_name: str, scale: str, eta: float, seed: int, steps: int = LOGISTIC_STEPS, *, note: str | None = None
-) -> GeneratedLogisticCase:
+) -> LogisticCase:
     """Logistic regression on a catalogue gate from w ~ N(0, STD[scale]²) by ``default_rng(seed)``, bias last.
 
     ``scale``: tiny, unit or large; ``steps`` of gradient descent with step ``eta``.  Id as the
@@ -410,10 +354,11 @@ def logistic_case(
     w = STD[scale] * rng.standard_normal(g.n_inputs + 1)
     if note is None:
         note = _logistic_recipe(gate_name, scale, eta, seed, steps)
-    return GeneratedLogisticCase(f"{gate_name}-{scale}-eta{eta:g}", gate_name, *_frozen([w]), eta, steps, note)
+    w, name = _frozen([w])[0], f"{gate_name}-{scale}-eta{eta:g}"
+    return LogisticCase(name, gate_name, w, eta, steps, note, origin="generated")
 
 
-def recipe(case: GeneratedMLPCase | GeneratedLogisticCase) -> str:
+def recipe(case: MLPCase | LogisticCase) -> str:
     """The Python expression that rebuilds a case built by :func:`mlp_case` or :func:`logistic_case`.
 
     ``generated.mlp_case("majority-5", depth=3, scale="large", seed=17)``: evaluated where
@@ -462,7 +407,7 @@ def _logistic_recipe(gate_name: str, scale: str, eta: float, seed: int, steps: i
 # ----------------------------------------------------------------------------- the design
 
 
-def _structure_cases() -> tuple[GeneratedMLPCase, ...]:
+def _structure_cases() -> tuple[MLPCase, ...]:
     factors = {"depth": DEPTHS, "inputs": INPUTS, "scale": SCALES}
     rows = pairwise(factors, SEED, _feasible)
     out = []
@@ -473,7 +418,7 @@ def _structure_cases() -> tuple[GeneratedMLPCase, ...]:
     return tuple(out)
 
 
-def _training_cases() -> tuple[GeneratedMLPCase, ...]:
+def _training_cases() -> tuple[MLPCase, ...]:
     # Trajectories are compared step by step, so the scales are those a run learns from; saturation
     # is the value checks' business.  SGD and Adam are two designs: SGD has one hyperparameter.
     scales = ("tiny", "unit", "large")
@@ -500,18 +445,15 @@ def _training_cases() -> tuple[GeneratedMLPCase, ...]:
     return tuple(out)
 
 
-def _defaults_cases() -> tuple[GeneratedMLPCase, ...]:
-    from gatespec.conformance.spec.cases import (
-        XOR_221,  # the notebook's net, so each default is checked where the notebook trains
-    )
-
+def _defaults_cases() -> tuple[MLPCase, ...]:
+    # The notebook's net, so each default is checked where the notebook trains.
     return tuple(
-        GeneratedMLPCase(f"xor-2-2-1-adam-{label}", "xor", XOR_221.params, "unit", opt, ADAM_STEPS)
+        MLPCase(f"xor-2-2-1-adam-{label}", "xor", XOR_221.params, opt, ADAM_STEPS, origin="generated")
         for label, opt in ADAM_DEFAULTS.items()
     )
 
 
-def _logistic_cases() -> tuple[GeneratedLogisticCase, ...]:
+def _logistic_cases() -> tuple[LogisticCase, ...]:
     factors = {"eta": LOGISTIC_RATES, "inputs": INPUTS, "scale": ("tiny", "unit", "large")}
     out = []
     for k, row in enumerate(pairwise(factors, SEED + 3)):
@@ -536,9 +478,14 @@ REGRESSIONS: tuple = ()
 # What kind of case joins which list: the lists below take the suite's REGRESSIONS by these, and each
 # check's gatespec_cases marker names its own (joins=), by which a --gatespec-regressions file's cases
 # join it at collection.
+def _designed(case) -> bool:
+    """A net of the design or of a regressions file (not one of the notebook's, which the checks name)."""
+    return isinstance(case, MLPCase) and case.origin != "notebook"
+
+
 def is_structure(case) -> bool:
     """A net for values, gradients and single steps (``steps == 0``)."""
-    return isinstance(case, GeneratedMLPCase) and not case.steps
+    return _designed(case) and not case.steps
 
 
 def is_saturating(case) -> bool:
@@ -546,21 +493,19 @@ def is_saturating(case) -> bool:
 
 
 def is_sgd_training(case) -> bool:
-    return isinstance(case, GeneratedMLPCase) and bool(case.steps) and isinstance(case.optimizer, SGD)
+    return _designed(case) and bool(case.steps) and isinstance(case.optimizer, SGD)
 
 
 def is_adam_training(case) -> bool:
-    return isinstance(case, GeneratedMLPCase) and bool(case.steps) and isinstance(case.optimizer, Adam)
+    return _designed(case) and bool(case.steps) and isinstance(case.optimizer, Adam)
 
 
 def is_logistic(case) -> bool:
-    return isinstance(case, GeneratedLogisticCase)
+    return isinstance(case, LogisticCase) and case.origin != "notebook"
 
 
 STRUCTURE = _structure_cases() + tuple(filter(is_structure, REGRESSIONS))
-TRAINING = (
-    _training_cases() + _defaults_cases() + tuple(c for c in REGRESSIONS if isinstance(c, GeneratedMLPCase) and c.steps)
-)
+TRAINING = _training_cases() + _defaults_cases() + tuple(c for c in REGRESSIONS if _designed(c) and c.steps)
 SGD_TRAINING = tuple(filter(is_sgd_training, TRAINING))
 ADAM_TRAINING = tuple(filter(is_adam_training, TRAINING))
 LOGISTIC = _logistic_cases() + tuple(filter(is_logistic, REGRESSIONS))
@@ -579,7 +524,7 @@ SATURATING = tuple(filter(is_saturating, STRUCTURE))
 
 
 def _factors_of(case) -> dict[str, Any]:
-    if isinstance(case, GeneratedLogisticCase):
+    if isinstance(case, LogisticCase):
         return {"inputs": case.gate.n_inputs, "scale": case.id.split("-eta")[0].rsplit("-", 1)[-1], "eta": case.eta}
     out: dict[str, Any] = {"depth": len(case.params) // 2, "inputs": case.gate.n_inputs, "scale": case.scale}
     opt = case.optimizer
@@ -591,7 +536,7 @@ def _factors_of(case) -> dict[str, Any]:
 
 
 def _shape_of(case) -> tuple[int, ...] | None:
-    return case.sizes if isinstance(case, GeneratedMLPCase) else None
+    return case.sizes if isinstance(case, MLPCase) else None
 
 
 def each_choice(cases: Sequence[Any], shapes: frozenset = frozenset()) -> tuple[Any, ...]:

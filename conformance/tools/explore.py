@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from hypothesis import strategies as st
 
 from gatespec.conformance.spec import generated
-from gatespec.conformance.spec.generated import GeneratedLogisticCase, GeneratedMLPCase
+from gatespec.conformance.spec.cases import LogisticCase, MLPCase
 from gatespec.reference.mlp import SGD, Adam
 
 SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
@@ -61,7 +61,7 @@ def mlp_cases(
     scales: Sequence[str] = generated.SCALES,
     optimizers: st.SearchStrategy[SGD | Adam] | None = None,
     steps: st.SearchStrategy[int] | None = None,
-) -> st.SearchStrategy[GeneratedMLPCase]:
+) -> st.SearchStrategy[MLPCase]:
     """Nets of ``depths`` weight layers on a gate of 1–6 inputs at one of ``scales``, from any seed.
 
     ``optimizers`` (default: none drawn, so ``SGD()``) and ``steps`` (default 0: a case for values
@@ -69,7 +69,7 @@ def mlp_cases(
     depth 1 (a 1 → 1 net).
     """
 
-    def on(n_inputs: int, depth: int) -> st.SearchStrategy[GeneratedMLPCase]:
+    def on(n_inputs: int, depth: int) -> st.SearchStrategy[MLPCase]:
         kwargs = dict(
             gate_name=gate_names(n_inputs),
             depth=st.just(depth),
@@ -97,13 +97,13 @@ def logistic_cases(
     *,
     scales: Sequence[str] = LEARNING_SCALES,
     steps: st.SearchStrategy[int] | None = None,
-) -> st.SearchStrategy[GeneratedLogisticCase]:
+) -> st.SearchStrategy[LogisticCase]:
     """Logistic regression on a gate of 1–6 inputs from w at one of ``scales``, η in [10⁻³, 2].
 
     ``steps`` of gradient descent (default: generated.LOGISTIC_STEPS, not drawn).
     """
 
-    def on(n_inputs: int) -> st.SearchStrategy[GeneratedLogisticCase]:
+    def on(n_inputs: int) -> st.SearchStrategy[LogisticCase]:
         kwargs = dict(
             gate_name=gate_names(n_inputs),
             scale=st.sampled_from(scales),
@@ -117,6 +117,6 @@ def logistic_cases(
     return st.sampled_from(generated.INPUTS).flatmap(on)
 
 
-def render(case: GeneratedMLPCase | GeneratedLogisticCase) -> str:
+def render(case: MLPCase | LogisticCase) -> str:
     """The line that rebuilds ``case``, for a regressions file: ``generated.mlp_case("xor", …)``."""
     return generated.recipe(case)

@@ -36,10 +36,9 @@ import numpy as np
 from gatespec.conformance.adapters.exec_impl.protocol import (
     encode,  # numbers as the exec protocol writes them: shortest repr, "NaN"…
 )
-from gatespec.conformance.plugin import parametrize
 from gatespec.conformance.spec import cases as C
 from gatespec.conformance.spec import tolerances as T
-from gatespec.conformance.spec.checks import BENCHMARK_TESTS, CHECKS, EXPLORE_TESTS, Check, Compare, Vector
+from gatespec.conformance.spec.checks import BENCHMARK_TESTS, CHECKS, EXPLORE_TESTS, Check, Compare, Vector, param_id
 from gatespec.conformance.spec.interface import DTYPES
 from gatespec.conformance.spec.operations import OPERATIONS, optimizer_capability
 from gatespec.reference import golden
@@ -111,7 +110,7 @@ def cases_of(test: str) -> tuple:
 
 def vector_id(test: str, case, dtype: str) -> str:
     """The pytest node id's name part, ``test[IMPL-case-dtype]``, with IMPL = ``*`` (CPU ids)."""
-    return f"{test}[{parametrize.param_id('*', case, dtype, 'cpu')}]"
+    return f"{test}[{param_id('*', case, dtype, 'cpu')}]"
 
 
 def not_exported() -> list[dict[str, str]]:
