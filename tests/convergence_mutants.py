@@ -8,6 +8,7 @@ mutant-linear-fan-out         test_mlp_init_draws_from_its_distribution
 mutant-batched-first-512      test_xor_convergence_rate_matches_reference
 mutant-linear-first-fan-in    test_mlp_init_draws_from_its_distribution (5-2-8-3-1)
 mutant-glorot-first-fans      test_mlp_init_draws_from_its_distribution (5-2-8-3-1)
+mutant-lecun-untruncated      test_mlp_init_draws_from_its_distribution (its support)
 ============================  ====================================================================
 
 ``mutant-batched-first-512`` passes the other two checks (4 nets are fewer than 512, and its
@@ -97,4 +98,19 @@ class GlorotFromFirstLayerFans(Numpy):
         params = []
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
             params += [rng.uniform(-limit, limit, (n, fan_in, fan_out)), np.zeros((n, fan_out))]
+        return tuple(p.astype(target.np_dtype) for p in params)
+
+
+class LecunNormalUntruncated(Numpy):
+    name = "mutant-lecun-untruncated"
+
+    def mlp_init(self, initialiser, sizes, n, seed, target):
+        if initialiser != "flax-lecun-normal":
+            return super().mlp_init(initialiser, sizes, n, seed, target)
+        rng = np.random.default_rng(seed)
+        params = []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            # BUG: drawn untruncated with the law's variance 1/fan_in: no draw beyond ±2 of the truncated
+            # law's scale, yet the moments match and the distribution function nearly does
+            params += [math.sqrt(1 / fan_in) * rng.standard_normal((n, fan_in, fan_out)), np.zeros((n, fan_out))]
         return tuple(p.astype(target.np_dtype) for p in params)

@@ -58,6 +58,8 @@ mutant-sigmoid-exp-ratio          test_mlp_loss_and_gradients_survive_saturation
 mutant-softplus-log-1-plus-exp    test_mlp_loss_and_gradients_survive_saturation
 mutant-softplus-clipped-88        test_mlp_loss_and_gradients_survive_saturation
 mutant-reseeds-global-rng         test_mlp_one_sgd_step (the plugin's global-state check)
+mutant-prepared-adam-state        test_native_op_repeats_its_first_run
+mutant-float64-in-float32         test_float32_run_is_float32_arithmetic
 mutant-adam-state-kept            test_repeated_run_repeats_the_trajectory
 ================================  ======================================================================
 
@@ -83,7 +85,7 @@ from collections.abc import Callable
 import numpy as np
 
 from gatespec.conformance.adapters.numpy_impl import handwritten as base
-from gatespec.conformance.spec.interface import Capability, MLPTrajectory, Target, Trajectory
+from gatespec.conformance.spec.interface import Capability, MLPTrajectory, NativeOp, Target, Trajectory
 from gatespec.reference.mlp import SGD, Adam, Params
 
 Numpy = base.NumpyImplementation
@@ -848,6 +850,44 @@ class ReseedsGlobalGenerator(SingleNet, Numpy):
     def mlp_train(self, params, X, y, optimizer, steps, target):
         np.random.seed(0)  # noqa: NPY002 - BUG: "reproducible" training reseeds the user's global generator
         return super().mlp_train(params, X, y, optimizer, steps, target)
+
+
+# ---- what a fixed case on a truth table does not show (issue 28)
+
+
+class PreparedAdamStateCarried(Numpy):
+    name = "mutant-prepared-adam-state"
+
+    def _prepare_train(self, *, target, **inputs):
+        if not isinstance(inputs["optimizer"], Adam):
+            return super()._prepare_train(target=target, **inputs)
+        (X, y), params = _cast(target, inputs["X"], inputs["y"]), _cast(target, *inputs["params"])
+        opt, steps = inputs["optimizer"], inputs["steps"]
+        # BUG: the optimizer (its step count and moments) is built once, when the op is prepared, so every run()
+        # continues the last one's state; one run per prepared op, as the numpy path makes, is right.
+        state = {"t": 0, "m": tuple(np.zeros_like(p) for p in params), "v": tuple(np.zeros_like(p) for p in params)}
+
+        def run():
+            theta, history, losses = params, [params], []
+            for _ in range(steps):
+                loss, grads = base._mlp_loss_and_grads(theta, X, y)
+                state["t"] += 1
+                theta, state["m"], state["v"] = base._adam_update(opt, state["t"], theta, grads, state["m"], state["v"])
+                history.append(theta)
+                losses.append(loss)
+            return MLPTrajectory(tuple(np.stack(p) for p in zip(*history)), np.stack(losses))
+
+        return NativeOp(run=run, to_numpy=lambda result: result)
+
+
+class Float64InFloat32(SingleNet, Numpy):
+    name = "mutant-float64-in-float32"
+
+    def mlp_train(self, params, X, y, optimizer, steps, target):
+        # BUG: a float32 run computed in float64 and rounded at the end (an array built without a dtype)
+        run = super().mlp_train(params, X, y, optimizer, steps, Target("float64", target.device))
+        dt = target.np_dtype
+        return MLPTrajectory(tuple(p.astype(dt) for p in run.params), run.losses.astype(dt))
 
 
 # ----------------------------------------------------------------------------- the reference itself

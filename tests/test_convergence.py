@@ -407,8 +407,14 @@ def test_no_statistics_no_section(tmp_path):
             "test_mlp_init_draws_from_its_distribution and keras-glorot-5x2x8x3x1",
             "W2 of 200 nets: * draws outside*",
         ),
+        (
+            "LecunNormalUntruncated",
+            "mutant-lecun-untruncated",
+            "test_mlp_init_draws_from_its_distribution and flax-lecun-normal",
+            "W1 of * nets: * draws outside*",
+        ),
     ],
-    ids=["batched", "init", "rate", "init-first-fan-in", "init-glorot-first-fans"],
+    ids=["batched", "init", "rate", "init-first-fan-in", "init-glorot-first-fans", "init-lecun-untruncated"],
 )
 def test_convergence_check_catches_planted_bug(pytester, mutant, name, select, quantity):
     result = pytester.runpytest_inprocess(

@@ -252,6 +252,18 @@ ROWS = [
         "test_mlp_one_sgd_step",
         "global state changed: numpy global generator",
     ),
+    Row(
+        "prepared-adam-state-carried",
+        "tests.mutants:PreparedAdamStateCarried",
+        "test_native_op_repeats_its_first_run",
+        "native mlp_train (adam-*), run 2 against run 1, array *",
+    ),
+    Row(
+        "float64-in-float32",
+        "tests.mutants:Float64InFloat32",
+        "test_float32_run_is_float32_arithmetic",
+        "float32 run against the float64 run rounded",
+    ),
 ]
 
 # Realistic mutants that no check catches yet: mutant class → what the checks miss.  Each must pass
