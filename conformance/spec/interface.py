@@ -46,7 +46,11 @@ class NotSupported(NotImplementedError):
 
 @dataclass(frozen=True)
 class Target:
-    """Where and in what precision an operation runs: ``dtype`` in :data:`DTYPES`, ``device`` "cpu" or "cuda"."""
+    """Where and in what precision an operation runs: ``dtype`` in :data:`DTYPES`, ``device`` "cpu" or "cuda".
+
+    float32 means float32 arithmetic: the inputs rounded to float32 and every operation computed in
+    float32, not in float64 with the answers rounded (which the budgets, bounding errors from above, would
+    admit); the check ``float32_run_is_float32_arithmetic`` tells the two apart on a long run."""
 
     dtype: str = "float64"
     device: str = "cpu"
