@@ -60,6 +60,7 @@ mutant-softplus-clipped-88        test_mlp_loss_and_gradients_survive_saturation
 mutant-reseeds-global-rng         test_mlp_one_sgd_step (the plugin's global-state check)
 mutant-prepared-adam-state        test_native_op_repeats_its_first_run
 mutant-float64-in-float32         test_float32_run_is_float32_arithmetic
+mutant-inputs-rounded-to-float32  test_mlp_forward_matches_reference (inputs not 0/1)
 mutant-adam-state-kept            test_repeated_run_repeats_the_trajectory
 ================================  ======================================================================
 
@@ -888,6 +889,16 @@ class Float64InFloat32(SingleNet, Numpy):
         run = super().mlp_train(params, X, y, optimizer, steps, Target("float64", target.device))
         dt = target.np_dtype
         return MLPTrajectory(tuple(p.astype(dt) for p in run.params), run.losses.astype(dt))
+
+
+class InputsRoundedToFloat32(SingleNet, Numpy):
+    name = "mutant-inputs-rounded-to-float32"
+
+    def _op(self, fn, target, **inputs):
+        # BUG: X built as a tensor in the framework's default dtype, float32, then cast to the run's: exact on a
+        # truth table's 0 and 1, off by ε₃₂ on any other input
+        inputs["X"] = np.asarray(inputs["X"], dtype=np.float32)
+        return super()._op(fn, target, **inputs)
 
 
 # ----------------------------------------------------------------------------- the reference itself

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from gatespec.conformance.spec import cases as C
 from gatespec.conformance.spec import generated as G
 from gatespec.reference import mlp
 
@@ -64,7 +65,8 @@ def test_ids_are_unique_and_name_their_factors():
     ids = [c.id for c in everything]
     assert len(set(ids)) == len(ids)
     for c in G.STRUCTURE:
-        assert c.id.startswith(c.gate_name) and c.id.endswith(c.scale)
+        rows = "" if c.rows == "table" else f"-x-{c.rows}"  # inputs that are not 0/1 name their kind last
+        assert c.id.startswith(c.gate_name) and c.id.endswith(c.scale + rows)
         assert "x".join(map(str, mlp.layer_sizes(c.params))) in c.id
 
 
@@ -105,3 +107,21 @@ def test_core_takes_every_level_of_every_factor():
         core = {kv for c in group if c in G.CORE for kv in G._factors_of(c).items()}
         assert levels == core
     assert all(c in G.CORE for c in G.ADAM_TRAINING if c.id.endswith("-defaults"))
+
+
+def test_inputs_that_are_not_zero_or_one_reach_every_kind_of_check_on_shapes_already_compiled():
+    """Each list holds cases on scaled and on real-valued rows, in CORE, each on a shape a table case of CORE has."""
+    for cases in (G.STRUCTURE, G.SGD_TRAINING, G.ADAM_TRAINING, G.LOGISTIC):
+        assert {c.rows for c in cases} == set(C.ROWS), [c.id for c in cases]
+    core_shapes = {G._shape_of(c) for c in G.CORE if c.rows == "table"}
+    for c in G.OTHER_ROWS:
+        assert c in G.CORE and G._shape_of(c) in core_shapes, c.id
+
+
+def test_rows_that_are_not_zero_or_one_are_not_float32_numbers():
+    """The point of them: X rounded to float32 moves (a table's 0 and 1 would not), labels stay the gate's."""
+    for name in ("xor", "majority-3", "parity-6"):
+        for rows in ("scaled", "real"):
+            data = C.rows_of(name, rows)
+            assert np.all(data.X.astype(np.float32).astype(np.float64) != data.X), (name, rows)
+            np.testing.assert_array_equal(data.y, C.rows_of(name).y)

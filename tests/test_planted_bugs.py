@@ -264,6 +264,12 @@ ROWS = [
         "test_float32_run_is_float32_arithmetic",
         "float32 run against the float64 run rounded",
     ),
+    Row(
+        "inputs-rounded-to-float32",
+        "tests.mutants:InputsRoundedToFloat32",
+        "test_mlp_forward_matches_reference",
+        "logits",
+    ),
 ]
 
 # Realistic mutants that no check catches yet: mutant class → what the checks miss.  Each must pass

@@ -14,6 +14,8 @@ and hyperparameters; these are the notebook's.
 
 from __future__ import annotations
 
+import functools
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +29,49 @@ def _frozen(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
     for a in arrays:
         a.setflags(write=False)
     return tuple(arrays)
+
+
+# ----------------------------------------------------------------------------- input rows
+
+# What a case's inputs are: the truth table's 0/1 rows, or rows no float32 holds exactly (real inputs are
+# not 0 and 1: an implementation that rounds X to float32 inside a float64 run is exact on a table and off
+# by ε₃₂ on these).  The labels stay the gate's, in {0, 1}.
+ROWS = ("table", "scaled", "real")
+ROWS_SEED = 20261207
+
+
+@dataclass(frozen=True, eq=False)
+class Rows:
+    """A training set: inputs ``X`` (N, n), labels ``y`` (N,), and ``Xb`` = (X, 1) with the bias column."""
+
+    X: np.ndarray
+    y: np.ndarray
+
+    @functools.cached_property
+    def Xb(self) -> np.ndarray:
+        return _frozen(gates.with_bias(self.X))[0]
+
+    @property
+    def n_inputs(self) -> int:
+        return self.X.shape[1]
+
+
+@functools.cache
+def rows_of(gate_name: str, rows: str = "table") -> Rows:
+    """The gate's training set with inputs of kind ``rows``: "table" x ∈ {0, 1}; "scaled" 0.1 + 0.8·x ∈ {0.1, 0.9};
+    "real" x + u, u ~ U(−¼, ¼) from a generator seeded by ROWS_SEED and the gate's name.  Built once (cached),
+    so every check of a case sees the same arrays."""
+    g = gates.gate(gate_name)
+    if rows == "table":
+        X = g.X
+    elif rows == "scaled":
+        X = 0.1 + 0.8 * g.X
+    elif rows == "real":
+        rng = np.random.default_rng([ROWS_SEED, zlib.crc32(gate_name.encode())])
+        X = g.X + rng.uniform(-0.25, 0.25, g.X.shape)
+    else:
+        raise ValueError(f"rows: expected one of {ROWS}, got {rows!r}")
+    return Rows(*_frozen(np.array(X, dtype=np.float64), np.array(g.y, dtype=np.float64)))
 
 
 # ----------------------------------------------------------------------------- gates
@@ -53,6 +98,11 @@ class GateCase:
     @property
     def gate(self) -> Gate:
         return gates.gate(self.gate_name)
+
+    @property
+    def data(self) -> Rows:
+        """The training set the checks use: the gate's table, X, Xb and y (:func:`rows_of`)."""
+        return rows_of(self.gate_name)
 
 
 GATE_SEED = 20240601
@@ -108,6 +158,7 @@ class MLPCase:
     origin: str = "notebook"
     learns: bool = False
     eager_steps: int = 50
+    rows: str = "table"
 
     @property
     def id(self) -> str:
@@ -116,6 +167,11 @@ class MLPCase:
     @property
     def gate(self) -> Gate:
         return gates.gate(self.gate_name)
+
+    @property
+    def data(self) -> Rows:
+        """The training set the checks use: X, Xb and y (:func:`rows_of`)."""
+        return rows_of(self.gate_name, self.rows)
 
     @property
     def regression(self) -> bool:
@@ -196,6 +252,7 @@ class LogisticCase:
     steps: int = 100
     note: str = ""
     origin: str = "notebook"
+    rows: str = "table"
 
     @property
     def id(self) -> str:
@@ -204,6 +261,11 @@ class LogisticCase:
     @property
     def gate(self) -> Gate:
         return gates.gate(self.gate_name)
+
+    @property
+    def data(self) -> Rows:
+        """The training set the checks use: X, Xb and y (:func:`rows_of`)."""
+        return rows_of(self.gate_name, self.rows)
 
     @property
     def regression(self) -> bool:
@@ -325,6 +387,11 @@ class BatchedCase:
     def gate(self) -> Gate:
         return gates.gate(self.gate_name)
 
+    @property
+    def data(self) -> Rows:
+        """The training set the checks use: the gate's table, X, Xb and y (:func:`rows_of`)."""
+        return rows_of(self.gate_name)
+
     def net(self, b: int) -> Params:
         return tuple(p[b] for p in self.params)
 
@@ -369,6 +436,11 @@ class ConvergenceCase:
     @property
     def gate(self) -> Gate:
         return gates.gate(self.gate_name)
+
+    @property
+    def data(self) -> Rows:
+        """The training set the checks use: the gate's table, X, Xb and y (:func:`rows_of`)."""
+        return rows_of(self.gate_name)
 
 
 CONVERGENCE_CASES = tuple(ConvergenceCase(i, opt) for i in init.INITIALISERS for opt in CONVERGENCE_OPTIMIZERS)

@@ -200,7 +200,7 @@ def bounds_on(case, X: np.ndarray, y: np.ndarray) -> T.ErrorBounds:
 @functools.lru_cache(maxsize=256)
 def bounds(case) -> T.ErrorBounds:
     """The running error analysis of the case on its own gate."""
-    g = case.gate
+    g = case.data
     return bounds_on(case, g.X if is_mlp(case) else g.Xb, g.y)
 
 
@@ -211,7 +211,7 @@ def _logistic_grad_bound(case) -> np.ndarray:
 @functools.lru_cache(maxsize=256)
 def _spread(case, optimizer, steps: int, dtype: str) -> T.TrajectorySpread:
     """The trajectory spread (tolerances.trajectory_spread) of ``steps`` of ``optimizer`` from the case's start."""
-    g = case.gate
+    g = case.data
     if is_mlp(case):
         return T.trajectory_spread(case.params, g.X, g.y, optimizer, steps, dtype)
     params, X = logistic.as_mlp(g.Xb, case.w)
@@ -233,7 +233,7 @@ def _logistic_budget(name: str, case, steps: int, dtype: str) -> tuple[T.Toleran
 
 @functools.lru_cache(maxsize=64)
 def _mlp_reference(case, optimizer: SGD | Adam, steps: int) -> MLPTrajectory:
-    return mlp.train(case.params, case.gate.X, case.gate.y, optimizer, steps)
+    return mlp.train(case.params, case.data.X, case.data.y, optimizer, steps)
 
 
 def steps_for(impl, case) -> int:
@@ -248,13 +248,13 @@ def steps_for(impl, case) -> int:
 
 def threshold_predictions(impl, case, dtype: str) -> Vector:
     """ŷ = g(X′w), Heaviside with g(0) = 0."""
-    g = case.gate
+    g = case.data
     return Vector({"Xb": g.Xb, "w": case.w}, (exact(("y",), "predictions g(X′w)", perceptron.predict(g.Xb, case.w)),))
 
 
 def perceptron_batch_step(impl, case, dtype: str) -> Vector:
     """w + η (y − g(X′w))ᵀ X′ with η = ½."""
-    g, eta = case.gate, C.PERCEPTRON_ETA
+    g, eta = case.data, C.PERCEPTRON_ETA
     desired = perceptron.batch_step(g.Xb, g.y, case.w, eta)
     return Vector({"Xb": g.Xb, "y": g.y, "w": case.w, "eta": eta}, (exact(("w",), "perceptron batch step", desired),))
 
@@ -268,13 +268,13 @@ def _online(g, w0: np.ndarray, order: np.ndarray, quantity: str) -> Vector:
 
 def perceptron_online_trajectory(impl, case, dtype: str) -> Vector:
     """Rosenblatt's updates in the case's random order from its w."""
-    return _online(case.gate, case.w, case.order, "online perceptron weights")
+    return _online(case.data, case.w, case.order, "online perceptron weights")
 
 
 def perceptron_learning_order(case) -> tuple[np.ndarray, int]:
     """The cyclic order the learning check runs from w = 0, and its epochs: one full epoch past the reference's
     convergence for a separable gate, 12 epochs otherwise."""
-    g = case.gate
+    g = case.data
     n = len(g.y)
     if case.gate_name in C.SEPARABLE:
         w0 = np.zeros(g.Xb.shape[1])
@@ -288,7 +288,7 @@ def perceptron_learning_order(case) -> tuple[np.ndarray, int]:
 
 def perceptron_learns(impl, case, dtype: str) -> Vector:
     """From w = 0 in cyclic order: the run equals the reference's, so it realises exactly the separable gates."""
-    g = case.gate
+    g = case.data
     order, epochs = perceptron_learning_order(case)
     return _online(g, np.zeros(g.Xb.shape[1]), order, f"weights over {epochs} cyclic epochs")
 
@@ -296,7 +296,7 @@ def perceptron_learns(impl, case, dtype: str) -> Vector:
 def _perceptron_realises(impl, case, target: Target, named: dict[str, Any]) -> None:
     """Rosenblatt's rule cannot move a separating w: the run's last weights realise a separable gate (it lasts one
     epoch past the reference's convergence), and no weights it visits realise a non-separable one."""
-    g = case.gate
+    g = case.data
     _, epochs = perceptron_learning_order(case)
     realised = np.all((np.asarray(named["w"], dtype=np.float64) @ g.Xb.T > 0) == (g.y == 1), axis=1)
     if case.gate_name in C.SEPARABLE:
@@ -308,7 +308,7 @@ def _perceptron_realises(impl, case, target: Target, named: dict[str, Any]) -> N
 
 def logistic_learns(impl, case, dtype: str) -> Vector:
     """From w = 0, η = 1, the notebook's 100 steps: the final weights classify every row of the separable gate."""
-    g = case.gate
+    g = case.data
     args = {"Xb": g.Xb, "y": g.y, "w0": np.zeros(g.Xb.shape[1]), "eta": 1.0, "steps": C.LEARN_STEPS}
     # The reference's final margins are ≥ 2.6 (cases.LEARN_STEPS), so no rounding can move a row across z = 0.
     return Vector(args, (classes(("weights", C.LEARN_STEPS), f"truth table after {C.LEARN_STEPS} GD steps", g.y),))
@@ -321,7 +321,7 @@ def _logistic_learns_applies(impl, case, target: Target) -> None:
 
 def mlp_forward(impl, case, dtype: str) -> Vector:
     """(z, σ(z)), each within the running error bound of the case."""
-    X = case.gate.X
+    X = case.data.X
     z, p = mlp.forward(case.params, X)
     E = bounds(case)
     return Vector(
@@ -334,7 +334,7 @@ def mlp_forward(impl, case, dtype: str) -> Vector:
 
 
 def _mlp_loss_and_grads(impl, case, dtype: str, saturated: bool) -> Vector:
-    g = case.gate
+    g = case.data
     loss, grads = mlp.loss_and_grads(case.params, g.X, g.y)
     E = bounds(case)
     prefix, grad_name = ("saturated ", "saturated grad") if saturated else ("", "gradient")
@@ -359,7 +359,7 @@ def mlp_saturated(impl, case, dtype: str) -> Vector:
 
 
 def _logistic_loss_and_grad(impl, case, dtype: str, saturated: bool) -> Vector:
-    g = case.gate
+    g = case.data
     loss, grad = logistic.loss_and_grad(g.Xb, g.y, case.w)
     tol_loss = T.tolerance(impl.name, "value", dtype, bound=bounds(case).loss)
     tol_grad = T.tolerance(impl.name, "gradient", dtype, bound=_logistic_grad_bound(case))
@@ -395,7 +395,7 @@ def single_example(impl, case, dtype: str) -> Vector:
 
 def _logistic_run(impl, case, steps: int, dtype: str):
     """The arguments, the reference's run and the (weights, losses) budgets of ``steps`` gradient-descent steps."""
-    g = case.gate
+    g = case.data
     ref = logistic.gradient_descent(g.Xb, g.y, case.w, case.eta, steps)
     tol_w, tol_loss = _logistic_budget(impl.name, case, steps, dtype)
     return {"Xb": g.Xb, "y": g.y, "w0": case.w, "eta": case.eta, "steps": steps}, ref, tol_w, tol_loss
@@ -424,13 +424,13 @@ def logistic_trajectory(impl, case, dtype: str) -> Vector:
 
 
 def _mlp_args(case, optimizer: SGD | Adam, steps: int) -> dict[str, Any]:
-    g = case.gate
+    g = case.data
     return {"params": case.params, "X": g.X, "y": g.y, "optimizer": optimizer, "steps": steps}
 
 
 def mlp_one_sgd_step(impl, case, dtype: str) -> Vector:
     """θ₀, θ₁ and l(θ₀) of one SGD step with the case's η, within the step's spread."""
-    g, sgd = case.gate, case.optimizer
+    g, sgd = case.data, case.optimizer
     ref = mlp.train(case.params, g.X, g.y, sgd, 1)
     tols, tol_loss = budget(impl.name, case, sgd, 1, dtype)
     what = f"SGD({sgd.lr:g})"
@@ -442,7 +442,7 @@ def mlp_one_sgd_step(impl, case, dtype: str) -> Vector:
 
 def mlp_one_adam_step(impl, case, dtype: str) -> Vector:
     """θ₁ of one Adam(0.1) step (row 1 of each parameter; row 0 is not compared)."""
-    g = case.gate
+    g = case.data
     desired = C.reference_adam_step(case.params, g.X, g.y, C.ADAM)
     tols, _ = budget(impl.name, case, C.ADAM, 1, dtype)
     compares = tuple(
@@ -483,7 +483,7 @@ def mlp_adam_trajectory(impl, case, dtype: str) -> Vector:
 @functools.lru_cache(maxsize=16)
 def alone(case: C.BatchedCase, b: int, dtype: str) -> tuple[MLPTrajectory, T.TrajectorySpread]:
     """Net b trained alone by the reference, and the spread of that run in ``dtype`` (its budget)."""
-    g = case.gate
+    g = case.data
     run = mlp.train(case.net(b), g.X, g.y, case.optimizer, case.steps)
     return run, T.trajectory_spread(case.net(b), g.X, g.y, case.optimizer, case.steps, dtype)
 
@@ -526,7 +526,7 @@ def mlp_learns_its_gate(impl, case, target: Target) -> None:
     require(impl, Cap.MLP_TRAIN_SGD, target.dtype)
     if steps_for(impl, case) < case.steps:
         raise Skip(f"{impl.name} runs {steps_for(impl, case)} of {case.steps} steps: {impl.slow_eager}")
-    g = case.gate
+    g = case.data
     final = call(impl, "mlp_train", Vector(_mlp_args(case, case.optimizer, case.steps), ()), target).final
     learned = (mlp.forward(tuple(np.asarray(p, dtype=np.float64) for p in final), g.X)[0] > 0).astype(np.float64)
     assert_equal_exact(learned, g.y, impl=impl, case=case, quantity=f"truth table after {case.steps} SGD steps")
@@ -546,11 +546,11 @@ def fd_mlp(case) -> bool:
     """A generated net within FINITE_DIFFERENCE's derivation (|θ| ≤ 4: the tiny and unit scales; ≤ 16 rows) and
     small enough that 2·(parameters) loss evaluations stay cheap in the eager styles (≤ 40 parameters)."""
     size = sum(p.size for p in case.params) if G.is_structure(case) else 0
-    return G.is_structure(case) and case.scale in ("tiny", "unit") and len(case.gate.y) <= 16 and size <= 40
+    return G.is_structure(case) and case.scale in ("tiny", "unit") and len(case.data.y) <= 16 and size <= 40
 
 
 def fd_logistic(case) -> bool:
-    return G.is_logistic(case) and case.gate.n_inputs <= 4 and case.id.split("-eta")[0].endswith(("tiny", "unit"))
+    return G.is_logistic(case) and case.data.n_inputs <= 4 and case.id.split("-eta")[0].endswith(("tiny", "unit"))
 
 
 FD_MLP = tuple(c for c in C.MLP_CASES if c.steps) + tuple(filter(fd_mlp, G.STRUCTURE))
@@ -571,7 +571,7 @@ def _mlp_fd(loss_of, params):
 
 def reference_gradients_match_finite_differences(case) -> None:
     """The reference's backprop against central differences of its own loss."""
-    g = case.gate
+    g = case.data
     if is_mlp(case):
         desired = _mlp_fd(lambda p: mlp.loss(p, g.X, g.y), case.params)
         actual = mlp.loss_and_grads(case.params, g.X, g.y)[1]
@@ -592,7 +592,7 @@ def _float64_only(target: Target) -> None:
 def mlp_autodiff_matches_finite_differences_of_its_own_loss(impl, case, target: Target) -> None:
     require(impl, Cap.MLP_LOSS_GRADS, target.dtype)
     _float64_only(target)
-    g = case.gate
+    g = case.data
     desired = _mlp_fd(lambda p: impl.mlp_loss_and_grads(p, g.X, g.y, target)[0], case.params)
     actual = impl.mlp_loss_and_grads(case.params, g.X, g.y, target)[1]
     tol, dt = T.FINITE_DIFFERENCE, target.dtype
@@ -602,7 +602,7 @@ def mlp_autodiff_matches_finite_differences_of_its_own_loss(impl, case, target: 
 def logistic_autodiff_matches_finite_differences_of_its_own_loss(impl, case, target: Target) -> None:
     require(impl, Cap.LOGISTIC_LOSS_GRAD, target.dtype)
     _float64_only(target)
-    g = case.gate
+    g = case.data
     desired = central_gradient(lambda w: float(impl.logistic_loss_and_grad(g.Xb, g.y, w, target)[0]), np.array(case.w))
     actual = impl.logistic_loss_and_grad(g.Xb, g.y, case.w, target)[1]
     tol, dt = T.FINITE_DIFFERENCE, target.dtype
@@ -618,11 +618,13 @@ def logistic_autodiff_matches_finite_differences_of_its_own_loss(impl, case, tar
 
 
 def _metamorphic_cases() -> tuple:
-    """The notebook's XOR net (two layers) and the first generated net of depth 3 and of depth 4 that can learn
-    (not saturating): a relation broken only beyond two layers shows on those."""
+    """The notebook's XOR net (two layers), the first generated net of depth 3 and of depth 4 that can learn
+    (not saturating): a relation broken only beyond two layers shows on those; and one on inputs not 0/1."""
     chosen = [C.XOR_221]
     for depth in (3, 4):
         chosen.append(next(c for c in G.STRUCTURE if len(c.params) == 2 * depth and not c.saturating))
+    # and a net on inputs that are not 0/1, where rows, units and steps carry real values
+    chosen.append(next(c for c in G.STRUCTURE if c.rows != "table" and len(c.params) >= 4 and not c.saturating))
     return tuple(chosen)
 
 
@@ -637,7 +639,9 @@ def metamorphic(case) -> bool:
 
 # Regressions found by exploring these checks (generated.REGRESSIONS; explore draws them as below) run here too.
 METAMORPHIC_MLP = _metamorphic_cases() + tuple(filter(metamorphic_mlp, G.REGRESSIONS))
-METAMORPHIC_LOGISTIC = (C.LOGISTIC_CASES[2], G.LOGISTIC[0]) + tuple(filter(G.is_logistic, G.REGRESSIONS))
+METAMORPHIC_LOGISTIC = (C.LOGISTIC_CASES[2], G.LOGISTIC[0], next(c for c in G.LOGISTIC if c.rows != "table")) + tuple(
+    filter(G.is_logistic, G.REGRESSIONS)
+)
 SINGLE_STEPS = 4
 
 
@@ -648,7 +652,7 @@ def _rounded(params, target: Target):
 
 def zero_step_size_leaves_parameters_unchanged(impl, case, target: Target) -> None:
     """θ − 0·g = θ exactly, for SGD, Adam (0·m̂/(√v̂ + ε) = 0) and gradient descent alike."""
-    g, dt = case.gate, target.dtype
+    g, dt = case.data, target.dtype
     if not is_mlp(case):
         require(impl, Cap.LOGISTIC_TRAIN, target.dtype)
         run = impl.logistic_train(g.Xb, g.y, case.w, 0.0, SINGLE_STEPS, target)
@@ -688,7 +692,7 @@ def rows_permuted_or_duplicated(impl, case, target: Target) -> None:
     """l and ∇l are sums over rows: a permutation leaves them as they are, a second copy of the data doubles them."""
     mlp_case = is_mlp(case)
     require(impl, Cap.MLP_LOSS_GRADS if mlp_case else Cap.LOGISTIC_LOSS_GRAD, target.dtype)
-    g, dt = case.gate, target.dtype
+    g, dt = case.data, target.dtype
     X = g.X if mlp_case else g.Xb
     order = np.random.default_rng(len(g.y)).permutation(len(g.y))
     if np.array_equal(order, np.arange(len(order))):  # a permutation that moves nothing would test nothing
@@ -737,7 +741,7 @@ def hidden_units_permuted(impl, case, target: Target) -> None:
     """The net with two hidden units swapped computes the same function: its loss is the same and its gradients
     are the original ones permuted alike (a backprop that mixes up units or layers breaks the symmetry)."""
     require(impl, Cap.MLP_LOSS_GRADS, target.dtype)
-    g, dt = case.gate, target.dtype
+    g, dt = case.data, target.dtype
     layer, perm = _hidden_permutation(case.params)
     loss, grads = impl.mlp_loss_and_grads(case.params, g.X, g.y, target)
     permuted = _permute_units(case.params, layer, perm)
@@ -757,7 +761,7 @@ def hidden_units_permuted(impl, case, target: Target) -> None:
 def steps_equal_single_steps_chained(impl, case, target: Target) -> None:
     """SGD and gradient descent keep no state: k steps of one run equal k one-step runs, each from the last's end
     (momentum, accumulated gradients or stale activations carried between steps break it)."""
-    g, dt = case.gate, target.dtype
+    g, dt = case.data, target.dtype
     k = SINGLE_STEPS
     if not is_mlp(case):
         require(impl, Cap.LOGISTIC_TRAIN, target.dtype)
@@ -791,7 +795,7 @@ REPEATED_ADAM = Adam(0.05, 0.5, 0.99, 1e-6)  # every hyperparameter off its defa
 def repeated_run_repeats_the_trajectory(impl, case, target: Target) -> None:
     """Two identical training calls give the same run: nothing (an optimizer's step count or moments, a cached
     model, accumulated gradients) carries from one call into the next."""
-    g, dt = case.gate, target.dtype
+    g, dt = case.data, target.dtype
     optimizers = [(Cap.MLP_TRAIN_SGD, SGD(0.3)), (Cap.MLP_TRAIN_ADAM, REPEATED_ADAM)]
     if not any(impl.supports(cap, dt) for cap, _ in optimizers):
         require(impl, Cap.MLP_TRAIN_ADAM, target.dtype)
@@ -836,7 +840,7 @@ def _native_budgets(impl, case, op: str, inputs: dict, dtype: str) -> list[T.Tol
     if op == "mlp_train":
         tols, tol_loss = budget(name, case, opt, steps, dtype)
         return [*tols, tol_loss]
-    g = case.gate
+    g = case.data
     nets = [tuple(p[b] for p in inputs["params"]) for b in range(2)]
     spreads = [T.trajectory_spread(net, g.X, g.y, opt, steps, dtype).budget(name) for net in nets]
     per_param = [_stacked([tols[k].at(-1) for tols, _ in spreads], 0) for k in range(len(nets[0]))]
@@ -859,7 +863,7 @@ def native_op_repeats_its_first_run(impl, case, target: Target) -> None:
     Adam, one net and two on the net axis (an optimizer built when the op is prepared, carrying its moments or
     step count into the next run, breaks it)."""
     require(impl, Cap.NATIVE, target.dtype)
-    g, dt = case.gate, target.dtype
+    g, dt = case.data, target.dtype
     ops: list[tuple[str, dict[str, Any]]] = []
     if impl.supports(Cap.MLP_FORWARD, dt):
         ops.append(("mlp_forward", {"params": case.params, "X": g.X}))
@@ -1032,7 +1036,7 @@ def mlp_init_draws_from_its_distribution(impl, case, target: Target) -> None:
 def _reference_convergence(case: C.ConvergenceCase) -> tuple[convergence.Convergence, float]:
     """The reference's statistic for ``case`` (float64, nets from default_rng(REFERENCE_SEED)) and its seconds."""
     start = time.perf_counter()
-    g = case.gate
+    g = case.data
     rng = np.random.default_rng(C.REFERENCE_SEED)
     stats = convergence.convergence(case.initialiser, case.sizes, g.X, g.y, case.optimizer, case.steps, case.n, rng)
     return stats, time.perf_counter() - start
@@ -1067,7 +1071,7 @@ def xor_convergence_rate_matches_reference(
     _require_initialiser(impl, case.initialiser, target.dtype)
     if target.dtype != C.CONVERGENCE_DTYPE:
         raise Skip(f"the statistics run in {C.CONVERGENCE_DTYPE}, the frameworks' default (and the notebook's)")
-    g = case.gate
+    g = case.data
     params, init_seconds = _drawn(impl, case.initialiser, case.sizes, case.n, C.IMPLEMENTATION_SEED, target)
     start = time.perf_counter()
     run = impl.mlp_train_batched(_float64(params), g.X, g.y, case.optimizer, case.steps, target)

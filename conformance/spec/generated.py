@@ -28,6 +28,7 @@ build one (the design's cases are built by them too), so ``--gatespec-explore N`
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import sys
@@ -36,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from gatespec.conformance.spec.cases import XOR_221, LogisticCase, MLPCase
+from gatespec.conformance.spec.cases import ROWS, XOR_221, LogisticCase, MLPCase
 from gatespec.reference import gates, mlp
 from gatespec.reference.gates import Gate
 from gatespec.reference.mlp import SGD, Adam, Params
@@ -504,6 +505,17 @@ def is_logistic(case) -> bool:
     return isinstance(case, LogisticCase) and case.origin != "notebook"
 
 
+def _other_rows(cases: Sequence[Any], n: int) -> tuple[Any, ...]:
+    """The first ``n`` cases again, on inputs that are not 0/1 (cases.ROWS: scaled, then real, alternately):
+    the same nets and shapes, so a style that compiles per shape compiles nothing new."""
+    levels = [r for r in ROWS if r != "table"]
+    out = []
+    for k, case in enumerate(cases[:n]):
+        rows = levels[k % len(levels)]
+        out.append(dataclasses.replace(case, name=f"{case.name}-x-{rows}", rows=rows, note=""))
+    return tuple(out)
+
+
 STRUCTURE = _structure_cases() + tuple(filter(is_structure, REGRESSIONS))
 TRAINING = _training_cases() + _defaults_cases() + tuple(c for c in REGRESSIONS if _designed(c) and c.steps)
 SGD_TRAINING = tuple(filter(is_sgd_training, TRAINING))
@@ -525,7 +537,8 @@ SATURATING = tuple(filter(is_saturating, STRUCTURE))
 
 def _factors_of(case) -> dict[str, Any]:
     if isinstance(case, LogisticCase):
-        return {"inputs": case.gate.n_inputs, "scale": case.id.split("-eta")[0].rsplit("-", 1)[-1], "eta": case.eta}
+        scale = case.id.split("-eta")[0].rsplit("-", 1)[-1]
+        return {"inputs": case.gate.n_inputs, "scale": scale, "eta": case.eta}
     out: dict[str, Any] = {"depth": len(case.params) // 2, "inputs": case.gate.n_inputs, "scale": case.scale}
     opt = case.optimizer
     if case.steps and isinstance(opt, SGD):
@@ -556,18 +569,43 @@ def each_choice(cases: Sequence[Any], shapes: frozenset = frozenset()) -> tuple[
     return tuple(sorted(chosen, key=cases.index))
 
 
+# The named Adam runs (every framework's defaults): each a level of its own, run by every style.
+_NAMED = frozenset(_defaults_cases())
+
+
 def _core() -> frozenset:
     # Training first: its nets take few shapes (TRAINING_INPUTS), which the structure cases then reuse.
     sets = (
         SGD_TRAINING,
-        tuple(c for c in ADAM_TRAINING if not c.id.endswith("-defaults")),
+        tuple(c for c in ADAM_TRAINING if c not in _NAMED),
         STRUCTURE,
         LOGISTIC,
     )
     chosen: list[Any] = []
     for cases in sets:
         chosen += each_choice(cases, frozenset(_shape_of(c) for c in chosen))
-    return frozenset(chosen + [c for c in ADAM_TRAINING if c.id.endswith("-defaults")] + list(REGRESSIONS))
+    return frozenset(chosen + list(_NAMED) + list(REGRESSIONS))
 
 
 CORE = _core()
+
+
+# Inputs that are not 0/1: the first CORE cases of each kind again on scaled and real-valued rows (two of each,
+# four nets for values and gradients).  Twins of CORE cases, on the same shapes: a style that compiles per
+# shape compiles nothing new for them, and every style runs them (they join CORE).
+def _twins(cases: Sequence[Any], n: int) -> tuple[Any, ...]:
+    return _other_rows([c for c in cases if c in CORE], n)
+
+
+OTHER_ROWS = (
+    _twins([c for c in STRUCTURE if not c.saturating and len(c.params) >= 4], 4)
+    + _twins(SGD_TRAINING, 2)
+    + _twins([c for c in ADAM_TRAINING if c not in _NAMED], 2)
+    + _twins(LOGISTIC, 2)
+)
+STRUCTURE += tuple(filter(is_structure, OTHER_ROWS))
+SGD_TRAINING += tuple(filter(is_sgd_training, OTHER_ROWS))
+ADAM_TRAINING += tuple(filter(is_adam_training, OTHER_ROWS))
+TRAINING += tuple(c for c in OTHER_ROWS if c.steps and isinstance(c, MLPCase))
+LOGISTIC += tuple(filter(is_logistic, OTHER_ROWS))
+CORE = CORE | frozenset(OTHER_ROWS)

@@ -91,8 +91,19 @@ _ADAM_FLOAT32_IDS = (
     "test_mlp_one_adam_step[xor-2-2-1-float32]",
     "test_mlp_one_adam_step[xor-2-2-1-saturating-float32]",
     "test_mlp_one_adam_step[xor-d1-2x1-tiny-float32]",
+    # the cases on inputs that are not 0/1 (generated.OTHER_ROWS), measured alike: the twins of listed cases
+    "test_mlp_adam_trajectory[or-6-6x7x1-unit-adam-lr0.05-b0-0.99-e1e-06-x-real-float32]",
+    "test_mlp_adam_trajectory[xor-2x1-tiny-adam-lr0.003-b0-0.9-e1e-08-x-scaled-float32]",
+    "test_mlp_one_adam_step[majority-4-d4-4x7x3x7x1-unit-x-real-float32]",
+    "test_mlp_one_adam_step[not-d4-1x5x4x6x1-large-x-scaled-float32]",
+    "test_mlp_one_adam_step[parity-3-d3-3x7x7x1-tiny-x-real-float32]",
+    "test_mlp_one_adam_step[parity-6-d2-6x7x1-unit-x-scaled-float32]",
 )
+# The one case that measured past its check's bound, bounded on its own (WORST_BY_ID); first, so that it
+# takes this entry and not the check's pattern.
+_ADAM_OWN_BOUND_FLOAT64 = "test_mlp_one_adam_step[parity-3-d3-3x7x7x1-tiny-x-real-float64]"
 ADAM = {
+    _ADAM_OWN_BOUND_FLOAT64: ADAM_EPSILON,
     # float64: ε placement, with the float32 η and loss below on top.
     "test_mlp_one_adam_step[*-float64]": ADAM_EPSILON,
     "test_mlp_adam_trajectory[*-float64]": ADAM_EPSILON,
@@ -124,6 +135,11 @@ JAX_LOGISTIC_FLOAT64_IDS = (
     "test_logistic_one_gradient_descent_step[not-tiny-eta0.03-float64]",
     "test_logistic_one_gradient_descent_step[or-6-tiny-eta0.03-float64]",
     "test_logistic_one_gradient_descent_step[parity-4-large-eta0.3-float64]",
+    # the cases on inputs that are not 0/1 (generated.OTHER_ROWS), measured alike: the twins of listed cases
+    "test_logistic_loss_and_gradient_match_reference[nand-unit-eta0.03-x-real-float64]",
+    "test_logistic_loss_and_gradient_match_reference[not-tiny-eta0.03-x-scaled-float64]",
+    "test_logistic_one_gradient_descent_step[nand-unit-eta0.03-x-real-float64]",
+    "test_logistic_one_gradient_descent_step[not-tiny-eta0.03-x-scaled-float64]",
 )
 
 TORCH_ADAM_FLOAT32_IDS = (
@@ -166,6 +182,13 @@ TORCH_ADAM_FLOAT32_IDS = (
     "test_mlp_one_adam_step[xor-2-2-1-saturating-float32]",
     "test_mlp_one_adam_step[xor-d1-2x1-tiny-float32]",
     "test_mlp_one_adam_step[xor-d3-2x6x3x1-large-float32]",
+    # the cases on inputs that are not 0/1 (generated.OTHER_ROWS), measured alike: the twins of listed cases
+    "test_mlp_adam_trajectory[or-6-6x7x1-unit-adam-lr0.05-b0-0.99-e1e-06-x-real-float32]",
+    "test_mlp_adam_trajectory[xor-2x1-tiny-adam-lr0.003-b0-0.9-e1e-08-x-scaled-float32]",
+    "test_mlp_one_adam_step[majority-4-d4-4x7x3x7x1-unit-x-real-float32]",
+    "test_mlp_one_adam_step[not-d4-1x5x4x6x1-large-x-scaled-float32]",
+    "test_mlp_one_adam_step[parity-3-d3-3x7x7x1-tiny-x-real-float32]",
+    "test_mlp_one_adam_step[parity-6-d2-6x7x1-unit-x-scaled-float32]",
 )
 
 TORCH_PARTIAL_FLOAT64_IDS = (
@@ -220,6 +243,14 @@ TORCH_PARTIAL_FLOAT64_IDS = (
     "test_rows_permuted_or_duplicated[not-d3-1x6x6x1-unit-float64]",
     "test_rows_permuted_or_duplicated[not-d4-1x5x4x6x1-large-float64]",
     "test_rows_permuted_or_duplicated[xor-2-2-1-float64]",
+    # the cases on inputs that are not 0/1 (generated.OTHER_ROWS), measured alike: the twins of listed cases,
+    # and the metamorphic net on scaled inputs
+    "test_logistic_loss_and_gradient_match_reference[nand-unit-eta0.03-x-real-float64]",
+    "test_logistic_loss_and_gradient_match_reference[not-tiny-eta0.03-x-scaled-float64]",
+    "test_logistic_one_gradient_descent_step[nand-unit-eta0.03-x-real-float64]",
+    "test_logistic_one_gradient_descent_step[not-tiny-eta0.03-x-scaled-float64]",
+    "test_hidden_units_permuted[parity-6-d2-6x7x1-unit-x-scaled-float64]",
+    "test_rows_permuted_or_duplicated[parity-6-d2-6x7x1-unit-x-scaled-float64]",
 )
 
 
@@ -329,13 +360,25 @@ WORST: dict[str, dict[str, float]] = {
 }
 
 
+# Cases on inputs that are not 0/1 (generated.OTHER_ROWS) whose error measured past their check's bound
+# (--gatespec-report over those cases, the same versions): Keras's ε placement on parity-3's real-valued rows,
+# where Adam's first step divides by a tiny √v̂.  Bounded by the same rule, on their own.
+_PARITY3_REAL = {
+    "test_mlp_one_adam_step[parity-3-d3-3x7x7x1-tiny-x-real-float32]": 4.58e3,
+    _ADAM_OWN_BOUND_FLOAT64: 2.45e12,
+}
+WORST_BY_ID: dict[str, dict[str, float]] = {"tf-keras": _PARITY3_REAL, "keras-jax": _PARITY3_REAL}
+
+
 def _bounded(style: str, entries: dict[str, str]) -> dict[str, Known]:
-    """Each entry as a Known bounded by the worst measured for its check and dtype (a KeyError: not measured)."""
+    """Each entry as a Known bounded by the worst measured for it (WORST_BY_ID) or else for its check and dtype
+    (a KeyError: not measured)."""
     out = {}
     for key, reason in entries.items():
         check = f"{key.partition('[')[0]} {'float32' if 'float32' in key else 'float64'}"
-        worst = WORST[style][check]
-        out[key] = Known(reason, within=bound(worst), measured=f"worst {worst:.3g}× for {check} ({style})")
+        own = WORST_BY_ID.get(style, {}).get(key)
+        worst, what = (own, key) if own is not None else (WORST[style][check], check)
+        out[key] = Known(reason, within=bound(worst), measured=f"worst {worst:.3g}× for {what} ({style})")
     return out
 
 
