@@ -61,6 +61,7 @@ mutant-reseeds-global-rng         test_mlp_one_sgd_step (the plugin's global-sta
 mutant-prepared-adam-state        test_native_op_repeats_its_first_run
 mutant-float64-in-float32         test_float32_run_is_float32_arithmetic
 mutant-inputs-rounded-to-float32  test_mlp_forward_matches_reference (inputs not 0/1)
+mutant-adam-beta2-clamped         test_mlp_adam_trajectory (β near 1)
 mutant-adam-state-kept            test_repeated_run_repeats_the_trajectory
 ================================  ======================================================================
 
@@ -899,6 +900,17 @@ class InputsRoundedToFloat32(SingleNet, Numpy):
         # truth table's 0 and 1, off by ε₃₂ on any other input
         inputs["X"] = np.asarray(inputs["X"], dtype=np.float32)
         return super()._op(fn, target, **inputs)
+
+
+class AdamBeta2Clamped(SingleNet, Numpy):
+    name = "mutant-adam-beta2-clamped"
+
+    def mlp_train(self, params, X, y, optimizer, steps, target):
+        if isinstance(optimizer, Adam):
+            # BUG: β₂ "validated" into [0, 0.999], the default taken for a ceiling: right for every β₂ up to the
+            # default, wrong for the slower second moments users choose above it
+            optimizer = Adam(optimizer.lr, optimizer.beta1, min(optimizer.beta2, 0.999), optimizer.eps)
+        return super().mlp_train(params, X, y, optimizer, steps, target)
 
 
 # ----------------------------------------------------------------------------- the reference itself

@@ -270,6 +270,7 @@ ROWS = [
         "test_mlp_forward_matches_reference",
         "logits",
     ),
+    _adam_run("adam-beta2-clamped", "AdamBeta2Clamped"),
 ]
 
 # Realistic mutants that no check catches yet: mutant class → what the checks miss.  Each must pass

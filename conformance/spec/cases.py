@@ -400,6 +400,14 @@ _BATCHED_NETS = _stacked([init.standard_normal((2, 2, 1), np.random.default_rng(
 BATCHED_CASES = (
     BatchedCase("xor-4-nets-sgd", "xor", _BATCHED_NETS, SGD(0.5), 1000, note="SGD(0.5)"),
     BatchedCase("xor-4-nets-adam", "xor", _BATCHED_NETS, Adam(0.5), 100, note="Adam(0.5)"),
+    BatchedCase(
+        "xor-4-nets-adam-beta-near-one",
+        "xor",
+        _BATCHED_NETS,
+        Adam(0.05, 0.99, 0.9999, 1e-8),
+        25,
+        note="β₁ = 0.99, β₂ = 0.9999: slow moments, bias corrections 1 − βᵗ that cancel",
+    ),
 )
 
 # The statistics: N nets per (initialiser, optimiser), each trained as the notebook's XOR cells

@@ -40,8 +40,21 @@ ADAM_FLOAT32_BETA_POWERS = Known(
     strict=False,
 )
 
+# The same with β near 1 (generated.ADAM_NEAR_ONE, cases.BATCHED_CASES): 1 − β₂ = 1e-4, so β₂'s rounding
+# weighs ten times more than at 0.999.  Measured on the named run and the batched one (float32, 25 steps):
+# flax-nnx, equinox and torch-compile 15.2×, TensorFlow's ops styles, whose hyperparameters are tensors of the
+# run's dtype, 1.2–1.3×; bounded by the same rule, apart, so the design's cases keep the tighter bound.
+ADAM_FLOAT32_BETA_POWERS_NEAR_ONE = Known(
+    ADAM_FLOAT32_BETA_POWERS.reason + "; with β near 1 (β₂ = 0.9999) the rounding of β weighs ten times more",
+    within=bound(15.3),
+    measured="worst 15.3× the float32 budget (flax-nnx, equinox, torch-compile; β = (0.99, 0.9999), 25 steps)",
+    strict=False,
+)
 SETS: dict[str, dict[str, Known]] = {
     "adam-float32-beta-powers": {
+        # first: a test takes the first entry that matches it
+        "test_mlp_adam_trajectory[*-beta-near-one-float32": ADAM_FLOAT32_BETA_POWERS_NEAR_ONE,
+        "test_mlp_batched_training_matches_each_net_alone[*-beta-near-one-float32": (ADAM_FLOAT32_BETA_POWERS_NEAR_ONE),
         "test_mlp_one_adam_step[*-float32": ADAM_FLOAT32_BETA_POWERS,
         "test_mlp_adam_trajectory[*-float32": ADAM_FLOAT32_BETA_POWERS,
     },
