@@ -9,6 +9,7 @@ mutant-batched-first-512      test_xor_convergence_rate_matches_reference
 mutant-linear-first-fan-in    test_mlp_init_draws_from_its_distribution (5-2-8-3-1)
 mutant-glorot-first-fans      test_mlp_init_draws_from_its_distribution (5-2-8-3-1)
 mutant-lecun-untruncated      test_mlp_init_draws_from_its_distribution (its support)
+mutant-one-key-every-layer    test_initial_parameters_are_drawn_independently
 ============================  ====================================================================
 
 ``mutant-batched-first-512`` passes the other two checks (4 nets are fewer than 512, and its
@@ -113,4 +114,22 @@ class LecunNormalUntruncated(Numpy):
             # BUG: drawn untruncated with the law's variance 1/fan_in: no draw beyond ±2 of the truncated
             # law's scale, yet the moments match and the distribution function nearly does
             params += [math.sqrt(1 / fan_in) * rng.standard_normal((n, fan_in, fan_out)), np.zeros((n, fan_out))]
+        return tuple(p.astype(target.np_dtype) for p in params)
+
+
+class OneKeyForEveryLayer(Numpy):
+    name = "mutant-one-key-every-layer"
+
+    def mlp_init(self, initialiser, sizes, n, seed, target):
+        if initialiser != "standard-normal":
+            return super().mlp_init(initialiser, sizes, n, seed, target)
+        params = []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            # BUG: every layer drawn from a generator of the same seed (one PRNG key, never split): W₂ repeats
+            # the first values of W₁, b₂ of b₁; each parameter alone still has its law
+            rng = np.random.default_rng(seed)
+            params += [
+                rng.standard_normal((n, fan_in, fan_out)),
+                np.random.default_rng(seed).standard_normal((n, fan_out)),
+            ]
         return tuple(p.astype(target.np_dtype) for p in params)

@@ -413,8 +413,22 @@ def test_no_statistics_no_section(tmp_path):
             "test_mlp_init_draws_from_its_distribution and flax-lecun-normal",
             "W1 of * nets: * draws outside*",
         ),
+        (
+            "OneKeyForEveryLayer",
+            "mutant-one-key-every-layer",
+            "test_initial_parameters_are_drawn_independently and standard-normal",
+            "coincident draws: *",
+        ),
     ],
-    ids=["batched", "init", "rate", "init-first-fan-in", "init-glorot-first-fans", "init-lecun-untruncated"],
+    ids=[
+        "batched",
+        "init",
+        "rate",
+        "init-first-fan-in",
+        "init-glorot-first-fans",
+        "init-lecun-untruncated",
+        "init-one-key-every-layer",
+    ],
 )
 def test_convergence_check_catches_planted_bug(pytester, mutant, name, select, quantity):
     result = pytester.runpytest_inprocess(

@@ -17,6 +17,7 @@ turns into a skip with the same reason.
 from __future__ import annotations
 
 import functools
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -1032,6 +1033,55 @@ def mlp_init_draws_from_its_distribution(impl, case, target: Target) -> None:
         _check_law(np.asarray(p), law, target, impl, case, f"{param_name(k)} of {case.n} nets")
 
 
+# Independence across parameters and nets: two independent draws of a continuous law coincide exactly only
+# where the dtype's grid makes them, with probability at most the largest probability of one value.  A
+# generator's draws take no value with probability above 2⁻²⁰ in float32 (24-bit uniforms, and normals made
+# from them, spread over ≥ 2²³ values; a factor 8 to spare) or 2⁻⁴⁹ in float64, so over P pairs the number of
+# coincidences is at most Poisson(P·p); the check fails when a count that large has probability < INIT_ALPHA.
+# A key reused for two layers (W₂ a column of W₁) or for two nets makes a coincidence of every value drawn.
+COINCIDENCE_P = {"float32": 2.0**-20, "float64": 2.0**-49}
+
+
+def _poisson_tail_at(lam: float, alpha: float) -> int:
+    """The smallest k with P(Poisson(λ) ≥ k) < α."""
+    k, term, below = 0, math.exp(-lam), 0.0
+    while 1.0 - below >= alpha and k < 10_000:
+        below += term
+        k += 1
+        term *= lam / k
+    return k
+
+
+def initial_parameters_are_drawn_independently(impl, case, target: Target) -> None:
+    """mlp_init's parameters are independent draws: no value of a layer repeats a value of an earlier layer of the
+    same net, and no net repeats the last one elementwise, beyond the coincidences the dtype's grid allows."""
+    _require_initialiser(impl, case.initialiser, target.dtype)
+    params, _ = _drawn(impl, case.initialiser, case.sizes, case.n, case.seed, target)
+    _check_shapes(params, case.sizes, case.n, impl, case, target)
+    laws = convergence.laws(case.initialiser, case.sizes)
+    drawn = [(k, np.asarray(p, dtype=np.float64).reshape(case.n, -1)) for k, (p, law) in enumerate(zip(params, laws))]
+    drawn = [(k, a) for k, a in drawn if laws[k].kind != "zero"]
+    across_layers = across_nets = pairs = 0
+    for b in range(case.n):
+        earlier = np.empty(0)
+        for _, a in drawn:
+            across_layers += int(np.isin(a[b], earlier).sum())
+            pairs += a[b].size * earlier.size
+            earlier = np.concatenate([earlier, a[b]])
+    for _, a in drawn:
+        across_nets += int(np.sum(a[1:] == a[:-1]))
+        pairs += a[1:].size
+    allowed = _poisson_tail_at(pairs * COINCIDENCE_P[target.dtype], C.INIT_ALPHA) - 1
+    found = across_layers + across_nets
+    if found > allowed:
+        raise AssertionError(
+            f"{impl.name} / {case.id} / coincident draws: {found} values repeat another parameter's of the same "
+            f"net ({across_layers}) or the previous net's at the same place ({across_nets}), over {pairs} pairs; "
+            f"independent draws coincide at most {allowed} times but with probability < α = {C.INIT_ALPHA:g} "
+            f"(each pair with p ≤ {COINCIDENCE_P[target.dtype]:.3g})\nACTUAL: {found}\nDESIRED: ≤ {allowed}"
+        )
+
+
 @functools.lru_cache(maxsize=16)
 def _reference_convergence(case: C.ConvergenceCase) -> tuple[convergence.Convergence, float]:
     """The reference's statistic for ``case`` (float64, nets from default_rng(REFERENCE_SEED)) and its seconds."""
@@ -1466,6 +1516,16 @@ CHECKS: dict[str, Check] = _checks(
         not_exported=(
             "statistical tests (moments, Kolmogorov–Smirnov) of the implementation's own random draws (mlp_init): "
             "there are no expected values, only laws"
+        ),
+    ),
+    Check(
+        "initial_parameters_are_drawn_independently",
+        CONVERGENCE,
+        C.INIT_CASES,
+        code=initial_parameters_are_drawn_independently,
+        not_exported=(
+            "counts coincident values among the implementation's own random draws (mlp_init) against a Poisson "
+            "bound: there are no expected values"
         ),
     ),
     Check(
