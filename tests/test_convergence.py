@@ -448,7 +448,7 @@ def test_convergence_check_catches_planted_bug(pytester, mutant, name, select, q
     result.stdout.fnmatch_lines([f"*{name} / * / {quantity}"])
 
 
-def test_the_rate_mutant_passes_the_other_two_checks(pytester):
+def test_the_rate_mutant_passes_the_other_checks(pytester):
     result = pytester.runpytest_inprocess(
         "--pyargs",
         "gatespec.conformance.suite.test_convergence",
@@ -461,9 +461,10 @@ def test_the_rate_mutant_passes_the_other_two_checks(pytester):
         "-q",
     )
     outcomes = result.parseoutcomes()
-    # Every batched-training and initialiser case in both dtypes (numpy draws all of cases.INIT_CASES' initialisers);
-    # none may be skipped, as a skip would hide a check the mutant must pass.
-    expected = (len(C.BATCHED_CASES) + len(C.INIT_CASES)) * len(DTYPES)
+    # Every batched-training case, and every initialiser case twice (its laws, its independence), in both dtypes
+    # (numpy draws all of cases.INIT_CASES' initialisers); none may be skipped, as a skip would hide a check the
+    # mutant must pass.
+    expected = (len(C.BATCHED_CASES) + 2 * len(C.INIT_CASES)) * len(DTYPES)
     assert "failed" not in outcomes and outcomes.get("passed", 0) == expected, result.stdout.str()
 
 
