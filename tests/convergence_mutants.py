@@ -12,7 +12,7 @@ mutant-lecun-untruncated      test_mlp_init_draws_from_its_distribution (its sup
 mutant-one-key-every-layer    test_initial_parameters_are_drawn_independently
 ============================  ====================================================================
 
-``mutant-batched-first-512`` passes the other two checks (4 nets are fewer than 512, and its
+``mutant-batched-first-512`` passes the other checks (4 nets are fewer than 512, and its
 draws are numpy's): only the statistic over 1000 nets sees it.  The last two compute an
 initialiser's bound once, from the first layer, for every layer.  On (2, 2, 1) the torch bound
 is then right (both fan-ins are 2): only the wider shapes of ``cases.INIT_CASES`` show it; the
