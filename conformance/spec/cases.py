@@ -137,8 +137,35 @@ NOT_SEPARABLE = tuple(c.gate_name for c in GATES if not c.gate.linearly_separabl
 ORIGINS = ("notebook", "generated", "regression")
 
 
+class _OnRows:
+    """What the MLP and logistic cases share: the id is the name, the training set ``rows_of`` the gate's rows,
+    ``origin`` says where the case comes from."""
+
+    name: str
+    gate_name: str
+    rows: str
+    origin: str
+
+    @property
+    def id(self) -> str:
+        return self.name
+
+    @property
+    def gate(self) -> Gate:
+        return gates.gate(self.gate_name)
+
+    @property
+    def data(self) -> Rows:
+        """The training set the checks use: X, Xb and y (:func:`rows_of`)."""
+        return rows_of(self.gate_name, self.rows)
+
+    @property
+    def regression(self) -> bool:
+        return self.origin == "regression"
+
+
 @dataclass(frozen=True)
-class MLPCase:
+class MLPCase(_OnRows):
     """A gate and one net's initial parameters; when ``steps`` > 0, a run of ``optimizer`` from them.
 
     ``origin``: "notebook" (this module's, kept by name), "generated" (the covering design of
@@ -159,23 +186,6 @@ class MLPCase:
     learns: bool = False
     eager_steps: int = 50
     rows: str = "table"
-
-    @property
-    def id(self) -> str:
-        return self.name
-
-    @property
-    def gate(self) -> Gate:
-        return gates.gate(self.gate_name)
-
-    @property
-    def data(self) -> Rows:
-        """The training set the checks use: X, Xb and y (:func:`rows_of`)."""
-        return rows_of(self.gate_name, self.rows)
-
-    @property
-    def regression(self) -> bool:
-        return self.origin == "regression"
 
     @property
     def saturating(self) -> bool:
@@ -239,7 +249,7 @@ ADAM = Adam(0.1)
 
 
 @dataclass(frozen=True)
-class LogisticCase:
+class LogisticCase(_OnRows):
     """A gate and a starting weight vector w (bias last) for ``steps`` of logistic regression with step η.
 
     ``origin`` as :class:`MLPCase`'s.
@@ -253,23 +263,6 @@ class LogisticCase:
     note: str = ""
     origin: str = "notebook"
     rows: str = "table"
-
-    @property
-    def id(self) -> str:
-        return self.name
-
-    @property
-    def gate(self) -> Gate:
-        return gates.gate(self.gate_name)
-
-    @property
-    def data(self) -> Rows:
-        """The training set the checks use: X, Xb and y (:func:`rows_of`)."""
-        return rows_of(self.gate_name, self.rows)
-
-    @property
-    def regression(self) -> bool:
-        return self.origin == "regression"
 
 
 LOGISTIC_CASES = (
