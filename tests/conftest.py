@@ -42,3 +42,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         for name in FRAMEWORKS:
             if importlib.util.find_spec(name) is not None:
                 importlib.import_module(name)
+        # matplotlib too: a sub-run's report draws with it, and matplotlib imported again beside a first pyplot
+        # makes two SubplotSpec classes ("Single argument to subplot must be a three-digit integer, not GridSpec").
+        if importlib.util.find_spec("matplotlib") is not None:
+            import matplotlib
+
+            matplotlib.use("Agg")  # as the report draws (report/heatmap.py, report/convergence.py)
+            importlib.import_module("matplotlib.pyplot")
