@@ -8,13 +8,19 @@ implementation is never timed.  The comparisons and budgets are the suite's own 
 
 from __future__ import annotations
 
+import functools
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
+
 from gatespec.conformance.benchmarks import tasks as K
 from gatespec.conformance.spec import checks as S
-from gatespec.conformance.spec.interface import Target
+from gatespec.conformance.spec import tolerances as T
+from gatespec.conformance.spec.compare import assert_close, param_name
+from gatespec.conformance.spec.interface import BatchedRun, MLPTrajectory, Target
 from gatespec.conformance.spec.operations import named_results
+from gatespec.reference import gates, mlp
 
 # The check each native op's task answers; a training task is its whole SGD run.
 BUILDERS = {
@@ -35,3 +41,25 @@ def check_task(impl, task: K.Task, result: Any) -> float | None:
     if task.op == "mlp_forward":
         return None
     return float(named["loss"]) if task.op == "mlp_loss_and_grads" else float(named["losses"][-1])
+
+
+@functools.cache
+def _alone(task: K.BatchedTask, b: int) -> tuple[MLPTrajectory, T.TrajectorySpread]:
+    """Net b trained alone by the reference, and that run's spread (its budget)."""
+    g = gates.gate("xor")
+    run = mlp.train(task.per_net[b], g.X, g.y, task.optimizer, task.steps)
+    return run, T.trajectory_spread(task.per_net[b], g.X, g.y, task.optimizer, task.steps, K.DTYPE)
+
+
+def check_batched(impl, task: K.BatchedTask, result: Any) -> float:
+    """Every checked net of a batched run against the reference training it alone, under that run's spread; the
+    mean final loss for extra_info."""
+    assert isinstance(result, BatchedRun), f"{impl.name}: mlp_train_batched returned {type(result).__name__}"
+    check = {"impl": impl, "case": task, "dtype": K.DTYPE}
+    for b in task.checked():
+        alone, spread = _alone(task, b)
+        tols, tol_loss = spread.budget(impl.name)
+        for k, (a, d, tol) in enumerate(zip(result.net(b), alone.final, tols)):
+            assert_close(a, d, tol=tol.at(-1), quantity=f"net {b} final {param_name(k)}", **check)
+        assert_close(result.losses[:, b], alone.losses, tol=tol_loss, quantity=f"net {b} losses", **check)
+    return float(np.mean(result.losses[-1]))

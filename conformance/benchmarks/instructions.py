@@ -104,6 +104,7 @@ from pathlib import Path
 from typing import Any
 
 from gatespec.conformance.benchmarks import tasks as K
+from gatespec.conformance.benchmarks.threads import XLA_ONE_THREAD, pin_tensorflow_threads
 
 SCHEMA = "gatespec-instructions/1"
 
@@ -136,8 +137,7 @@ DEFAULT_PAIRS = tuple(
     (impl, task) for task in DEFAULT_TASKS for impl in DEFAULT_IMPLS if (impl, task) != ("autograd", "xor-train-1000")
 )
 
-# The benchmarks' one-thread environment (benchmarks/conftest.py), and a fixed hash seed.
-XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+# The benchmarks' one-thread environment (benchmarks/threads.py), and a fixed hash seed.
 CHILD_ENV = {
     "PYTHONHASHSEED": "0",
     "OMP_NUM_THREADS": "1",
@@ -330,10 +330,7 @@ def child_main(impl_name: str, task_id: str, iterations: int, out: str) -> int:
     if not entry.available:
         return done({"status": "unavailable", "reason": f"{entry.name} unavailable: {entry.reason}"})
     impl = entry.impl
-    if "tensorflow" in sys.modules:  # TF's pools ignore the environment (benchmarks/conftest.py)
-        tf = sys.modules["tensorflow"]
-        tf.config.threading.set_intra_op_parallelism_threads(1)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
+    pin_tensorflow_threads()  # TF's pools ignore the environment (benchmarks/threads.py)
     program = getattr(impl, "program", None)
     if program is not None:
         program.timeout = 3600.0  # an exec-protocol request under valgrind is 30–100× slower
@@ -432,12 +429,11 @@ def _check(payload: dict, task: K.Task | K.BatchedTask) -> None:
     """The warm-up result against the reference, with the timing benchmarks' budgets (raises AssertionError)."""
     from types import SimpleNamespace
 
-    from gatespec.conformance.benchmarks import test_benchmarks as B
-    from gatespec.conformance.benchmarks.expected import check_task
+    from gatespec.conformance.benchmarks.expected import check_batched, check_task
 
     impl = SimpleNamespace(name=payload["impl"])  # the checks need its name only (tolerance overrides, messages)
     if isinstance(task, K.BatchedTask):
-        B._check_batched(impl, task, payload["result"])
+        check_batched(impl, task, payload["result"])
     else:
         check_task(impl, task, payload["result"])
 

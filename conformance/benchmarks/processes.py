@@ -103,8 +103,8 @@ def _spawn(job: dict[str, Any]) -> dict[str, dict]:
 
 def measure_all(job: dict[str, Any]) -> dict[str, dict]:
     """Here: each (implementation, task) of ``job`` warmed up, checked, timed against the baseline, checked."""
-    from gatespec.conformance.benchmarks import conftest
     from gatespec.conformance.benchmarks import tasks as K
+    from gatespec.conformance.benchmarks import threads
     from gatespec.conformance.benchmarks.expected import (
         check_task,  # the run's own check: every result held to the same budgets
     )
@@ -114,7 +114,7 @@ def measure_all(job: dict[str, Any]) -> dict[str, dict]:
     entries = {e.name: e for e in registry.select(job["select"])}
     if job["baseline"] not in entries and job["baseline"] in registry.BUILTINS:
         entries[job["baseline"]] = registry.builtin(job["baseline"])  # a baseline the run did not select
-    conftest.pin_tensorflow_threads()  # before TF's first op, as the run's pytest_configure does
+    threads.pin_tensorflow_threads()  # before TF's first op, as the run's pytest_configure does
     target, tasks = Target(K.DTYPE, job["device"]), {t.id: t for t in K.TASKS}
     base_ops, out = {}, {}
     for pair in job["pairs"]:
@@ -124,7 +124,7 @@ def measure_all(job: dict[str, Any]) -> dict[str, dict]:
                 e = entries.get(name)
                 if e is None or not e.available:
                     raise RuntimeError(f"{name} does not load here: {e.reason if e else 'not selected'}")
-                if bad := conftest.unpinned(conftest.thread_settings(), e.impl.framework) + e.impl.pin_threads():
+                if bad := threads.unpinned(threads.thread_settings(), e.impl.framework) + e.impl.pin_threads():
                     raise RuntimeError(f"{e.impl.framework} is not on one thread: " + "; ".join(bad))
             baseline, impl = entries[job["baseline"]].impl, entries[pair["impl"]].impl
             if task.id not in base_ops:  # kept only once its result has passed

@@ -26,17 +26,13 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import numpy as np
 import pytest
 
 from gatespec.conformance.benchmarks import paired as P
 from gatespec.conformance.benchmarks import tasks as K
-from gatespec.conformance.benchmarks.expected import check_task
+from gatespec.conformance.benchmarks.expected import check_batched, check_task
 from gatespec.conformance.plugin.collect import require
-from gatespec.conformance.spec import tolerances as T
-from gatespec.conformance.spec.compare import assert_close, param_name
-from gatespec.conformance.spec.interface import BatchedRun, Capability, MLPTrajectory, Target
-from gatespec.reference import gates, mlp
+from gatespec.conformance.spec.interface import Capability, Target
 
 pytestmark = pytest.mark.bench
 
@@ -47,26 +43,6 @@ def bench_target(pytestconfig: pytest.Config) -> Target:
 
 
 # ----------------------------------------------------------------------------- expected results
-
-
-@functools.cache
-def _alone(task: K.BatchedTask, b: int) -> tuple[MLPTrajectory, T.TrajectorySpread]:
-    """Net b trained alone by the reference, and that run's spread (its budget)."""
-    g = gates.gate("xor")
-    run = mlp.train(task.per_net[b], g.X, g.y, task.optimizer, task.steps)
-    return run, T.trajectory_spread(task.per_net[b], g.X, g.y, task.optimizer, task.steps, K.DTYPE)
-
-
-def _check_batched(impl, task: K.BatchedTask, result: Any) -> float:
-    assert isinstance(result, BatchedRun), f"{impl.name}: mlp_train_batched returned {type(result).__name__}"
-    check = {"impl": impl, "case": task, "dtype": K.DTYPE}
-    for b in task.checked():
-        alone, spread = _alone(task, b)
-        tols, tol_loss = spread.budget(impl.name)
-        for k, (a, d, tol) in enumerate(zip(result.net(b), alone.final, tols)):
-            assert_close(a, d, tol=tol.at(-1), quantity=f"net {b} final {param_name(k)}", **check)
-        assert_close(result.losses[:, b], alone.losses, tol=tol_loss, quantity=f"net {b} losses", **check)
-    return float(np.mean(result.losses[-1]))
 
 
 # ----------------------------------------------------------------------------- timing
@@ -167,4 +143,4 @@ def test_batched_scaling(benchmark, impl, case, bench_target, threads, exclude):
     require(impl, Capability.NATIVE, bench_target.dtype)
     _describe(benchmark, impl, bench_target, threads, case, kind="batched", nets=case.nets)
     op = impl.native("mlp_train_batched", bench_target, **case.inputs())
-    benchmark.extra_info["mean_final_loss"] = _time(benchmark, op, lambda r: _check_batched(impl, case, r), exclude)
+    benchmark.extra_info["mean_final_loss"] = _time(benchmark, op, lambda r: check_batched(impl, case, r), exclude)
