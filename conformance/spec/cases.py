@@ -77,8 +77,25 @@ def rows_of(gate_name: str, rows: str = "table") -> Rows:
 # ----------------------------------------------------------------------------- gates
 
 
+class _OnGate:
+    """A case on one gate: ``gate`` its truth table, ``data`` the training set the checks use (:func:`rows_of`:
+    the table itself, unless the case's ``rows`` say otherwise)."""
+
+    gate_name: str
+    rows = "table"
+
+    @property
+    def gate(self) -> Gate:
+        return gates.gate(self.gate_name)
+
+    @property
+    def data(self) -> Rows:
+        """X, Xb and y of the case's rows."""
+        return rows_of(self.gate_name, self.rows)
+
+
 @dataclass(frozen=True)
-class GateCase:
+class GateCase(_OnGate):
     """A truth table and a weight vector on the dyadic grid (multiples of 1/8 in [−2, 2]).
 
     Dyadic weights times {0, 1} inputs sum exactly in float32 and float64 alike, so X′w and
@@ -94,15 +111,6 @@ class GateCase:
     @property
     def id(self) -> str:
         return self.gate_name
-
-    @property
-    def gate(self) -> Gate:
-        return gates.gate(self.gate_name)
-
-    @property
-    def data(self) -> Rows:
-        """The training set the checks use: the gate's table, X, Xb and y (:func:`rows_of`)."""
-        return rows_of(self.gate_name)
 
 
 GATE_SEED = 20240601
@@ -137,8 +145,8 @@ NOT_SEPARABLE = tuple(c.gate_name for c in GATES if not c.gate.linearly_separabl
 ORIGINS = ("notebook", "generated", "regression")
 
 
-class _OnRows:
-    """What the MLP and logistic cases share: the id is the name, the training set ``rows_of`` the gate's rows,
+class _OnRows(_OnGate):
+    """What the MLP and logistic cases share: the id is the name, the training set the gate's ``rows`` (a field),
     ``origin`` says where the case comes from."""
 
     name: str
@@ -149,15 +157,6 @@ class _OnRows:
     @property
     def id(self) -> str:
         return self.name
-
-    @property
-    def gate(self) -> Gate:
-        return gates.gate(self.gate_name)
-
-    @property
-    def data(self) -> Rows:
-        """The training set the checks use: X, Xb and y (:func:`rows_of`)."""
-        return rows_of(self.gate_name, self.rows)
 
     @property
     def regression(self) -> bool:
@@ -361,7 +360,7 @@ def _stacked(nets: list[Params]) -> Params:
 
 
 @dataclass(frozen=True)
-class BatchedCase:
+class BatchedCase(_OnGate):
     """Nets stacked on a leading axis (W₁ (B, 2, 2), …) and a run of ``optimizer``: the batched run must
     give each net the trajectory it gets alone (mlp.train), within the trajectory tolerance."""
 
@@ -375,15 +374,6 @@ class BatchedCase:
     @property
     def id(self) -> str:
         return self.name
-
-    @property
-    def gate(self) -> Gate:
-        return gates.gate(self.gate_name)
-
-    @property
-    def data(self) -> Rows:
-        """The training set the checks use: the gate's table, X, Xb and y (:func:`rows_of`)."""
-        return rows_of(self.gate_name)
 
     def net(self, b: int) -> Params:
         return tuple(p[b] for p in self.params)
@@ -420,7 +410,7 @@ IMPLEMENTATION_SEED = 7
 
 
 @dataclass(frozen=True)
-class ConvergenceCase:
+class ConvergenceCase(_OnGate):
     """N nets of ``sizes`` from ``initialiser``, ``steps`` full-batch steps of ``optimizer`` on the gate."""
 
     initialiser: str
@@ -433,15 +423,6 @@ class ConvergenceCase:
     @property
     def id(self) -> str:
         return f"{self.gate_name}-{self.initialiser}-{self.optimizer.id}"
-
-    @property
-    def gate(self) -> Gate:
-        return gates.gate(self.gate_name)
-
-    @property
-    def data(self) -> Rows:
-        """The training set the checks use: the gate's table, X, Xb and y (:func:`rows_of`)."""
-        return rows_of(self.gate_name)
 
 
 CONVERGENCE_CASES = tuple(ConvergenceCase(i, opt) for i in init.INITIALISERS for opt in CONVERGENCE_OPTIMIZERS)
