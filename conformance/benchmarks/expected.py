@@ -21,8 +21,9 @@ from gatespec.conformance.spec.compare import assert_close, param_name
 from gatespec.conformance.spec.interface import BatchedRun, MLPTrajectory, Target
 from gatespec.conformance.spec.operations import named_results
 from gatespec.reference import gates, mlp
+from gatespec.reference.mlp import SGD
 
-# The check each native op's task answers; a training task is its whole SGD run.
+# The check each native op's task answers; a training task is its whole run (SGD's check, or Adam's).
 BUILDERS = {
     "mlp_forward": S.mlp_forward,
     "mlp_loss_and_grads": S.mlp_loss_and_gradients,
@@ -35,7 +36,8 @@ def check_task(impl, task: K.Task, result: Any) -> float | None:
     the op computes one."""
     # The whole run, never a slow eager style's prefix: the benchmark times every step it asks for.
     who = SimpleNamespace(name=impl.name, slow_eager="", compiled=False)
-    vector = BUILDERS[task.op](who, task.case, K.DTYPE)
+    adam = task.op == "mlp_train" and not isinstance(task.optimizer, SGD)
+    vector = (S.mlp_adam_trajectory if adam else BUILDERS[task.op])(who, task.case, K.DTYPE)
     named = named_results(task.op, result, f"{impl.name} / {task.id}")
     S.compare(impl, task, Target(K.DTYPE), vector, named)
     if task.op == "mlp_forward":

@@ -33,6 +33,7 @@ from gatespec.conformance.benchmarks import tasks as K
 from gatespec.conformance.benchmarks.expected import check_batched, check_task
 from gatespec.conformance.plugin.collect import require
 from gatespec.conformance.spec.interface import Capability, Target
+from gatespec.conformance.spec.operations import optimizer_capability
 
 pytestmark = pytest.mark.bench
 
@@ -87,6 +88,12 @@ def _describe(benchmark, impl, target: Target, threads: dict, task, *, kind: str
     )
 
 
+def _require_optimizer(impl, task: K.Task, target: Target) -> None:
+    """A training task needs its optimizer's capability too (the Adam task: MLP_TRAIN_ADAM)."""
+    if task.op == "mlp_train":
+        require(impl, optimizer_capability(task.optimizer), target.dtype)
+
+
 def _paired(benchmark, op, base_op, check, exclude, seconds: float) -> None:
     """The paired ratio to the baseline (paired.py) into extra_info; ``op`` is checked again after."""
     pairs = P.measure(base_op.run, op.run, max_time=seconds)
@@ -97,6 +104,7 @@ def _paired(benchmark, op, base_op, check, exclude, seconds: float) -> None:
 @pytest.mark.gatespec_cases(K.TASKS)
 def test_task(benchmark, impl, case, bench_target, threads, exclude, baseline, measured, pytestconfig):
     require(impl, Capability.NATIVE, bench_target.dtype)
+    _require_optimizer(impl, case, bench_target)
     _describe(benchmark, impl, bench_target, threads, case, kind="task", rows=case.rows, sizes=list(case.sizes))
     op = impl.native(case.op, bench_target, **case.inputs())
     check = functools.partial(check_task, impl, case)
@@ -116,6 +124,7 @@ def test_task(benchmark, impl, case, bench_target, threads, exclude, baseline, m
 @pytest.mark.gatespec_cases(K.TASKS)
 def test_compile(benchmark, impl, case, bench_target, threads, exclude):
     require(impl, Capability.NATIVE, bench_target.dtype)
+    _require_optimizer(impl, case, bench_target)
     _describe(benchmark, impl, bench_target, threads, case, kind="compile", rows=case.rows, sizes=list(case.sizes))
     prepared = []
 
