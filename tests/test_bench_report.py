@@ -27,18 +27,24 @@ ROOT = Path(__file__).resolve().parent.parent
 # ----------------------------------------------------------------------------- flop counts
 
 
+# The 1000-step XOR task, by id (the tasks' order is no contract).
+TRAIN_1000 = next(t for t in K.TASKS if t.id == "xor-train-1000")
+
+
 def test_flop_count_of_the_xor_net_matches_the_hand_count():
     """Counted by hand from the rules in tasks' docstring, for the 2-2-1 net on 4 rows.
 
     forward: 2·4·2·2 + 8 + 2·8 (σ, 8 exp) + 2·4·2·1 + 4 + 2·4 (σ, 4 exp) = 84 flops, 12 exp;
     loss + grads: forward to z 76 (8 exp) + loss 4·4 + 3 (4 exp + 4 log1p) + δ 3·4 (4 exp)
     + ∂W₂, ∂b₂ 16 + 4 + δ₁ 16 + 3·8 + ∂W₁, ∂b₁ 32 + 8 = 207 flops, 20 transcendentals;
-    an SGD step adds 2 per parameter, 2·9 = 18: 225.
+    an SGD step adds 2 per parameter, 2·9 = 18: 225; an Adam step 12 per parameter and a square root,
+    108 and 9: 315 flops, 29 transcendentals.
     """
     assert K.forward_work((2, 2, 1), 4) == K.Work(84, 12)
     assert K.loss_and_grads_work((2, 2, 1), 4) == K.Work(207, 20)
     assert K.step_work((2, 2, 1), 4) == K.Work(225, 20)
-    assert K.TASKS[-1].work() == K.Work(225_000, 20_000)
+    assert K.adam_step_work((2, 2, 1), 4) == K.Work(315, 29)
+    assert TRAIN_1000.work() == K.Work(225_000, 20_000)
 
 
 def test_arithmetic_limit_of_1000_xor_steps_is_in_the_issue_range():
@@ -85,7 +91,7 @@ def _write(path: Path, benchmarks, excluded=()) -> Path:
 
 
 def _sample(tmp_path: Path, *, fast_factor: float = 0.5, name="bench.json") -> Path:
-    step = K.TASKS[-1].work()
+    step = TRAIN_1000.work()
     rows = []
     for impl, scale in (("numpy", 1.0), ("torch-nn", 4.0), ("jax-scan", fast_factor)):
         for t in K.TASKS:
@@ -215,8 +221,8 @@ def test_rerun_reports_the_spread_of_every_ratio(tmp_path):
         "| implementation | task | bench.json (this run) | second.json (--rerun) | change | intervals overlap |" in text
     )
     assert "| jax-scan | xor-train-1000 | ×0.5 | ×0.6 | +20% | — |" in text
-    # 8 ratios (torch-nn and jax-scan on 4 tasks): torch-nn's 4 did not move, jax-scan's 4 moved by 20%.
-    assert "over 8 ratios: median 10.0%, largest 20.0%." in text
+    # torch-nn's and jax-scan's ratio on every task: torch-nn's did not move, jax-scan's moved by 20%.
+    assert f"over {2 * len(K.TASKS)} ratios: median 10.0%, largest 20.0%." in text
 
 
 def test_unreadable_or_foreign_json_is_a_clear_error(tmp_path, capsys):
@@ -469,7 +475,7 @@ def test_gate_uses_the_upper_end_of_the_interval(tmp_path, capsys):
 def test_rerun_of_paired_runs_reports_median_and_largest_change_and_overlap(tmp_path):
     first, second = _paired_sample(tmp_path), _paired_sample(tmp_path, "second.json", spread=0.3)
     lines, moved = R.rerun(R.load(first), R.load(second))
-    assert len(moved.changes) == 4 and moved.largest == pytest.approx(0.0, abs=1e-12)
+    assert len(moved.changes) == len(K.TASKS) and moved.largest == pytest.approx(0.0, abs=1e-12)
     assert "| torch-nn | xor-forward |" in "\n".join(lines) and "| yes |" in "\n".join(lines)
     with pytest.raises(R.ReportError, match="no ratio to jax-scan in common"):
         R.spread(R.load(first), R.load(_sample(tmp_path, name="other.json")), "jax-scan")
