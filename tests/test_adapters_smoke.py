@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -152,7 +151,7 @@ class NativeCase:
         return dict(zip(OPERATIONS[self.op].args, self.build(ANY, SMOKE, "float64").args.values()))
 
 
-ANY = SimpleNamespace(name="*", slow_eager="", compiled=False)
+ANY = S.stand_in()
 NATIVE = [
     NativeCase("mlp-forward", "mlp_forward", S.mlp_forward),
     NativeCase("mlp-loss-and-grads", "mlp_loss_and_grads", S.mlp_loss_and_gradients),

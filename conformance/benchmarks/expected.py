@@ -9,7 +9,6 @@ implementation is never timed.  The comparisons and budgets are the suite's own 
 from __future__ import annotations
 
 import functools
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -35,7 +34,7 @@ def check_task(impl, task: K.Task, result: Any) -> float | None:
     """Compare with the reference under the conformance suite's own budgets; the final loss for extra_info where
     the op computes one."""
     # The whole run, never a slow eager style's prefix: the benchmark times every step it asks for.
-    who = SimpleNamespace(name=impl.name, slow_eager="", compiled=False)
+    who = S.stand_in(impl.name)
     adam = task.op == "mlp_train" and not isinstance(task.optimizer, SGD)
     vector = (S.mlp_adam_trajectory if adam else BUILDERS[task.op])(who, task.case, K.DTYPE)
     named = named_results(task.op, result, f"{impl.name} / {task.id}")

@@ -21,6 +21,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -68,6 +69,12 @@ def param_id(name: str, case, dtype: str | None, device: str) -> str:
     if dtype is not None:
         ids.append(dtype if device == "cpu" else f"{dtype}-{device}")
     return "-".join(ids)
+
+
+def stand_in(name: str = "*") -> SimpleNamespace:
+    """What a builder reads of an implementation, for one that is not there: its ``name`` (tolerances.OVERRIDES;
+    "*" has none), no slow eager prefix, nothing compiled.  The export's, and the benchmarks' whole runs."""
+    return SimpleNamespace(name=name, slow_eager="", compiled=False)
 
 
 def core_only(impl, case) -> None:
@@ -166,8 +173,9 @@ def compare(impl, case, target: Target, vector: Vector, named: dict[str, Any]) -
 
 
 def call(impl, operation: str, vector: Vector, target: Target) -> Any:
-    """The implementation's answer to the vector: ``impl.OPERATION(*args, target)``; an SGD run is shared (cached)
-    with the checks that read the same run (the learned truth table reads the trajectory check's)."""
+    """The implementation's answer to the vector: ``impl.OPERATION(*args, target)``; a training run is shared (cached)
+    with the checks that read the same run (the learned truth table and the float32 check read the trajectory
+    check's)."""
     if operation == "mlp_train":
         a = vector.args
         return _mlp_run(impl, a["params"], a["X"], a["y"], a["optimizer"], a["steps"], target)

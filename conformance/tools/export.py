@@ -28,7 +28,6 @@ import inspect
 import json
 import shutil
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -38,7 +37,16 @@ from gatespec.conformance.adapters.exec_impl.protocol import (
 )
 from gatespec.conformance.spec import cases as C
 from gatespec.conformance.spec import tolerances as T
-from gatespec.conformance.spec.checks import BENCHMARK_TESTS, CHECKS, EXPLORE_TESTS, Check, Compare, Vector, param_id
+from gatespec.conformance.spec.checks import (
+    BENCHMARK_TESTS,
+    CHECKS,
+    EXPLORE_TESTS,
+    Check,
+    Compare,
+    Vector,
+    param_id,
+    stand_in,
+)
 from gatespec.conformance.spec.interface import DTYPES
 from gatespec.conformance.spec.operations import OPERATIONS, optimizer_capability
 from gatespec.reference import golden
@@ -50,7 +58,7 @@ SCHEMA = Path(__file__).with_name("export_schema.json")
 
 # The builders see an implementation named "*": one without an entry in tolerances.OVERRIDES, i.e. the
 # suite's own budget (the index lists any overrides), and no slow eager style's prefix.
-ANY = SimpleNamespace(name="*", slow_eager="", compiled=False)
+ANY = stand_in()
 
 
 def _paragraph(obj, k: int) -> str:
