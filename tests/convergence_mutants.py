@@ -9,7 +9,10 @@ mutant-batched-first-512      test_xor_convergence_rate_matches_reference
 mutant-linear-first-fan-in    test_mlp_init_draws_from_its_distribution (5-2-8-3-1)
 mutant-glorot-first-fans      test_mlp_init_draws_from_its_distribution (5-2-8-3-1)
 mutant-lecun-untruncated      test_mlp_init_draws_from_its_distribution (its support)
-mutant-one-key-every-layer    test_initial_parameters_are_drawn_independently
+mutant-one-key-every-layer    test_initial_parameters_are_drawn_independently (equal draws)
+mutant-glorot-one-stream      test_initial_parameters_are_drawn_independently (one stream, two scales)
+mutant-mixed-second-layer     test_initial_parameters_are_drawn_independently (within a net)
+mutant-nets-in-a-chain        test_initial_parameters_are_drawn_independently (between nets)
 ============================  ====================================================================
 
 ``mutant-batched-first-512`` passes the other checks (4 nets are fewer than 512, and its
@@ -17,7 +20,8 @@ draws are numpy's): only the statistic over 1000 nets sees it.  The last two com
 initialiser's bound once, from the first layer, for every layer.  On (2, 2, 1) the torch bound
 is then right (both fan-ins are 2): only the wider shapes of ``cases.INIT_CASES`` show it; the
 Glorot limit is off in (2, 2, 1)'s last layer already.  Like the mutants of ``tests/mutants.py``
-these two declare no batched training.  ``tests/test_convergence.py`` runs each
+these two declare no batched training.  The last three keep every parameter's law exactly and
+draw no two values alike: only the dependence between draws shows them.  ``tests/test_convergence.py`` runs each
 check against its mutant and demands a failure naming the mutant and the spoiled quantity.
 """
 
@@ -133,3 +137,51 @@ class OneKeyForEveryLayer(Numpy):
                 np.random.default_rng(seed).standard_normal((n, fan_out)),
             ]
         return tuple(p.astype(target.np_dtype) for p in params)
+
+
+class GlorotOneStreamEveryLayer(Numpy):
+    name = "mutant-glorot-one-stream"
+
+    def mlp_init(self, initialiser, sizes, n, seed, target):
+        if initialiser != "keras-glorot":
+            return super().mlp_init(initialiser, sizes, n, seed, target)
+        params = []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            limit = math.sqrt(6 / (fan_in + fan_out))
+            # BUG: every layer from a generator of the same seed: W₂ is the start of W₁'s stream at another
+            # limit, so no value repeats, but each of W₂'s is one of W₁'s scaled
+            rng = np.random.default_rng(seed)
+            params += [rng.uniform(-limit, limit, (n, fan_in, fan_out)), np.zeros((n, fan_out))]
+        return tuple(p.astype(target.np_dtype) for p in params)
+
+
+class SecondLayerMixedFromFirst(Numpy):
+    name = "mutant-mixed-second-layer"
+
+    def mlp_init(self, initialiser, sizes, n, seed, target):
+        params = list(super().mlp_init(initialiser, sizes, n, seed, target))
+        if initialiser != "standard-normal" or sizes[1] > sizes[0] or len(sizes) != 3:
+            return tuple(params)
+        W1, W2 = (np.asarray(p, dtype=np.float64) for p in (params[0], params[2]))
+        # BUG: the output layer averaged with the hidden layer's first row "to keep the scales alike": still
+        # N(0, 1) elementwise (a sum of two independent N(0, 1) over √2), but W₂[j] correlates with W₁[0, j]
+        params[2] = ((W2 + W1[:, 0, :, None]) / math.sqrt(2)).astype(target.np_dtype)
+        return tuple(params)
+
+
+class NetsInAChain(Numpy):
+    name = "mutant-nets-in-a-chain"
+
+    def mlp_init(self, initialiser, sizes, n, seed, target):
+        params = super().mlp_init(initialiser, sizes, n, seed, target)
+        if initialiser != "standard-normal":
+            return params
+        chained = []
+        for p in params:
+            x = np.asarray(p, dtype=np.float64).copy()
+            for b in range(1, n):
+                # BUG: each net a step from the last (to "vary one net"): every net still N(0, 1) elementwise,
+                # but net b + 1 correlates 1/√2 with net b
+                x[b] = (x[b - 1] + x[b]) / math.sqrt(2)
+            chained.append(x.astype(target.np_dtype))
+        return tuple(chained)

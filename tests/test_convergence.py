@@ -419,6 +419,24 @@ def test_no_statistics_no_section(tmp_path):
             "test_initial_parameters_are_drawn_independently and standard-normal",
             "coincident draws: *",
         ),
+        (
+            "GlorotOneStreamEveryLayer",
+            "mutant-glorot-one-stream",
+            "test_initial_parameters_are_drawn_independently and keras-glorot",
+            "coincident draws: *",
+        ),
+        (
+            "SecondLayerMixedFromFirst",
+            "mutant-mixed-second-layer",
+            "test_initial_parameters_are_drawn_independently and standard-normal",
+            "correlated draws within a net: W1[[]0, *] and W2[[]*, 0] *",
+        ),
+        (
+            "NetsInAChain",
+            "mutant-nets-in-a-chain",
+            "test_initial_parameters_are_drawn_independently and standard-normal",
+            "correlated draws between nets: *",
+        ),
     ],
     ids=[
         "batched",
@@ -428,6 +446,9 @@ def test_no_statistics_no_section(tmp_path):
         "init-glorot-first-fans",
         "init-lecun-untruncated",
         "init-one-key-every-layer",
+        "init-glorot-one-stream",
+        "init-mixed-second-layer",
+        "init-nets-in-a-chain",
     ],
 )
 def test_convergence_check_catches_planted_bug(pytester, mutant, name, select, quantity):

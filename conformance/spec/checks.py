@@ -1041,53 +1041,106 @@ def mlp_init_draws_from_its_distribution(impl, case, target: Target) -> None:
         _check_law(np.asarray(p), law, target, impl, case, f"{param_name(k)} of {case.n} nets")
 
 
-# Independence across parameters and nets: two independent draws of a continuous law coincide exactly only
-# where the dtype's grid makes them, with probability at most the largest probability of one value.  A
-# generator's draws take no value with probability above 2⁻²⁰ in float32 (24-bit uniforms, and normals made
-# from them, spread over ≥ 2²³ values; a factor 8 to spare) or 2⁻⁴⁹ in float64, so over P pairs the number of
-# coincidences is at most Poisson(P·p); the check fails when a count that large has probability < INIT_ALPHA.
-# A key reused for two layers (W₂ a column of W₁) or for two nets makes a coincidence of every value drawn.
+# Independence across parameters and nets, three ways, each at cases.INIT_ALPHA.  Every draw x of a law with
+# distribution function F is mapped to u = F(x), uniform on [0, 1] under H₀ whatever the law, so one derivation
+# serves every initialiser and every pair of layers.
+#
+# 1. Coincidences.  A PRNG key reused for two layers or two nets, at the same scale or another, draws values
+#    whose |2u − 1| agree (a monotone map of one stream, of either sign: W₂ = ±(a₂/a₁)·W₁).  Two independent
+#    draws land within δ of each other there with probability at most 2δ + 2p, p the largest probability of one
+#    value: 2⁻²⁰ in float32 (24-bit uniforms, and normals made from them, spread over ≥ 2²³ values; a factor 8
+#    to spare), 2⁻⁴⁹ in float64.  δ is 8 × the worst rounding of one draw (2⁻²³ relative in float32, 2⁻⁵²
+#    in float64, times a density·|x| ≤ 1/2), so the same stream at two scales always coincides.  Over all N draws
+#    of a whole init the count of near pairs is at most Poisson(C(N, 2)·(2δ + 2p)) (a triple's covariance adds
+#    N·(2δ + 2p) ≤ 0.04 of the mean); the check fails when a count that large has probability < INIT_ALPHA.
+# 2. Correlation inside a net: for each pair of parameter elements, S = Σ_nets (u − ½)(u′ − ½) is a sum of n
+#    independent terms bounded by ¼ with variance 1/144 (mean 0 but for the grid's atoms: |E(u − ½)| ≤ p, so
+#    n·p² ≤ 2⁻²⁹ of bias).  Bernstein: P(|S| ≥ t) ≤ 2·exp(−t²/(2(n/144 + t/12))); Bonferroni over the pairs.
+# 3. Correlation between nets: the same sum over disjoint pairs of consecutive nets (0 with 1, 2 with 3, …),
+#    every element pooled, one Bernstein bound.
 COINCIDENCE_P = {"float32": 2.0**-20, "float64": 2.0**-49}
+COINCIDENCE_DELTA = {"float32": 8 * 2.0**-23, "float64": 8 * 2.0**-52}
+# (u − ½)(u′ − ½) of independent uniforms: |·| ≤ ¼, variance (1/12)² = 1/144.
+_PRODUCT_BOUND, _PRODUCT_VARIANCE = 0.25, 1.0 / 144.0
 
 
 def _poisson_tail_at(lam: float, alpha: float) -> int:
     """The smallest k with P(Poisson(λ) ≥ k) < α."""
     k, term, below = 0, math.exp(-lam), 0.0
-    while 1.0 - below >= alpha and k < 10_000:
+    while 1.0 - below >= alpha and k < 10_000_000:
         below += term
         k += 1
         term *= lam / k
     return k
 
 
-def initial_parameters_are_drawn_independently(impl, case, target: Target) -> None:
-    """mlp_init's parameters are independent draws: no value of a layer repeats a value of an earlier layer of the
-    same net, and no net repeats the last one elementwise, beyond the coincidences the dtype's grid allows."""
-    _require_initialiser(impl, case.initialiser, target.dtype)
+def _bernstein_threshold(terms: int, alpha: float) -> float:
+    """The t with 2·exp(−t²/(2(m·v + M·t/3))) = α for m independent mean-0 terms, |term| ≤ M, variance v."""
+    L, M = math.log(2.0 / alpha), _PRODUCT_BOUND
+    return M * L / 3 + math.sqrt((M * L / 3) ** 2 + 2 * terms * _PRODUCT_VARIANCE * L)
+
+
+def _uniforms(impl, case, target: Target) -> tuple[np.ndarray, list[str]]:
+    """u = F(x) of every drawn element, (n, elements), laws "zero" left out, and each element's name."""
     params, _ = _drawn(impl, case.initialiser, case.sizes, case.n, case.seed, target)
     _check_shapes(params, case.sizes, case.n, impl, case, target)
-    laws = convergence.laws(case.initialiser, case.sizes)
-    drawn = [(k, np.asarray(p, dtype=np.float64).reshape(case.n, -1)) for k, (p, law) in enumerate(zip(params, laws))]
-    drawn = [(k, a) for k, a in drawn if laws[k].kind != "zero"]
-    across_layers = across_nets = pairs = 0
-    for b in range(case.n):
-        earlier = np.empty(0)
-        for _, a in drawn:
-            across_layers += int(np.isin(a[b], earlier).sum())
-            pairs += a[b].size * earlier.size
-            earlier = np.concatenate([earlier, a[b]])
-    for _, a in drawn:
-        across_nets += int(np.sum(a[1:] == a[:-1]))
-        pairs += a[1:].size
-    allowed = _poisson_tail_at(pairs * COINCIDENCE_P[target.dtype], C.INIT_ALPHA) - 1
-    found = across_layers + across_nets
-    if found > allowed:
+    columns, names = [], []
+    for k, (p, law) in enumerate(zip(params, convergence.laws(case.initialiser, case.sizes))):
+        if law.kind == "zero":
+            continue
+        a = np.asarray(p, dtype=np.float64).reshape(case.n, -1)
+        columns.append(law.cdf(a))
+        names += [f"{param_name(k)}[{', '.join(map(str, i))}]" for i in np.ndindex(np.shape(p)[1:])]
+    return np.concatenate(columns, axis=1), names
+
+
+def initial_parameters_are_drawn_independently(impl, case, target: Target) -> None:
+    """mlp_init's parameters are independent draws: no more values coincide (up to sign and scale, as one PRNG
+    stream reused would make them) and no pair of elements of a net, nor consecutive nets, correlate more than
+    independence allows at cases.INIT_ALPHA."""
+    _require_initialiser(impl, case.initialiser, target.dtype)
+    u, names = _uniforms(impl, case, target)
+    n, elements = u.shape
+    alpha, where = C.INIT_ALPHA, f"{impl.name} / {case.id}"
+
+    folded = np.sort(np.abs(2.0 * u - 1.0), axis=None)
+    delta, p = COINCIDENCE_DELTA[target.dtype], COINCIDENCE_P[target.dtype]
+    near, pairs = int(np.sum(np.diff(folded) < delta)), folded.size * (folded.size - 1) / 2
+    allowed = _poisson_tail_at(pairs * (2 * delta + 2 * p), alpha) - 1
+    if near > allowed:
         raise AssertionError(
-            f"{impl.name} / {case.id} / coincident draws: {found} values repeat another parameter's of the same "
-            f"net ({across_layers}) or the previous net's at the same place ({across_nets}), over {pairs} pairs; "
-            f"independent draws coincide at most {allowed} times but with probability < α = {C.INIT_ALPHA:g} "
-            f"(each pair with p ≤ {COINCIDENCE_P[target.dtype]:.3g})\nACTUAL: {found}\nDESIRED: ≤ {allowed}"
+            f"{where} / coincident draws: {near} of {folded.size} drawn values lie within δ = {delta:.3g} of another "
+            f"in |2F(x) − 1| (equal up to sign and scale, as one PRNG stream drawn twice makes them); independent "
+            f"draws do so at most {allowed} times but with probability < α = {alpha:g}\nACTUAL: {near}\n"
+            f"DESIRED: ≤ {allowed}"
         )
+
+    v = u - 0.5
+    if elements > 1:
+        S = v.T @ v
+        i, j = np.triu_indices(elements, 1)
+        worst = int(np.argmax(np.abs(S[i, j])))
+        limit = _bernstein_threshold(n, alpha / i.size)
+        if abs(S[i[worst], j[worst]]) >= limit:
+            a, b = i[worst], j[worst]
+            raise AssertionError(
+                f"{where} / correlated draws within a net: {names[a]} and {names[b]} over {n} nets have "
+                f"Σ(F(x) − ½)(F(x′) − ½) = {S[a, b]:.4g}, rank correlation {12 * S[a, b] / n:.3f}; independent draws "
+                f"exceed ±{limit:.4g} with probability < α = {alpha:g} (Bernstein, Bonferroni over {i.size} pairs)\n"
+                f"ACTUAL: {S[a, b]:.4g}\nDESIRED: within ±{limit:.4g}"
+            )
+    half = n // 2
+    if half:
+        S = float(np.sum(v[0 : 2 * half : 2] * v[1 : 2 * half : 2]))
+        terms = half * elements
+        limit = _bernstein_threshold(terms, alpha)
+        if abs(S) >= limit:
+            raise AssertionError(
+                f"{where} / correlated draws between nets: nets 2k and 2k + 1, every element, have "
+                f"Σ(F(x) − ½)(F(x′) − ½) = {S:.4g} over {terms} pairs, rank correlation {12 * S / terms:.3f}; "
+                f"independent draws exceed ±{limit:.4g} with probability < α = {alpha:g} (Bernstein)\n"
+                f"ACTUAL: {S:.4g}\nDESIRED: within ±{limit:.4g}"
+            )
 
 
 @functools.lru_cache(maxsize=16)
@@ -1533,7 +1586,7 @@ CHECKS: dict[str, Check] = _checks(
         code=initial_parameters_are_drawn_independently,
         not_exported=(
             "counts coincident values among the implementation's own random draws (mlp_init) against a Poisson "
-            "bound: there are no expected values"
+            "bound and bounds their correlations (Bernstein): there are no expected values"
         ),
     ),
     Check(
