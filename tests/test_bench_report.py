@@ -540,3 +540,47 @@ def test_instruction_counts_are_added_to_the_report_and_a_foreign_file_is_an_err
     assert "## Instructions per call" in text and "| 1.50 |" in text
     assert cli.main(["report", str(path), "--instructions", str(path)]) == 2
     assert "expected schema" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- against the hand-written program
+
+
+def _handwritten_sample(tmp_path: Path) -> tuple[Path, P.Paired]:
+    """jax-scan's native op at 1.5× its hand-written program on every task, pair by pair (1.4–1.6)."""
+    a = tuple(1e-4 * (1 + k / 10) for k in range(11))
+    hand = P.Paired(a, tuple(x * (1.5 + (k - 5) / 50) for k, x in enumerate(a)), (3, 2))
+    rows = []
+    for t in K.TASKS:
+        rows.append(_bench(f"test_task[numpy-{t.id}]", "task", t.id, "numpy", 1e-3, work=t.work(), steps=t.steps))
+        rows.append(
+            _bench(
+                f"test_task[jax-scan-{t.id}]", "task", t.id, "jax-scan", 2e-4, work=t.work(), handwritten=hand.as_json()
+            )
+        )
+    return _write(tmp_path / "bench.json", rows), hand
+
+
+def test_the_ratio_to_the_hand_written_program_is_its_own_section(tmp_path):
+    path, hand = _handwritten_sample(tmp_path)
+    bench = R.load(path)
+    r = R.handwritten_ratios(bench)
+    # Only the style that has a program; its ratio is the pairs' median (1.5), not a ratio of the medians.
+    assert set(r) == {(t.id, "jax-scan") for t in K.TASKS}
+    assert all(v.value == pytest.approx(1.5) and (v.low, v.high) == hand.bounds for v in r.values())
+    text = R.markdown(bench, plots=[])
+    assert "## Against the hand-written program" in text
+    assert f"| jax-scan | ×1.5 [{hand.bounds[0]:.3g}, {hand.bounds[1]:.3g}] |" in text
+    assert "| numpy |" not in text.split("## Against the hand-written program")[1].split("##")[0]
+
+
+def test_the_hand_written_gate_uses_the_upper_end_and_a_bare_value_means_every_style(tmp_path, capsys):
+    path, hand = _handwritten_sample(tmp_path)
+    high = hand.bounds[1]
+    assert cli.main(["report", str(path), f"--max-handwritten={high * 1.01}"]) == 0
+    assert cli.main(["report", str(path), f"--max-handwritten=jax-scan:xor-forward={(1.5 + high) / 2}"]) == 1
+    assert f"jax-scan on xor-forward: ×1.5 its hand-written program, interval up to ×{high:.3g} >" in (
+        capsys.readouterr().err
+    )
+    # A style with no program measured is an error, never a pass.
+    assert cli.main(["report", str(path), "--max-handwritten=numpy=1.25"]) == 2
+    assert "no ratio to a hand-written program measured for numpy; measured: jax-scan" in capsys.readouterr().err

@@ -5,6 +5,8 @@
   again in alternation with the baseline (``--gatespec-bench-baseline``, numpy) for the paired ratio
   and its interval that the report and the gate use (:mod:`.paired`, ``extra_info["paired"]``),
   then again in ``--gatespec-bench-processes`` − 1 fresh processes at the end of the run (:mod:`.processes`);
+  a compiled or looped style is also timed in alternation with its idiom written by hand (:mod:`.handwritten`,
+  ``extra_info["handwritten"]``): the report's "× hand-written", what the adapter adds to the framework's work;
 - ``test_compile``: the first call of a compiled style from cold caches (groups ``compile-*``);
   the report subtracts the steady state to get the compile time;
 - ``test_parity_scaling``: 10 SGD steps on parity-n, 2^n rows, n = 2…16 (groups ``parity-NN``);
@@ -28,6 +30,7 @@ from typing import Any
 
 import pytest
 
+from gatespec.conformance.benchmarks import handwritten
 from gatespec.conformance.benchmarks import paired as P
 from gatespec.conformance.benchmarks import tasks as K
 from gatespec.conformance.benchmarks.expected import check_batched, check_task
@@ -109,8 +112,15 @@ def test_task(benchmark, impl, case, bench_target, threads, exclude, baseline, m
     op = impl.native(case.op, bench_target, **case.inputs())
     check = functools.partial(check_task, impl, case)
     benchmark.extra_info["final_loss"] = _time(benchmark, op, check, exclude)
+    # The style's idiom written by hand (handwritten/): checked like the style, timed in alternation with it.
+    hand = handwritten.program(impl.name, case, bench_target)
+    if hand is not None:
+        _checked(lambda: check(hand.once()), exclude, "hand-written program's result")
     if benchmark.disabled or impl.name == baseline.name:
         return
+    if hand is not None:
+        seconds = pytestconfig.getoption("--gatespec-bench-paired-time")
+        benchmark.extra_info["handwritten"] = P.measure(hand.run, op.run, max_time=seconds).as_json()
     # The gate's ratio: this implementation in alternation with the baseline, in this process.
     base_op = baseline.native(case.op, bench_target, **case.inputs())
     _checked(lambda: check_task(baseline, case, base_op.once()), exclude, f"baseline {baseline.name}'s result")

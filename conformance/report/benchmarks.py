@@ -13,6 +13,7 @@ Written to the output folder: ``bench.md`` (tables), ``bench-tasks.png``,
 plots were not made).  ``--max-ratio IMPL[:TASK]=VALUE`` fails (exit 1) when the upper end of a
 ratio's interval exceeds VALUE, so a gate passes only when the run shows the ratio is under
 it; naming an implementation or task the JSON lacks is an error (exit 2), never a pass.
+``--max-handwritten [IMPL[:TASK]=]VALUE`` does the same for a style's ratio to its hand-written program.
 ``--rerun OTHER.json`` sets two runs' ratios side by side, with the median and the largest
 change between them: the spread a gate must leave room for.
 """
@@ -56,6 +57,12 @@ class Row:
     def paired(self) -> P.Paired | P.Processes | None:
         """The samples timed in alternation with the baseline (``extra_info["paired"]``), in one or more processes."""
         data = self.extra.get("paired")
+        return P.from_json(data) if data else None
+
+    @cached_property
+    def handwritten(self) -> P.Paired | None:
+        """The samples timed in alternation with the style's hand-written program (``extra_info["handwritten"]``)."""
+        data = self.extra.get("handwritten")
         return P.from_json(data) if data else None
 
 
@@ -169,6 +176,15 @@ def ratios(bench: Bench, baseline: str = "numpy") -> dict[tuple[str, str], Ratio
     return found
 
 
+def handwritten_ratios(bench: Bench) -> dict[tuple[str, str], Ratio]:
+    """{(task, impl): native op over its hand-written program}, paired, for the styles that have one."""
+    return {
+        k: Ratio(r.handwritten.ratio, *r.handwritten.bounds, paired=True)
+        for k, r in bench.of("task").items()
+        if r.handwritten is not None
+    }
+
+
 def limit(row: Row, clock_hz: float) -> float:
     return K.limit_seconds(K.Work(row.extra["flops"], row.extra["transcendentals"]), clock_hz)
 
@@ -224,6 +240,7 @@ def markdown(bench: Bench, baseline: str = "numpy", plots: list[str] | None = No
         "",
     ]
     lines += _tasks_section(bench, baseline)
+    lines += _handwritten_section(bench)
     lines += _compile_section(bench)
     lines += _scaling_section(bench, baseline)
     if bench.excluded:
@@ -298,6 +315,26 @@ def _tasks_section(bench: Bench, baseline: str) -> list[str]:
         "",
     ]
     return out
+
+
+def _handwritten_section(bench: Bench) -> list[str]:
+    rat = handwritten_ratios(bench)
+    if not rat:
+        return []
+    tasks = [t for t in TASK_ORDER if any(k[0] == t for k in rat)]
+    impls = [i for i in bench.impls("task") if any((t, i) in rat for t in tasks)]
+    body = [[i, *("—" if (t, i) not in rat else rat[t, i].text() for t in tasks)] for i in impls]
+    return [
+        "## Against the hand-written program",
+        "",
+        "*× hand-written [low, high]*: the style's native op timed in alternation with its idiom written by hand "
+        "(`gatespec.conformance.benchmarks.handwritten`: constants inlined, nothing but the framework's calls), the "
+        f"median of the pairs' time ratios and its {P.LEVEL:.0%} bootstrap interval: what the suite's adapter adds "
+        "to the framework's own work (×1: nothing).",
+        "",
+        *_table(["implementation", *tasks], body),
+        "",
+    ]
 
 
 def _compile_section(bench: Bench) -> list[str]:
@@ -442,6 +479,32 @@ def gate(bench: Bench, specs: list[str], baseline: str = "numpy") -> list[str]:
     return violations
 
 
+def gate_handwritten(bench: Bench, specs: list[str]) -> list[str]:
+    """Each ``[IMPL[:TASK]=]VALUE`` checked against the upper end of the native op's ratio to its hand-written
+    program (a bare VALUE: every style that has one, every task); the violations."""
+    rat = handwritten_ratios(bench)
+    violations = []
+    for spec in specs:
+        every = "=" not in spec
+        m = _GATE.match(f"every={spec}" if every else spec)
+        if not m:
+            raise ReportError(f"--max-handwritten {spec!r}: expected [IMPL[:TASK]=]VALUE, e.g. jax-scan=1.25 or 1.25")
+        impl, task, value = m["impl"], m["task"], float(m["value"])
+        measured = {k: v for k, v in rat.items() if (every or k[1] == impl) and (task is None or k[0] == task)}
+        if not measured:
+            raise ReportError(
+                f"--max-handwritten {spec}: no ratio to a hand-written program measured"
+                + ("" if every else f" for {impl}" + (f" on {task}" if task else ""))
+                + f"; measured: {', '.join(sorted({i for _, i in rat})) or 'none'}"
+            )
+        violations += [
+            f"{i} on {t}: ×{v.value:.3g} its hand-written program, interval up to ×{v.high:.3g} > {value:g}"
+            for (t, i), v in sorted(measured.items())
+            if v.high > value
+        ]
+    return violations
+
+
 def _upper(r: Ratio, baseline: str) -> str:
     if not r.paired:
         return f"×{r.value:.3g} {baseline} (unpaired: no interval)"
@@ -513,6 +576,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "repeatable",
     )
     parser.add_argument(
+        "--max-handwritten",
+        action="append",
+        default=[],
+        metavar="[IMPL[:TASK]=]VALUE",
+        help="fail when the upper end of a native op's ratio to its hand-written program exceeds VALUE (a bare VALUE: "
+        "every style and task); repeatable",
+    )
+    parser.add_argument(
         "--instructions",
         type=Path,
         default=None,
@@ -549,7 +620,7 @@ def run(args: argparse.Namespace) -> int:
             text += "\n" + "\n".join(instructions.section(counts, args.baseline)) + "\n"
         (out / "bench.md").write_text(text)
         print(f"gatespec: benchmark report written to {out / 'bench.md'}")
-        violations = gate(bench, args.max_ratio, args.baseline)
+        violations = gate(bench, args.max_ratio, args.baseline) + gate_handwritten(bench, args.max_handwritten)
     except ReportError as exc:
         print(f"gatespec report: error: {exc}", file=sys.stderr)
         return 2

@@ -1,8 +1,8 @@
 """jax-jit: every operation and every training step ``jax.jit``-compiled, training a Python loop over the jitted step.
 
 The jitted functions below wrap :mod:`.common`'s pure ones, once, at import: jit's cache lives
-on the wrapper, so one wrapper per function is what lets a second call, or a call with another
-learning rate or β (traced scalars, :class:`~.common._AdamHyper`), reuse the compiled code.
+on the wrapper, so one wrapper per function is what lets a second call reuse the compiled code
+(the optimizer's hyperparameters are static, :class:`~.common._SGDHyper`: a new η or β compiles anew).
 :meth:`JaxJit.clear_caches` empties every one of them for the compile-time benchmarks.
 
 Many nets at once are the same step under ``jax.vmap`` over a leading net axis, the data and
@@ -47,7 +47,7 @@ _logistic_step_jit = jax.jit(_logistic_step)
 _notebook_grad_jit = jax.jit(jax.grad(_notebook_loss))  # the notebook's `jax.jit(jax.grad(loss))`
 _forward_jit = jax.jit(_forward)
 _mlp_loss_and_grads_jit = jax.jit(_mlp_loss_and_grads)
-_mlp_step_jit = jax.jit(_mlp_step)
+_mlp_step_jit = jax.jit(_mlp_step, static_argnames="hyper")
 
 
 def _batched_step(
@@ -57,7 +57,7 @@ def _batched_step(
     return jax.vmap(lambda p, s: _mlp_step(p, s, coef, X, y, hyper))(params, state)
 
 
-_batched_step_jit = jax.jit(_batched_step)
+_batched_step_jit = jax.jit(_batched_step, static_argnames="hyper")
 
 
 class JaxJit(_JaxStyle):

@@ -56,7 +56,7 @@ def _logistic_scan(Xb: jax.Array, y: jax.Array, w0: jax.Array, eta: float, steps
     return _prepend(w0, ws), losses
 
 
-@functools.partial(jax.jit, static_argnames="steps")
+@functools.partial(jax.jit, static_argnames=("hyper", "steps"))
 def _mlp_scan(params: Tree, X: jax.Array, y: jax.Array, hyper: Hyper, steps: int, schedule: Tree) -> jax.Array:
     """The run as (steps, P + 1) rows: after step t, every parameter raveled in canonical order, then
     the loss at step t's start (:func:`_unpack_rows` takes them apart on the host).
@@ -86,7 +86,7 @@ def _unpack_rows(rows: jax.Array, start: Params, target: Target) -> MLPTrajector
     return MLPTrajectory(params=tuple(params), losses=rows[:, offset].copy())
 
 
-@functools.partial(jax.jit, static_argnames="steps")
+@functools.partial(jax.jit, static_argnames=("hyper", "steps"))
 def _batched_scan(
     params: Tree, X: jax.Array, y: jax.Array, hyper: Hyper, steps: int, schedule: Tree
 ) -> tuple[Tree, jax.Array]:
