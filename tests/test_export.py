@@ -411,3 +411,29 @@ def test_two_exports_in_separate_processes_are_byte_identical(exported, tmp_path
     first, second = _files(exported), _files(again)
     assert sorted(first) == sorted(second)
     assert [p for p in first if first[p] != second[p]] == []
+
+
+def test_the_schema_file_is_the_one_made_from_the_operation_table():
+    # Its per-operation rules are OPERATIONS' (export.schema_document); a changed table needs the file rewritten.
+    assert E.SCHEMA.read_text(encoding="utf-8") == E.schema_text(), (
+        "conformance/tools/export_schema.json is stale: python -m gatespec.conformance.tools.export --write-schema"
+    )
+
+
+def test_a_new_operation_gets_its_rule_and_an_undescribed_argument_is_an_error(monkeypatch):
+    from gatespec.conformance.spec.operations import Operation
+
+    table = dict(E.OPERATIONS)
+    table["mlp_predict"] = Operation(table["mlp_forward"].capability, {"params": "…", "X": "(N, n)"}, {"y": "(N)"})
+    monkeypatch.setattr(E, "OPERATIONS", table)
+    cases = E.schema_document()["$defs"]["cases"]
+    assert cases["properties"]["operation"]["enum"][-1] == "mlp_predict"
+    rule = cases["allOf"][-1]
+    assert rule["if"]["properties"]["operation"] == {"const": "mlp_predict"}
+    vector = rule["then"]["properties"]["vectors"]["items"]["properties"]
+    assert vector["args"]["required"] == ["params", "X"] and vector["checks"]["items"]["properties"]["path"] == {
+        "prefixItems": [{"enum": ["y"]}]
+    }
+    table["mlp_predict"] = Operation(table["mlp_forward"].capability, {"params": "…", "temperature": "number"}, {})
+    with pytest.raises(ValueError, match=r"\$defs.args describes no \['temperature'\]"):
+        E.schema_document()

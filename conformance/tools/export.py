@@ -13,7 +13,8 @@ says how to run them)::
     DIR/index.json          format, version, the files, the operations, the comparison rules, what is not exported
     DIR/cases/TEST.json     one file per exported test function, its vectors in pytest's order
     DIR/golden.json         every number the notebook printed, with its cell (reference/golden.py)
-    DIR/schema.json         a copy of conformance/tools/export_schema.json
+    DIR/schema.json         a copy of conformance/tools/export_schema.json (its per-operation rules made from
+                            OPERATIONS: :func:`schema_document`)
 
 The vectors are the suite's own: each is what the check's builder in
 :data:`gatespec.conformance.spec.checks.CHECKS` gives the test, built for an implementation named
@@ -341,6 +342,37 @@ def _prepare(directory: Path) -> None:
         (directory / name).unlink(missing_ok=True)
 
 
+def _operation_rules(name: str) -> dict[str, Any]:
+    """The schema's rule for a cases file of operation ``name``: its vectors' argument names and result paths."""
+    op = OPERATIONS[name]
+    args = {"required": list(op.args), "propertyNames": {"enum": list(op.args)}}
+    paths = {"items": {"properties": {"path": {"prefixItems": [{"enum": list(op.results)}]}}}}
+    return {
+        "if": {"properties": {"operation": {"const": name}}, "required": ["operation"]},
+        "then": {"properties": {"vectors": {"items": {"properties": {"args": args, "checks": paths}}}}},
+    }
+
+
+def schema_document() -> dict[str, Any]:
+    """export_schema.json with what OPERATIONS decides made from it: the operations a cases file may name and,
+    per operation, its arguments and result names.  The rest (number encoding, the check's fields, the index and
+    golden files) is the file's own.  tests/test_export.py holds the file to this; ``python -m
+    gatespec.conformance.tools.export --write-schema`` rewrites it after OPERATIONS changes."""
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    described = set(schema["$defs"]["args"]["properties"])
+    needed = {arg for op in OPERATIONS.values() for arg in op.args}
+    if needed - described:
+        raise ValueError(f"{SCHEMA.name}: $defs.args describes no {sorted(needed - described)} (OPERATIONS takes them)")
+    cases = schema["$defs"]["cases"]
+    cases["properties"]["operation"] = {"enum": list(OPERATIONS)}
+    cases["allOf"] = [_operation_rules(name) for name in OPERATIONS]
+    return schema
+
+
+def schema_text() -> str:
+    return json.dumps(schema_document(), indent=2, ensure_ascii=False) + "\n"
+
+
 def export(directory: Path) -> dict[str, Any]:
     """Write the export into ``directory`` (see the module docstring); returns the index."""
     directory = Path(directory)
@@ -371,3 +403,12 @@ def export(directory: Path) -> dict[str, Any]:
     index = index_file(files, _sha256(golden_data), _sha256(schema_data))
     (directory / "index.json").write_bytes(dumps(index))
     return index
+
+
+if __name__ == "__main__":  # python -m gatespec.conformance.tools.export --write-schema
+    import sys
+
+    if sys.argv[1:] != ["--write-schema"]:
+        sys.exit("usage: python -m gatespec.conformance.tools.export --write-schema")
+    SCHEMA.write_text(schema_text(), encoding="utf-8")
+    print(f"wrote {SCHEMA}")
