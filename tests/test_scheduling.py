@@ -1,4 +1,5 @@
-"""The xdist work units (conformance/plugin/scheduling.py): one per framework, dtype and net shape, from test ids."""
+"""The xdist work units (conformance/plugin/scheduling.py): one per framework, dtype and net shape, the shape the
+case's own."""
 
 from __future__ import annotations
 
@@ -26,10 +27,8 @@ def test_every_net_case_is_grouped_by_framework_dtype_and_its_layer_sizes(style)
         sizes = "x".join(map(str, mlp.layer_sizes(case.params)))
         for dtype in ("float32", "float64"):
             scope = scope_of(_nodeid("test_mlp_one_sgd_step", style, case.id, dtype), FRAMEWORKS)
-            # The notebook's ids name the gate's inputs beside the sizes (majority-3-3-8-1): the scope
-            # then carries the extra leading number, still one scope per net and never another net's.
-            assert scope.startswith(f"{FRAMEWORKS[style]}/{dtype}/"), (case.id, scope)
-            assert scope.endswith(sizes), (case.id, scope)
+            # The sizes are the case's own (majority-3-3-8-1 names the gate's 3 inputs too: never read from the id).
+            assert scope == f"{FRAMEWORKS[style]}/{dtype}/{sizes}", (case.id, scope)
 
 
 def test_cases_of_one_shape_share_a_scope_across_checks_styles_and_optimizers():
@@ -67,3 +66,33 @@ def test_tests_without_a_net_are_grouped_by_function_and_others_stand_alone():
     others = ("tests/test_mlp.py::test_forward", "tests/test_x.py::test_b[1-2-3]", "tests/test_x.py::test_c[nojax-1]")
     for nodeid in others:
         assert scope_of(nodeid, FRAMEWORKS) == nodeid
+
+
+def test_a_test_that_is_no_checks_net_case_is_grouped_by_its_function():
+    # A benchmark task, and a case kept from exploration (--gatespec-regressions: not among the checks' cases).
+    assert scope_of(_nodeid("test_task", "jax-jit", "xor-train-1000", "float32"), FRAMEWORKS) == "jax/float32/test_task"
+    regression = _nodeid("test_mlp_one_sgd_step", "numpy", "xor-3x5x1-regression", "float64")
+    assert scope_of(regression, FRAMEWORKS) == "numpy/float64/test_mlp_one_sgd_step"
+
+
+def test_off_the_cpu_the_device_ends_the_id_and_the_scope_is_the_same():
+    case = C.XOR_221
+    on_cuda = f"conformance/suite/test_conformance.py::test_mlp_one_sgd_step[torch-nn-{case.id}-float32-cuda]"
+    assert scope_of(on_cuda, FRAMEWORKS, device="cuda") == "torch/float32/2x2x1"
+    # Read as a CPU run's id, "…-float32-cuda" is no case of a net: grouped by its function.
+    assert scope_of(on_cuda, FRAMEWORKS) == "torch/-/test_mlp_one_sgd_step"
+
+
+def test_an_id_that_names_no_selected_style_is_its_own_scope():
+    nodeid = "tests/test_plugin.py::test_something[torchvision-resnet-float32]"
+    assert scope_of(nodeid, FRAMEWORKS) == nodeid
+
+
+def test_a_case_id_names_one_net_whichever_check_takes_it():
+    from gatespec.conformance.spec.checks import CHECKS
+
+    sizes = collections.defaultdict(set)
+    for check in CHECKS.values():
+        for case in check.cases:
+            sizes[case.id].add(getattr(case, "sizes", None))
+    assert not {k: v for k, v in sizes.items() if len(v) > 1}

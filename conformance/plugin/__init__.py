@@ -142,7 +142,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
         return None
     from gatespec.conformance.plugin.scheduling import CompileCacheScheduling
 
-    return CompileCacheScheduling(config, log, frameworks=session.frameworks())
+    return CompileCacheScheduling(
+        config, log, frameworks=session.frameworks(), device=config.getoption("--gatespec-device")
+    )
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -7,53 +7,78 @@ deals tests to workers one by one, so every worker compiled nearly every shape o
 framework again, and the three JAX styles, which share their jitted functions, compiled them
 apart.  Under ``loadscope`` gatespec's tests are grouped by that key instead of by module:
 
-- a test whose id names a net (``…-4x7x3x8x1-…``, ``…-xor-2-2-1-…``): framework / dtype / sizes;
-- any other gatespec test: framework / dtype / test function;
+- a test of a check's case that is a net: framework / dtype / its layer sizes (:func:`net_sizes`);
+- any other gatespec test (a benchmark task, an exploration, a regression kept from one): framework / dtype /
+  test function;
 - a test that is not gatespec's (``tests/``): its own scope, as ``load`` would send it.
 
-The grouping changes where a test runs, never its id or its outcome.
+The controller collects nothing, so it reads a node id; but only as the suite writes one
+(``checks.param_id``: style, case id, dtype, device, each known here), and a case's sizes come from
+the case itself, never from its id.  The grouping changes where a test runs, never its id or its outcome.
 """
 
 from __future__ import annotations
 
-import re
+import functools
 from collections.abc import Mapping
 
 import pytest
 from xdist.scheduler import LoadScopeScheduling
 
-# A net named in a case id: generated cases write their sizes as 4x7x3x8x1, the notebook's as 2-2-1.
-_SIZES = re.compile(r"(?<![\w.])(\d+(?:x\d+)+|\d+-\d+-\d+(?:-\d+)*)(?![\w.])")
-_DTYPE = re.compile(r"-(float32|float64)(?:-\w+)?$")
+from gatespec.conformance.spec.checks import CHECKS
+from gatespec.conformance.spec.interface import DTYPES
 
 
-def scope_of(nodeid: str, frameworks: Mapping[str, str]) -> str:
+@functools.cache
+def net_sizes() -> dict[str, tuple[int, ...]]:
+    """{case id: layer sizes} for every check's case that is a net (or nets of one shape); an id names one case
+    whichever check takes it (tests/test_scheduling.py holds the design to that)."""
+    return {case.id: tuple(case.sizes) for check in CHECKS.values() for case in check.cases if _sizes(case)}
+
+
+def _sizes(case) -> tuple[int, ...] | None:
+    return getattr(case, "sizes", None)
+
+
+def _split(param: str, names: list[str], device: str) -> tuple[str, str, str] | None:
+    """``STYLE-CASE-DTYPE[-DEVICE]`` → (style, case id, dtype), ``STYLE-CASE`` (a test with no dtype) → (style, case
+    id, "-"); None for an id that names no selected style."""
+    style = next((s for s in names if param.startswith(f"{s}-")), None)
+    if style is None:
+        return None
+    for dtype in DTYPES:
+        suffix = f"-{dtype}" if device == "cpu" else f"-{dtype}-{device}"
+        if param.endswith(suffix):
+            return style, param[len(style) + 1 : -len(suffix)], dtype
+    return style, param[len(style) + 1 :], "-"
+
+
+def scope_of(nodeid: str, frameworks: Mapping[str, str], device: str = "cpu") -> str:
     """The work unit of ``nodeid``: framework/dtype/sizes, framework/dtype/function, or the node id itself.
 
     ``frameworks`` maps each selected implementation's name to its framework.
     """
-    function, bracket, param = nodeid.partition("[")
+    path, bracket, param = nodeid.partition("[")
     if not bracket:
         return nodeid
-    param = param.removesuffix("]")
+    function = path.rsplit("::", 1)[-1]
     # The longest name first: "torch-nn" must not be read as a style "torch" plus a case "nn-…".
-    names = sorted(frameworks, key=len, reverse=True)
-    style = next((s for s in names if param == s or param.startswith(f"{s}-")), None)
-    if style is None:
+    parts = _split(param.removesuffix("]"), sorted(frameworks, key=len, reverse=True), device)
+    if parts is None:
         return nodeid
-    rest = param[len(style) :]
-    dtype = _DTYPE.search(rest)
-    sizes = _SIZES.search(rest[: dtype.start()] if dtype else rest)
-    what = sizes.group(1).replace("-", "x") if sizes else function.rsplit("::", 1)[-1]
-    return f"{frameworks[style]}/{dtype.group(1) if dtype else '-'}/{what}"
+    style, case, dtype = parts
+    sizes = net_sizes().get(case)
+    what = "x".join(map(str, sizes)) if sizes else function
+    return f"{frameworks[style]}/{dtype}/{what}"
 
 
 class CompileCacheScheduling(LoadScopeScheduling):
     """LoadScopeScheduling whose scope is :func:`scope_of`."""
 
-    def __init__(self, config: pytest.Config, log=None, *, frameworks: Mapping[str, str]) -> None:
+    def __init__(self, config: pytest.Config, log=None, *, frameworks: Mapping[str, str], device: str) -> None:
         super().__init__(config, log)
         self._frameworks = dict(frameworks)
+        self._device = device
 
     def _split_scope(self, nodeid: str) -> str:
-        return scope_of(nodeid, self._frameworks)
+        return scope_of(nodeid, self._frameworks, self._device)
