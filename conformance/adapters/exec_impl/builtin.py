@@ -22,6 +22,7 @@ from gatespec.conformance.adapters.exec_impl.client import ExecError, ExecImplem
 CLIENTS = Path(__file__).parent / "clients"
 NODE_CLIENT = CLIENTS / "node" / "gatespec_client.js"
 C_CLIENT = CLIENTS / "c" / "gatespec_client.c"
+C_SOURCES = (C_CLIENT, CLIENTS / "c" / "gatespec_kernels.h")  # the client and the header it includes per type
 # Strict ISO C and every warning an error: the client is written to build anywhere gcc or clang does.
 # No -ffast-math: it would let the compiler reassociate the sums the tolerances are derived for.
 C_FLAGS = ("-std=c11", "-O2", "-Wall", "-Wextra", "-Werror")
@@ -63,14 +64,15 @@ def _cache_dir() -> Path:
 
 
 def build_c_client(compiler: str) -> Path:
-    """The C client compiled with ``compiler``, cached by source, compiler and flags (xdist workers share it).
+    """The C client compiled with ``compiler``, cached by its sources, compiler and flags (xdist workers share it).
 
     Built into a temporary file and renamed into place, so concurrent builds never expose a partial binary.
     """
-    if not C_CLIENT.is_file():
-        raise ClientUnavailable(f"{C_CLIENT} is missing: gatespec was installed without its package data")
+    if missing := [str(p) for p in C_SOURCES if not p.is_file()]:
+        raise ClientUnavailable(f"{', '.join(missing)} missing: gatespec was installed without its package data")
     version = subprocess.run([compiler, "--version"], capture_output=True, text=True, check=False).stdout
-    key = hashlib.sha256(C_CLIENT.read_bytes() + version.encode() + " ".join(C_FLAGS).encode()).hexdigest()[:16]
+    source = b"".join(p.read_bytes() for p in C_SOURCES)
+    key = hashlib.sha256(source + version.encode() + " ".join(C_FLAGS).encode()).hexdigest()[:16]
     binary = _cache_dir() / f"gatespec_client-{key}"
     if binary.exists():
         return binary
