@@ -2,8 +2,8 @@
 
 - ``tf-tape`` (:mod:`.tape`): eager TensorFlow as the notebook's "Using TensorFlow Eager" cell
   writes it: ``tf.Variable`` parameters, ``tf.GradientTape``, manual ``assign_sub`` updates.
-- ``tf-function`` (:mod:`.function`): the same maths traced once into graphs with a fixed
-  ``input_signature``; the whole training loop (``tf.range`` + ``tf.TensorArray``) is one compiled call.
+- ``tf-function`` (:mod:`.function`): the same maths traced into graphs by ``tf.function``; the whole
+  training loop (``tf.range`` + ``tf.TensorArray``) is one compiled call, its hyperparameters constants.
 - ``tf-xla`` (:mod:`.xla`): ``tf-function`` with ``jit_compile=True``.
 - ``tf-keras`` (:mod:`.keras`): ``keras.Sequential`` of ``Dense`` layers, a Keras loss and Keras optimizers.
 

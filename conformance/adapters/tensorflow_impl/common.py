@@ -179,7 +179,11 @@ def _single_example(x: Any, w: Any) -> tuple[tf.Tensor, tf.Tensor]:
 
 
 def _hyper(optimizer: SGD | Adam, target: Target) -> tf.Tensor:
-    """(lr, β₁, β₂, ε) as one tensor, so changing a hyperparameter never retraces; SGD uses lr only."""
+    """(lr, β₁, β₂, ε) as one tensor of the target dtype, SGD's β and ε 0 (it uses lr only).
+
+    tf-tape passes it to its eager step; tf-function and tf-xla make it inside the trace, a constant
+    of the graph, so their hyperparameters are constants as a user's script writes them.
+    """
     if isinstance(optimizer, SGD):
         values = [optimizer.lr, 0.0, 0.0, 0.0]
     elif isinstance(optimizer, Adam):
@@ -299,9 +303,9 @@ class _OpsStyle(_TensorFlow):
     code and the checked code stay one; ``native`` leaves ``model`` at :data:`MLP`.
     """
 
-    # Adam's hyperparameters are one tensor of the run's dtype (_hyper: no retrace when they change), so a
-    # float32 run takes 1 − βᵗ from float32(β) in float32, as optax does: measured past the float32 budget only
-    # with β near 1 (1.2–1.3×), within the named set's bound.
+    # Adam's hyperparameters are one tensor of the run's dtype (_hyper), so a float32 run takes 1 − βᵗ from
+    # float32(β) in float32, as optax does: measured past the float32 budget only with β near 1 (1.2–1.3×),
+    # within the named set's bound.
     known_deviation_sets: ClassVar[tuple[str, ...]] = ("adam-float32-beta-powers",)
 
     def logistic_loss_and_grad(

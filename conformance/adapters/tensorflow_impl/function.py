@@ -1,9 +1,14 @@
-"""``tf-function``: tf-tape's maths traced once into graphs with a fixed ``input_signature``.
+"""``tf-function``: tf-tape's maths traced into graphs, one ``tf.function`` per configuration.
 
-The whole training loop (``tf.range`` + ``tf.TensorArray``) is one compiled call.  Many nets at
+The whole training loop (``tf.range`` + ``tf.TensorArray``) is one compiled call, its
+hyperparameters and step count constants of the trace, as a user's script writes them.  Many nets at
 once: B nets stacked on a leading axis train in one compiled ``tf.range`` loop of batched
 matmuls (``tf.einsum``, ``tf.matmul``) and one tape gradient of the summed loss per step.
 ``jit`` (tf-xla's, :mod:`.xla`) is part of every cache key below.
+
+No ``input_signature``: binding a call's arguments to one costs 45–100 µs a call (the 2-2-1 net's
+forward takes 170 µs), where a function without one finds its trace by the arguments' types.  A
+new row count, the only shape left free, traces once more in the same function.
 """
 
 from __future__ import annotations
@@ -37,17 +42,6 @@ from gatespec.conformance.spec.interface import BatchedRun, Capability, Known, N
 from gatespec.reference.mlp import SGD, Adam, Params
 
 
-def _specs(shapes: tuple[tuple[int, ...], ...], dtype: tf.DType) -> tuple[tuple, tf.TensorSpec, tf.TensorSpec]:
-    """Parameter shapes fixed, the number of rows free: one trace serves every batch size."""
-    params = tuple(tf.TensorSpec(s, dtype) for s in shapes)
-    return params, tf.TensorSpec((None, shapes[0][0]), dtype), tf.TensorSpec((None,), dtype)
-
-
-def _run_spec(dtype: tf.DType) -> list[tf.TensorSpec]:
-    """The training loop's last two arguments: hyperparameters (lr, β₁, β₂, ε) and the step count."""
-    return [tf.TensorSpec((4,), dtype), tf.TensorSpec((), tf.int32)]
-
-
 def _batched_losses(params: Any, X: Any, y: Any) -> tf.Tensor:
     """Every net's Σ_rows BCE, (B,): params stacked on a leading net axis, X (N, n) and y (N,) shared."""
     h = tf.einsum("ni,bio->bno", X, params[0]) + params[1][:, None, :]
@@ -57,15 +51,14 @@ def _batched_losses(params: Any, X: Any, y: Any) -> tf.Tensor:
     return tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.broadcast_to(y, tf.shape(z)), logits=z), 1)
 
 
-# One traced function per (model, shapes, dtype, [optimizer,] device, jit), built once per
-# process: a new tf.function object would trace again on its first call.
+# One traced function per (model, shapes, dtype, [optimizer, steps,] device, jit), built once per
+# process: a new tf.function object would trace again on its first call.  The shapes key the
+# function, not its trace: each function holds the traces of its row counts.
 
 
 @functools.cache
 def _compiled_forward(model: Model, shapes: tuple, dtype: str, device: str, jit: bool) -> Any:
-    params_spec, X_spec, _ = _specs(shapes, tf.as_dtype(dtype))
-
-    @tf.function(input_signature=[params_spec, X_spec], jit_compile=jit)
+    @tf.function(jit_compile=jit)
     def forward(params: tuple, X: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         z = model.logits(params, X)
         return z, tf.sigmoid(z)
@@ -75,9 +68,7 @@ def _compiled_forward(model: Model, shapes: tuple, dtype: str, device: str, jit:
 
 @functools.cache
 def _compiled_loss_grads(model: Model, shapes: tuple, dtype: str, device: str, jit: bool) -> Any:
-    params_spec, X_spec, y_spec = _specs(shapes, tf.as_dtype(dtype))
-
-    @tf.function(input_signature=[params_spec, X_spec, y_spec], jit_compile=jit)
+    @tf.function(jit_compile=jit)
     def loss_and_grads(params: tuple, X: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, list]:
         return _loss_and_grads(model, params, X, y)
 
@@ -85,12 +76,17 @@ def _compiled_loss_grads(model: Model, shapes: tuple, dtype: str, device: str, j
 
 
 @functools.cache
-def _compiled_train(model: Model, shapes: tuple, dtype: str, adam: bool, device: str, jit: bool) -> Any:
+def _compiled_train(
+    model: Model, shapes: tuple, dtype: str, optimizer: SGD | Adam, steps: int, device: str, jit: bool
+) -> Any:
+    """``steps`` updates by ``optimizer``, both constants of the trace: a new η, β, ε or step count traces
+    anew (and tf-xla compiles anew, as it would for a new step count anyway: it sizes the TensorArrays)."""
     tf_dtype = tf.as_dtype(dtype)
-    params_spec, X_spec, y_spec = _specs(shapes, tf_dtype)
+    adam = isinstance(optimizer, Adam)
 
-    @tf.function(input_signature=[params_spec, X_spec, y_spec, *_run_spec(tf_dtype)], jit_compile=jit)
-    def train(params: tuple, X: tf.Tensor, y: tf.Tensor, hyper: tf.Tensor, steps: tf.Tensor) -> tuple:
+    @tf.function(jit_compile=jit)
+    def train(params: tuple, X: tf.Tensor, y: tf.Tensor) -> tuple:
+        hyper = _hyper(optimizer, Target(dtype))  # a constant of the graph, rounded to the dtype as before
         history = tuple(tf.TensorArray(tf_dtype, size=steps + 1, element_shape=p.shape).write(0, p) for p in params)
         losses = tf.TensorArray(tf_dtype, size=steps, element_shape=())
         moments = _no_moments(params, adam)
@@ -106,14 +102,17 @@ def _compiled_train(model: Model, shapes: tuple, dtype: str, adam: bool, device:
 
 
 @functools.cache
-def _compiled_train_batched(shapes: tuple, dtype: str, adam: bool, device: str, jit: bool) -> Any:
-    """Many nets' training as one traced loop; the net count and row count are free (None) in the signature."""
+def _compiled_train_batched(
+    shapes: tuple, dtype: str, optimizer: SGD | Adam, steps: int, device: str, jit: bool
+) -> Any:
+    """Many nets' training as one traced loop, ``optimizer`` and ``steps`` constants of it; each net count
+    and row count traces once in the same function."""
     tf_dtype = tf.as_dtype(dtype)
-    params_spec = tuple(tf.TensorSpec((None, *s), tf_dtype) for s in shapes)
-    X_spec, y_spec = tf.TensorSpec((None, shapes[0][0]), tf_dtype), tf.TensorSpec((None,), tf_dtype)
+    adam = isinstance(optimizer, Adam)
 
-    @tf.function(input_signature=[params_spec, X_spec, y_spec, *_run_spec(tf_dtype)], jit_compile=jit)
-    def train(params: tuple, X: tf.Tensor, y: tf.Tensor, hyper: tf.Tensor, steps: tf.Tensor) -> tuple:
+    @tf.function(jit_compile=jit)
+    def train(params: tuple, X: tf.Tensor, y: tf.Tensor) -> tuple:
+        hyper = _hyper(optimizer, Target(dtype))
         losses = tf.TensorArray(tf_dtype, size=steps, element_shape=(None,))
         moments = _no_moments(params, adam)
         for t in tf.range(steps):  # autograph: a tf.while_loop, not a Python loop
@@ -139,12 +138,12 @@ _CACHES = (_compiled_forward, _compiled_loss_grads, _compiled_train, _compiled_t
 
 
 class TFFunction(_OpsStyle):
-    """Graph-mode TensorFlow: every operation is a ``tf.function`` with a fixed input_signature.
+    """Graph-mode TensorFlow: every operation is a ``tf.function``, called with the prepared tensors.
 
-    Functions are traced once per (model, layer sizes, dtype, optimizer kind, device) and cached
-    for the process; batch size, hyperparameters and step count are tensors, so they never
-    retrace.  Training is one call: a ``tf.range`` loop writing losses and parameters into
-    ``tf.TensorArray``s.
+    Functions are built once per (model, layer sizes, dtype, device), and for training per
+    optimizer (its hyperparameters) and step count too, and cached for the process; each traces
+    once per row count.  Training is one call: a ``tf.range`` loop writing losses and parameters
+    into ``tf.TensorArray``s.
     """
 
     name: ClassVar[str] = "tf-function"
@@ -206,25 +205,22 @@ class TFFunction(_OpsStyle):
         model: Model = MLP,
     ) -> NativeOp:
         device, params_t, X_t, y_t = _constants(target, params, X, y)
-        adam = isinstance(optimizer, Adam)
-        fn = _compiled_train(model, _shapes(params), target.dtype, adam, device, self.jit_compile)
-        hyper_steps = _run_inputs(optimizer, steps, target, device)
+        fn = _compiled_train(model, _shapes(params), target.dtype, optimizer, steps, device, self.jit_compile)
         # pure: no state to reset between runs
-        return _native_op(target, lambda: fn(params_t, X_t, y_t, *hyper_steps), _trajectory_to_numpy(model, target))
+        return _native_op(target, lambda: fn(params_t, X_t, y_t), _trajectory_to_numpy(model, target))
 
     def _prepare_train_batched(
         self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
     ) -> NativeOp:
         device, params_t, X_t, y_t = _constants(target, params, X, y)
         shapes = tuple(p.shape[1:] for p in params)
-        fn = _compiled_train_batched(shapes, target.dtype, isinstance(optimizer, Adam), device, self.jit_compile)
-        hyper_steps = _run_inputs(optimizer, steps, target, device)
+        fn = _compiled_train_batched(shapes, target.dtype, optimizer, steps, device, self.jit_compile)
 
         def to_numpy(result: tuple[tuple, tf.Tensor]) -> BatchedRun:
             final, losses = result
             return BatchedRun(tuple(_numpy(p, target) for p in final), _numpy(losses, target))
 
-        return _native_op(target, lambda: fn(params_t, X_t, y_t, *hyper_steps), to_numpy)
+        return _native_op(target, lambda: fn(params_t, X_t, y_t), to_numpy)
 
 
 def _constants(target: Target, params: Params, *arrays: np.ndarray) -> tuple[Any, ...]:
@@ -236,9 +232,3 @@ def _constants(target: Target, params: Params, *arrays: np.ndarray) -> tuple[Any
 
 def _shapes(params: Params) -> tuple[tuple[int, ...], ...]:
     return tuple(p.shape for p in params)
-
-
-def _run_inputs(optimizer: SGD | Adam, steps: int, target: Target, device: str) -> tuple[tf.Tensor, tf.Tensor]:
-    """(hyperparameters, step count) as tensors on ``device``: neither retraces when it changes."""
-    with tf.device(device):
-        return _hyper(optimizer, target), tf.constant(steps, tf.int32)

@@ -11,8 +11,8 @@ from gatespec.conformance.spec.interface import Known
 class TFXLA(TFFunction):
     """:class:`TFFunction` compiled by XLA (``jit_compile=True``).
 
-    XLA specialises on concrete shapes and on the step count (it sizes the TensorArrays), so a
-    new batch size or step count recompiles the cluster, though tf.function does not retrace.
+    XLA specialises on concrete shapes, so a new row count compiles anew, as does a new optimizer
+    or step count (constants of the trace, :func:`.function._compiled_train`).
     """
 
     name: ClassVar[str] = "tf-xla"
