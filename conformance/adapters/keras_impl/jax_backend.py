@@ -100,6 +100,20 @@ class KerasJaxLocal(KerasLocal):
     def _block(self, result: Any) -> Any:
         return jax.block_until_ready(result)
 
+    def _native_op(self, target: Target, compute: Any, convert: Any) -> NativeOp:
+        """:meth:`_scope` as JAX's own two config contexts, the device resolved here, not per run.
+
+        ``keras.device`` is ``jax.default_device`` of the device its name resolves to; entered through
+        two generator context managers every run it cost ~6 µs of a 20 µs one-step run.
+        """
+        device = jax.devices("gpu" if target.device == "cuda" else "cpu")[0]
+
+        def run() -> Any:
+            with jax.enable_x64(True), jax.default_device(device):
+                return jax.block_until_ready(compute())
+
+        return NativeOp(run, convert)
+
     # --- hooks ----------------------------------------------------------------------------
 
     def _prepare_forward(self, *, params: Params, X: np.ndarray, target: Target) -> NativeOp:

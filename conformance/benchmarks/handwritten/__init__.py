@@ -34,6 +34,9 @@ PROGRAMS: dict[str, str] = {
     "tf-function": "tf_programs",
     "tf-xla": "tf_programs",
     "torch-compile": "torch_programs",
+    "tf-keras": "keras_programs",
+    "keras-jax": "keras_programs",
+    "keras-torch": "keras_programs",
 }
 
 
