@@ -3,7 +3,7 @@
 - ``tf-tape`` (:mod:`.tape`): eager TensorFlow as the notebook's "Using TensorFlow Eager" cell
   writes it: ``tf.Variable`` parameters, ``tf.GradientTape``, manual ``assign_sub`` updates.
 - ``tf-function`` (:mod:`.function`): the same maths traced into graphs by ``tf.function``; the whole
-  training loop (``tf.range`` + ``tf.TensorArray``) is one compiled call, its hyperparameters constants.
+  training loop (``tf.range`` + ``tf.TensorArray``) is one compiled call.
 - ``tf-xla`` (:mod:`.xla`): ``tf-function`` with ``jit_compile=True``.
 - ``tf-keras`` (:mod:`.keras`): ``keras.Sequential`` of ``Dense`` layers, a Keras loss and Keras optimizers.
 

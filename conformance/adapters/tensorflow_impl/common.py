@@ -181,8 +181,7 @@ def _single_example(x: Any, w: Any) -> tuple[tf.Tensor, tf.Tensor]:
 def _hyper(optimizer: SGD | Adam, target: Target) -> tf.Tensor:
     """(lr, β₁, β₂, ε) as one tensor of the target dtype, SGD's β and ε 0 (it uses lr only).
 
-    tf-tape passes it to its eager step; tf-function and tf-xla make it inside the trace, a constant
-    of the graph, so their hyperparameters are constants as a user's script writes them.
+    tf-tape passes it to its eager step, tf-function and tf-xla to their compiled training loops.
     """
     if isinstance(optimizer, SGD):
         values = [optimizer.lr, 0.0, 0.0, 0.0]

@@ -1,7 +1,9 @@
 """``tf-function``: tf-tape's maths traced into graphs, one ``tf.function`` per configuration.
 
-The whole training loop (``tf.range`` + ``tf.TensorArray``) is one compiled call, its
-hyperparameters and step count constants of the trace, as a user's script writes them.  Many nets at
+The whole training loop (``tf.range`` + ``tf.TensorArray``) is one compiled call, its step count a
+constant of the trace and its hyperparameters one tensor argument: a new η, β or ε reuses the trace
+(as constants they cost the matrix 16% more tracing for a 1–10% faster call, all within 1.12× of the
+hand-written program, benchmarks/handwritten/tf_programs.py).  Many nets at
 once: B nets stacked on a leading axis train in one compiled ``tf.range`` loop of batched
 matmuls (``tf.einsum``, ``tf.matmul``) and one tape gradient of the summed loss per step.
 ``jit`` (tf-xla's, :mod:`.xla`) is part of every cache key below.
@@ -51,7 +53,7 @@ def _batched_losses(params: Any, X: Any, y: Any) -> tf.Tensor:
     return tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.broadcast_to(y, tf.shape(z)), logits=z), 1)
 
 
-# One traced function per (model, shapes, dtype, [optimizer, steps,] device, jit), built once per
+# One traced function per (model, shapes, dtype, [optimizer kind, steps,] device, jit), built once per
 # process: a new tf.function object would trace again on its first call.  The shapes key the
 # function, not its trace: each function holds the traces of its row counts.
 
@@ -76,17 +78,13 @@ def _compiled_loss_grads(model: Model, shapes: tuple, dtype: str, device: str, j
 
 
 @functools.cache
-def _compiled_train(
-    model: Model, shapes: tuple, dtype: str, optimizer: SGD | Adam, steps: int, device: str, jit: bool
-) -> Any:
-    """``steps`` updates by ``optimizer``, both constants of the trace: a new η, β, ε or step count traces
-    anew (and tf-xla compiles anew, as it would for a new step count anyway: it sizes the TensorArrays)."""
+def _compiled_train(model: Model, shapes: tuple, dtype: str, adam: bool, steps: int, device: str, jit: bool) -> Any:
+    """``steps`` updates, the step count a constant of the trace (tf-xla compiles per step count anyway: it sizes
+    the TensorArrays), the hyperparameters a tensor argument: a new η, β or ε reuses the trace."""
     tf_dtype = tf.as_dtype(dtype)
-    adam = isinstance(optimizer, Adam)
 
     @tf.function(jit_compile=jit)
-    def train(params: tuple, X: tf.Tensor, y: tf.Tensor) -> tuple:
-        hyper = _hyper(optimizer, Target(dtype))  # a constant of the graph, rounded to the dtype as before
+    def train(params: tuple, X: tf.Tensor, y: tf.Tensor, hyper: tf.Tensor) -> tuple:
         history = tuple(tf.TensorArray(tf_dtype, size=steps + 1, element_shape=p.shape).write(0, p) for p in params)
         losses = tf.TensorArray(tf_dtype, size=steps, element_shape=())
         moments = _no_moments(params, adam)
@@ -102,17 +100,13 @@ def _compiled_train(
 
 
 @functools.cache
-def _compiled_train_batched(
-    shapes: tuple, dtype: str, optimizer: SGD | Adam, steps: int, device: str, jit: bool
-) -> Any:
-    """Many nets' training as one traced loop, ``optimizer`` and ``steps`` constants of it; each net count
-    and row count traces once in the same function."""
+def _compiled_train_batched(shapes: tuple, dtype: str, adam: bool, steps: int, device: str, jit: bool) -> Any:
+    """Many nets' training as one traced loop, ``steps`` a constant of it, the hyperparameters a tensor argument;
+    each net count and row count traces once in the same function."""
     tf_dtype = tf.as_dtype(dtype)
-    adam = isinstance(optimizer, Adam)
 
     @tf.function(jit_compile=jit)
-    def train(params: tuple, X: tf.Tensor, y: tf.Tensor) -> tuple:
-        hyper = _hyper(optimizer, Target(dtype))
+    def train(params: tuple, X: tf.Tensor, y: tf.Tensor, hyper: tf.Tensor) -> tuple:
         losses = tf.TensorArray(tf_dtype, size=steps, element_shape=(None,))
         moments = _no_moments(params, adam)
         for t in tf.range(steps):  # autograph: a tf.while_loop, not a Python loop
@@ -141,7 +135,7 @@ class TFFunction(_OpsStyle):
     """Graph-mode TensorFlow: every operation is a ``tf.function``, called with the prepared tensors.
 
     Functions are built once per (model, layer sizes, dtype, device), and for training per
-    optimizer (its hyperparameters) and step count too, and cached for the process; each traces
+    optimizer kind (SGD or Adam) and step count too, and cached for the process; each traces
     once per row count.  Training is one call: a ``tf.range`` loop writing losses and parameters
     into ``tf.TensorArray``s.
     """
@@ -205,22 +199,27 @@ class TFFunction(_OpsStyle):
         model: Model = MLP,
     ) -> NativeOp:
         device, params_t, X_t, y_t = _constants(target, params, X, y)
-        fn = _compiled_train(model, _shapes(params), target.dtype, optimizer, steps, device, self.jit_compile)
+        adam = isinstance(optimizer, Adam)
+        fn = _compiled_train(model, _shapes(params), target.dtype, adam, steps, device, self.jit_compile)
+        with tf.device(device):
+            hyper = _hyper(optimizer, target)
         # pure: no state to reset between runs
-        return _native_op(target, lambda: fn(params_t, X_t, y_t), _trajectory_to_numpy(model, target))
+        return _native_op(target, lambda: fn(params_t, X_t, y_t, hyper), _trajectory_to_numpy(model, target))
 
     def _prepare_train_batched(
         self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
     ) -> NativeOp:
         device, params_t, X_t, y_t = _constants(target, params, X, y)
         shapes = tuple(p.shape[1:] for p in params)
-        fn = _compiled_train_batched(shapes, target.dtype, optimizer, steps, device, self.jit_compile)
+        fn = _compiled_train_batched(shapes, target.dtype, isinstance(optimizer, Adam), steps, device, self.jit_compile)
+        with tf.device(device):
+            hyper = _hyper(optimizer, target)
 
         def to_numpy(result: tuple[tuple, tf.Tensor]) -> BatchedRun:
             final, losses = result
             return BatchedRun(tuple(_numpy(p, target) for p in final), _numpy(losses, target))
 
-        return _native_op(target, lambda: fn(params_t, X_t, y_t), to_numpy)
+        return _native_op(target, lambda: fn(params_t, X_t, y_t, hyper), to_numpy)
 
 
 def _constants(target: Target, params: Params, *arrays: np.ndarray) -> tuple[Any, ...]:

@@ -11,8 +11,8 @@ from gatespec.conformance.spec.interface import Known
 class TFXLA(TFFunction):
     """:class:`TFFunction` compiled by XLA (``jit_compile=True``).
 
-    XLA specialises on concrete shapes, so a new row count compiles anew, as does a new optimizer
-    or step count (constants of the trace, :func:`.function._compiled_train`).
+    XLA specialises on concrete shapes, so a new row count compiles anew, as does a new step count
+    (a constant of the trace, :func:`.function._compiled_train`); new hyperparameters do not.
     """
 
     name: ClassVar[str] = "tf-xla"
