@@ -25,13 +25,13 @@ class MLP(nnx.Module):
     def __init__(self, W1, b1, W2, b2) -> None:
         self.hidden, self.out = nnx.Linear(2, 2, rngs=nnx.Rngs(0)), nnx.Linear(2, 1, rngs=nnx.Rngs(0))
         # nnx.Linear's kernel is (in, out), the canonical layout: the given parameters replace the draws.
-        self.hidden.kernel.value, self.hidden.bias.value, self.out.kernel.value, self.out.bias.value = W1, b1, W2, b2
+        self.hidden.kernel[...], self.hidden.bias[...], self.out.kernel[...], self.out.bias[...] = W1, b1, W2, b2
 
     def __call__(self, x: jax.Array) -> jax.Array:
         return self.out(nnx.sigmoid(self.hidden(x)))[:, 0]
 
     def weights(self) -> tuple[jax.Array, ...]:
-        return self.hidden.kernel.value, self.hidden.bias.value, self.out.kernel.value, self.out.bias.value
+        return self.hidden.kernel[...], self.hidden.bias[...], self.out.kernel[...], self.out.bias[...]
 
 
 def loss_fn(model: MLP, X: jax.Array, y: jax.Array) -> jax.Array:

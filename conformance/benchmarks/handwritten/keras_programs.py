@@ -19,6 +19,8 @@ the task's weights and a fresh optimizer state: the stateful loops assign them b
 
 from __future__ import annotations
 
+import functools
+
 import keras
 import numpy as np
 
@@ -27,7 +29,9 @@ from gatespec.reference.mlp import SGD
 
 
 def _net(params) -> keras.Sequential:
-    net = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2, activation="sigmoid"), keras.layers.Dense(1)])
+    # Zero initialisers: set_weights replaces them, and a random draw would advance Keras's global seed generator.
+    dense = functools.partial(keras.layers.Dense, kernel_initializer="zeros", bias_initializer="zeros")
+    net = keras.Sequential([keras.Input((2,)), dense(2, activation="sigmoid"), dense(1)])
     net.set_weights([np.asarray(p, np.float32) for p in params])  # Dense's kernel is (in, out): canonical
     return net
 
@@ -39,6 +43,9 @@ def _optimizer(opt) -> keras.optimizers.Optimizer:
 
 
 def _numpy(x) -> np.ndarray:
+    # A torch tensor by its own .numpy(): Keras's convert_to_numpy warns under numpy 2 (torch's __array__ has no copy).
+    if hasattr(x, "detach"):
+        return np.asarray(x.detach().cpu().numpy(), np.float32)
     return np.asarray(keras.ops.convert_to_numpy(x), np.float32)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn.utils import skip_init
 
 from gatespec.conformance.spec.interface import MLPTrajectory, NativeOp, Target
 from gatespec.reference.mlp import SGD
@@ -42,7 +43,9 @@ def _canonical(torch_params) -> tuple:
 def prepare(style: str, task, target: Target) -> NativeOp:
     inputs, device = task.inputs(), torch.device(target.device)
     W1, b1, W2, b2 = inputs["params"]
-    model = nn.Sequential(nn.Linear(*W1.shape), nn.Sigmoid(), nn.Linear(*W2.shape)).to(device)
+    # skip_init: the given parameters replace the draws, and torch's global generator is left as found.
+    layers = (skip_init(nn.Linear, *W.shape, device=device) for W in (W1, W2))
+    model = nn.Sequential(next(layers), nn.Sigmoid(), next(layers))
     start = [torch.tensor(a, dtype=torch.float32, device=device) for a in (W1.T, b1, W2.T, b2)]
     with torch.no_grad():
         for p, p0 in zip(model.parameters(), start):
