@@ -456,53 +456,68 @@ def plot(bench: Bench, out: Path) -> list[str] | None:
 _GATE = re.compile(r"^(?P<impl>[\w.\-]+)(?::(?P<task>[\w\-]+))?=(?P<value>[0-9.eE+]+)$")
 
 
-def gate(bench: Bench, specs: list[str], baseline: str = "numpy") -> list[str]:
-    """Each ``IMPL[:TASK]=VALUE`` checked against the upper end of this run's ratio to the baseline; the violations."""
-    rat = ratios(bench, baseline)
+def _gated(
+    rat: dict[tuple[str, str], Ratio],
+    specs: list[str],
+    *,
+    option: str,
+    example: str,
+    against: str,
+    upper,
+    bare: bool = False,
+    known_tasks: bool = False,
+) -> list[str]:
+    """Each ``IMPL[:TASK]=VALUE`` (with ``bare``, also a bare VALUE: every implementation) against the upper end of
+    ``rat``'s intervals; the violations, each ``upper(ratio)`` over its value.  A spec that selects nothing measured
+    is an error, never a pass."""
     violations = []
     for spec in specs:
-        m = _GATE.match(spec)
+        every = bare and "=" not in spec
+        m = _GATE.match(f"every={spec}" if every else spec)
         if not m:
-            raise ReportError(f"--max-ratio {spec!r}: expected IMPL[:TASK]=VALUE, e.g. jax-scan:xor-train-1000=0.1")
+            form = "[IMPL[:TASK]=]VALUE" if bare else "IMPL[:TASK]=VALUE"
+            raise ReportError(f"{option} {spec!r}: expected {form}, e.g. {example}")
         impl, task, value = m["impl"], m["task"], float(m["value"])
-        measured = {t: v for (t, i), v in rat.items() if i == impl and (task is None or t == task)}
+        measured = {k: v for k, v in rat.items() if (every or k[1] == impl) and (task is None or k[0] == task)}
         if not measured:
-            known = sorted({i for _, i in rat})
+            known = ", ".join(sorted({i for _, i in rat})) or "none"
             raise ReportError(
-                f"--max-ratio {spec}: no ratio to {baseline} measured for {impl}"
-                + (f" on {task}" if task else "")
-                + f"; measured: {', '.join(known)} on {', '.join(TASK_ORDER)}"
+                f"{option} {spec}: no ratio to {against} measured"
+                + ("" if every else f" for {impl}" + (f" on {task}" if task else ""))
+                + f"; measured: {known}"
+                + (f" on {', '.join(TASK_ORDER)}" if known_tasks else "")
             )
         violations += [
-            f"{impl} on {t}: {_upper(v, baseline)} > {value:g}" for t, v in sorted(measured.items()) if v.high > value
+            f"{i} on {t}: {upper(v)} > {value:g}" for (t, i), v in sorted(measured.items()) if v.high > value
         ]
     return violations
+
+
+def gate(bench: Bench, specs: list[str], baseline: str = "numpy") -> list[str]:
+    """Each ``IMPL[:TASK]=VALUE`` checked against the upper end of this run's ratio to the baseline; the violations."""
+    return _gated(
+        ratios(bench, baseline),
+        specs,
+        option="--max-ratio",
+        example="jax-scan:xor-train-1000=0.1",
+        against=baseline,
+        upper=lambda r: _upper(r, baseline),
+        known_tasks=True,
+    )
 
 
 def gate_handwritten(bench: Bench, specs: list[str]) -> list[str]:
     """Each ``[IMPL[:TASK]=]VALUE`` checked against the upper end of the native op's ratio to its hand-written
     program (a bare VALUE: every style that has one, every task); the violations."""
-    rat = handwritten_ratios(bench)
-    violations = []
-    for spec in specs:
-        every = "=" not in spec
-        m = _GATE.match(f"every={spec}" if every else spec)
-        if not m:
-            raise ReportError(f"--max-handwritten {spec!r}: expected [IMPL[:TASK]=]VALUE, e.g. jax-scan=1.25 or 1.25")
-        impl, task, value = m["impl"], m["task"], float(m["value"])
-        measured = {k: v for k, v in rat.items() if (every or k[1] == impl) and (task is None or k[0] == task)}
-        if not measured:
-            raise ReportError(
-                f"--max-handwritten {spec}: no ratio to a hand-written program measured"
-                + ("" if every else f" for {impl}" + (f" on {task}" if task else ""))
-                + f"; measured: {', '.join(sorted({i for _, i in rat})) or 'none'}"
-            )
-        violations += [
-            f"{i} on {t}: ×{v.value:.3g} its hand-written program, interval up to ×{v.high:.3g} > {value:g}"
-            for (t, i), v in sorted(measured.items())
-            if v.high > value
-        ]
-    return violations
+    return _gated(
+        handwritten_ratios(bench),
+        specs,
+        option="--max-handwritten",
+        example="jax-scan=1.25 or 1.25",
+        against="a hand-written program",
+        upper=lambda r: f"×{r.value:.3g} its hand-written program, interval up to ×{r.high:.3g}",
+        bare=True,
+    )
 
 
 def _upper(r: Ratio, baseline: str) -> str:
