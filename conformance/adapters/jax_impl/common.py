@@ -60,6 +60,17 @@ def _put(a: np.ndarray, target: Target, device: jax.Device) -> jax.Array:
     return jax.device_put(np.array(a, dtype=target.np_dtype, copy=True), device)
 
 
+def _put_uncommitted(arrays: Params, target: Target) -> tuple[jax.Array, ...]:
+    """Private copies in the target dtype on the scope's default device, uncommitted as a user's ``jnp.asarray``
+    leaves them; inside :func:`_scope`.
+
+    For the optax styles (flax-nnx, equinox): on arrays committed by :func:`_put`'s ``device_put(a, device)``,
+    optax's ``init`` (its ``zeros_like``) goes through a host callback per leaf, every run's fresh optimizer
+    (25 Adam steps on XOR: 1.10× a user's program in equinox, 1.04× in flax-nnx).
+    """
+    return tuple(jax.device_put(np.array(a, dtype=target.np_dtype, copy=True)) for a in arrays)
+
+
 def _put_params(params: Params, target: Target, device: jax.Device) -> tuple[jax.Array, ...]:
     return tuple(_put(p, target, device) for p in params)
 

@@ -30,6 +30,7 @@ import optax
 from gatespec.conformance.adapters.jax_impl.common import (
     _JaxStyle,
     _native_op,
+    _put_uncommitted,
     _scope,
     _stacked,
     _to_numpy,
@@ -95,19 +96,9 @@ def _swap_weights(arrays: Params) -> Params:
     return tuple(np.swapaxes(a, -1, -2) if k % 2 == 0 else a for k, a in enumerate(arrays))
 
 
-def _put_params(arrays: Params, target: Target) -> tuple[jax.Array, ...]:
-    """Private copies in the target dtype on the scope's device, uncommitted as a user's ``jnp.asarray`` leaves them.
-
-    Inside :func:`_scope`, whose default device places them.  Not :func:`~.common._put`'s
-    ``device_put(a, device)``: on committed arrays ``optim.init``'s ``zeros_like`` goes through a
-    host callback, 25 Adam steps 10% slower (xor-adam-train-25, CPU).
-    """
-    return tuple(jax.device_put(np.array(a, dtype=target.np_dtype, copy=True)) for a in arrays)
-
-
 def _load(params: Params, target: Target) -> _MLP:
     """The model holding ``params`` (a stacked model where they have a leading net axis); inside :func:`_scope`."""
-    arrays = _put_params(_swap_weights(params), target)
+    arrays = _put_uncommitted(_swap_weights(params), target)
     return eqx.tree_at(_arrays, _abstract(_sizes(params), target.dtype), list(arrays))
 
 
@@ -206,12 +197,12 @@ class Equinox(_JaxStyle):
 
     def _prepare_forward(self, *, params: Params, X: np.ndarray, target: Target) -> NativeOp:
         with _scope(target):
-            model, (X_,) = _load(params, target), _put_params((X,), target)
+            model, (X_,) = _load(params, target), _put_uncommitted((X,), target)
         return _native_op(target, functools.partial(_forward, model, X_), functools.partial(_to_numpy, target=target))
 
     def _prepare_loss_and_grads(self, *, params: Params, X: np.ndarray, y: np.ndarray, target: Target) -> NativeOp:
         with _scope(target):
-            model, (X_, y_) = _load(params, target), _put_params((X, y), target)
+            model, (X_, y_) = _load(params, target), _put_uncommitted((X, y), target)
 
         def to_numpy(out: tuple[jax.Array, _MLP]) -> tuple[np.ndarray, Params]:
             loss, grads = out
@@ -223,7 +214,7 @@ class Equinox(_JaxStyle):
         self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
     ) -> NativeOp:
         with _scope(target):
-            model, (X_, y_) = _load(params, target), _put_params((X, y), target)
+            model, (X_, y_) = _load(params, target), _put_uncommitted((X, y), target)
         optim = _optax(optimizer)
 
         def train() -> tuple[list[_MLP], list[jax.Array]]:
@@ -248,7 +239,7 @@ class Equinox(_JaxStyle):
         self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
     ) -> NativeOp:
         with _scope(target):
-            ensemble, (X_, y_) = _load(params, target), _put_params((X, y), target)
+            ensemble, (X_, y_) = _load(params, target), _put_uncommitted((X, y), target)
         optim = _optax(optimizer)
 
         def train() -> tuple[_MLP, list[jax.Array]]:

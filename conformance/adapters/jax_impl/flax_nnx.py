@@ -30,6 +30,7 @@ from gatespec.conformance.adapters.jax_impl.common import (
     _JaxStyle,
     _mlp_trajectory,
     _native_op,
+    _put_uncommitted,
     _scope,
     _stacked,
     _to_numpy,
@@ -137,16 +138,6 @@ def _ensemble(sizes: tuple[int, ...], param_dtype: Any, n: int, seed: int) -> ML
     return nnx.vmap(create)(jax.random.split(jax.random.key(seed), n))
 
 
-def _put_params(arrays: Params, target: Target) -> tuple[jax.Array, ...]:
-    """Private copies in the target dtype on the scope's device, uncommitted as a user's ``jnp.asarray`` leaves them.
-
-    Inside :func:`~.common._scope`, whose default device places them.  Not :func:`~.common._put`'s
-    ``device_put(a, device)``: on committed arrays ``optax``'s ``init`` (``zeros_like``) goes through a
-    host callback per leaf, every run's fresh nnx.Optimizer (25 Adam steps on XOR: 1.04× a user's, now 1.01×).
-    """
-    return tuple(jax.device_put(np.array(a, dtype=target.np_dtype, copy=True)) for a in arrays)
-
-
 def _loaded(params: Params, target: Target, n: int | None = None) -> tuple[nnx.GraphDef, Any]:
     """(graphdef, state) of an MLP holding ``params``, or of ``n`` stacked MLPs (net axis leading).
 
@@ -160,7 +151,7 @@ def _loaded(params: Params, target: Target, n: int | None = None) -> tuple[nnx.G
         sizes = mlp.layer_sizes(tuple(p[0] for p in params))
         abstract = nnx.eval_shape(lambda: _ensemble(sizes, dtype, n, 0))
     graphdef, state = nnx.split(abstract)
-    nnx.replace_by_pure_dict(state, _pure_dict(_put_params(params, target)))
+    nnx.replace_by_pure_dict(state, _pure_dict(_put_uncommitted(params, target)))
     return graphdef, state
 
 
@@ -222,12 +213,12 @@ class FlaxNNX(Style):
 
     def _prepare_forward(self, *, params: Params, X: np.ndarray, target: Target) -> NativeOp:
         with _scope(target):
-            model, (X_,) = nnx.merge(*_loaded(params, target)), _put_params((X,), target)
+            model, (X_,) = nnx.merge(*_loaded(params, target)), _put_uncommitted((X,), target)
         return _native_op(target, lambda: _predict(model, X_), functools.partial(_to_numpy, target=target))
 
     def _prepare_loss_and_grads(self, *, params: Params, X: np.ndarray, y: np.ndarray, target: Target) -> NativeOp:
         with _scope(target):
-            model, (X_, y_) = nnx.merge(*_loaded(params, target)), _put_params((X, y), target)
+            model, (X_, y_) = nnx.merge(*_loaded(params, target)), _put_uncommitted((X, y), target)
 
         def to_numpy(out: tuple[jax.Array, nnx.State]) -> tuple[np.ndarray, Params]:
             loss, grads = out
@@ -239,7 +230,7 @@ class FlaxNNX(Style):
         self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
     ) -> NativeOp:
         with _scope(target):
-            (graphdef, state), (X_, y_) = _loaded(params, target), _put_params((X, y), target)
+            (graphdef, state), (X_, y_) = _loaded(params, target), _put_uncommitted((X, y), target)
 
         def compute() -> tuple[tuple[list[jax.Array], ...], list[jax.Array]]:
             model, opt = _fresh(graphdef, state, optimizer)
@@ -256,7 +247,7 @@ class FlaxNNX(Style):
     ) -> NativeOp:
         with _scope(target):
             n = params[0].shape[0]
-            (graphdef, state), (X_, y_) = _loaded(params, target, n=n), _put_params((X, y), target)
+            (graphdef, state), (X_, y_) = _loaded(params, target, n=n), _put_uncommitted((X, y), target)
 
         def compute() -> tuple[tuple[jax.Array, ...], list[jax.Array]]:
             models, opts = _fresh(graphdef, state, optimizer, many=True)
