@@ -83,6 +83,10 @@ def test_off_the_cpu_the_device_ends_the_id_and_the_scope_is_the_same():
     assert scope_of(on_cuda, FRAMEWORKS) == "torch/-/test_mlp_one_sgd_step"
 
 
+def test_an_id_of_a_style_alone_is_grouped_by_its_function():
+    assert scope_of("conformance/suite/test_conformance.py::test_x[numpy]", FRAMEWORKS) == "numpy/-/test_x"
+
+
 def test_an_id_that_names_no_selected_style_is_its_own_scope():
     nodeid = "tests/test_plugin.py::test_something[torchvision-resnet-float32]"
     assert scope_of(nodeid, FRAMEWORKS) == nodeid

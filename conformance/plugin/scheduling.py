@@ -33,17 +33,15 @@ from gatespec.conformance.spec.interface import DTYPES
 def net_sizes() -> dict[str, tuple[int, ...]]:
     """{case id: layer sizes} for every check's case that is a net (or nets of one shape); an id names one case
     whichever check takes it (tests/test_scheduling.py holds the design to that)."""
-    return {case.id: tuple(case.sizes) for check in CHECKS.values() for case in check.cases if _sizes(case)}
-
-
-def _sizes(case) -> tuple[int, ...] | None:
-    return getattr(case, "sizes", None)
+    return {
+        case.id: tuple(case.sizes) for check in CHECKS.values() for case in check.cases if getattr(case, "sizes", None)
+    }
 
 
 def _split(param: str, names: list[str], device: str) -> tuple[str, str, str] | None:
-    """``STYLE-CASE-DTYPE[-DEVICE]`` → (style, case id, dtype), ``STYLE-CASE`` (a test with no dtype) → (style, case
-    id, "-"); None for an id that names no selected style."""
-    style = next((s for s in names if param.startswith(f"{s}-")), None)
+    """``STYLE-CASE-DTYPE[-DEVICE]`` → (style, case id, dtype), ``STYLE-CASE`` or ``STYLE`` (no dtype) → (style,
+    case id, "-"); None for an id that names no selected style."""
+    style = next((s for s in names if param == s or param.startswith(f"{s}-")), None)
     if style is None:
         return None
     for dtype in DTYPES:
