@@ -10,8 +10,6 @@ run-dependent to leave out.  Hypothesis runs derandomised wherever CI runs.
 from __future__ import annotations
 
 import configparser
-import dataclasses
-import hashlib
 import json
 import os
 import subprocess
@@ -19,10 +17,10 @@ import sys
 from importlib.util import find_spec
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from gatespec.conformance.plugin import registry
+from tests.digests import reference_digest
 
 pytest_plugins = ["pytester"]
 
@@ -38,52 +36,10 @@ CHECKS = (
 IMPLS = ["numpy", *(["torch-optim"] if find_spec("torch") else [])]
 
 
-def _add(h, value) -> None:
-    """Feed arrays (and tuples of them) to the hash with their shapes, as float64 bytes."""
-    if isinstance(value, tuple):
-        for v in value:
-            _add(h, v)
-    elif isinstance(value, np.ndarray):
-        a = np.ascontiguousarray(value, dtype=np.float64)
-        h.update(repr(a.shape).encode())
-        h.update(a.tobytes())
-
-
-def reference_digest() -> str:
-    """sha256 of every array of every case in gatespec.conformance.spec.cases and of the reference's runs on them."""
-    from gatespec.conformance.spec import cases as C
-    from gatespec.reference import logistic, mlp, perceptron
-
-    h = hashlib.sha256()
-    for name in sorted(vars(C)):
-        value = getattr(C, name)
-        for case in value if isinstance(value, tuple) else (value,):
-            if dataclasses.is_dataclass(case) and not isinstance(case, type):
-                h.update(f"{name}/{getattr(case, 'id', '')}".encode())
-                for f in dataclasses.fields(case):
-                    _add(h, getattr(case, f.name))
-    for c in C.GATES:
-        _add(h, perceptron.train_online(c.gate.Xb, c.gate.y, c.w, C.PERCEPTRON_ETA, c.order).weights)
-    for c in C.MLP_CASES:
-        g = c.gate
-        _add(h, mlp.loss_and_grads(c.params, g.X, g.y)[1])
-        _add(h, C.reference_adam_step(c.params, g.X, g.y, C.ADAM))
-        if c.steps:
-            run = mlp.train(c.params, g.X, g.y, c.optimizer, c.steps)
-            _add(h, (*run.params, run.losses))
-    for c in C.LOGISTIC_CASES:
-        run = logistic.gradient_descent(c.gate.Xb, c.gate.y, c.w, c.eta, c.steps)
-        _add(h, (run.weights, run.losses))
-    for c in C.SINGLE_EXAMPLE:
-        with np.errstate(over="ignore"):
-            _add(h, logistic.single_example_loss_and_grad(c.x, c.w))
-    return h.hexdigest()
-
-
 def _digest_in_a_new_process(hash_seed: str, numpy_seed: int) -> str:
     # A different legacy global numpy state before the cases are built: a case that drew from
     # np.random's global generator instead of a seeded one would come out different.
-    code = f"import numpy as np; np.random.seed({numpy_seed}); from tests.test_determinism import reference_digest; "
+    code = f"import numpy as np; np.random.seed({numpy_seed}); from tests.digests import reference_digest; "
     code += "print(reference_digest())"
     env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
