@@ -16,6 +16,7 @@ from gatespec.conformance.spec import cases as C
 from gatespec.conformance.spec.interface import DTYPES, Target
 from gatespec.reference import convergence as cv
 from gatespec.reference import gates, golden, init, mlp
+from tests.report_rows import convergence_row
 
 XOR = gates.gate("xor")
 Z95 = statistics.NormalDist().inv_cdf(0.975)  # the 95% interval's two-sided quantile
@@ -301,36 +302,9 @@ def test_tensorflow_initialisers_leave_the_global_generator_as_found():
 # ----------------------------------------------------------------------------- the report
 
 
-def _row(impl="numpy", outcome="pass") -> dict:
-    stats = {
-        "n": 1000,
-        "learned": 700,
-        "rate": 0.7,
-        "interval": [0.67, 0.73],
-        "counts": {"learned": 700, "stuck": 1, "one-wrong": 30, "two-at-half": 260, "unconverged": 9},
-        "curve": [0.0, 0.5, 0.7],
-    }
-    return {
-        "impl": impl,
-        "framework": "numpy",
-        "case": "xor-standard-normal-sgd-0.5",
-        "initialiser": "standard-normal",
-        "optimizer": "sgd-0.5",
-        "dtype": "float32",
-        "steps": 20,
-        "alpha": 1e-3,
-        "z": 0.5,
-        "p_value": 0.6,
-        "seconds": {"init": 0.1, "train": 0.6},
-        "outcome": outcome,
-        **stats,
-        "reference": {**stats, "seconds": 0.7},
-    }
-
-
 def test_report_ends_with_a_table_and_writes_plot_and_json(tmp_path):
     pytest.importorskip("matplotlib")
-    report.write_report(tmp_path, [], {}, [_row(), _row("autograd", "fail")])
+    report.write_report(tmp_path, [], {}, [convergence_row(), convergence_row("autograd", outcome="fail")])
     md = (tmp_path / "conformance.md").read_text()
     assert md.startswith("# gatespec conformance matrix\n")
     assert md.index("## Cases and headroom per check") < md.index("## XOR convergence")
@@ -348,7 +322,7 @@ def test_report_ends_with_a_table_and_writes_plot_and_json(tmp_path):
 
 
 def test_report_markdown_holds_no_timing(tmp_path):
-    fast, slow = _row(), _row()
+    fast, slow = convergence_row(), convergence_row()
     slow["seconds"] = {"init": 9.0, "train": 99.0}
     for name, row in (("fast", fast), ("slow", slow)):
         report.write_report(tmp_path / name, [], {}, [row])
@@ -359,7 +333,7 @@ def test_report_markdown_holds_no_timing(tmp_path):
 
 def test_report_without_matplotlib_says_so(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
-    report.write_report(tmp_path, [], {}, [_row()])
+    report.write_report(tmp_path, [], {}, [convergence_row()])
     assert "not made: matplotlib is not installed" in (tmp_path / "conformance.md").read_text()
     assert not (tmp_path / convergence_report.PLOT).exists()
 

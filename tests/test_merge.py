@@ -6,6 +6,7 @@ import pytest
 
 from gatespec.conformance import report
 from gatespec.conformance.tools import cli
+from tests.report_rows import convergence_row
 
 pytest_plugins = ["pytester"]
 
@@ -58,34 +59,6 @@ def _result(impl: str, outcome: str = "pass", ratio: float | None = 0.5, case: s
     }
 
 
-def _statistics(impl: str, learned: int = 700) -> dict:
-    """A row of convergence statistics as a run's session collects it: with its outcome and run times."""
-    stats = {
-        "n": 1000,
-        "learned": learned,
-        "rate": learned / 1000,
-        "interval": [learned / 1000 - 0.03, learned / 1000 + 0.03],
-        "counts": {"learned": learned, "stuck": 0, "one-wrong": 0, "two-at-half": 1000 - learned, "unconverged": 0},
-        "curve": [0.0, learned / 1000],
-    }
-    return {
-        "impl": impl,
-        "framework": "numpy",
-        "case": "xor-standard-normal-sgd-0.5",
-        "initialiser": "standard-normal",
-        "optimizer": "sgd-0.5",
-        "dtype": "float32",
-        "steps": 20,
-        "alpha": 1e-3,
-        "z": 0.5,
-        "p_value": 0.6,
-        "seconds": {"init": 0.1, "train": 0.6},
-        "outcome": "pass",
-        **stats,
-        "reference": {**stats, "learned": 700, "seconds": 0.7},
-    }
-
-
 def _report(tmp_path, name: str, results: list[dict], version: str = "1.0", machine: str = "here", rows=()):
     """A report written by write_report, as a run would, from synthetic results and convergence rows; its path."""
     out = tmp_path / name
@@ -106,8 +79,8 @@ def _merge_fails(capsys, *reports) -> str:
 
 def test_identical_results_merge_and_nonfinite_ratios_survive(tmp_path):
     results = [_result("stub-a", "fail", float("inf")), _result("stub-b", case="and")]
-    first = _report(tmp_path, "a", results, rows=[_statistics("stub-a")])
-    again = _report(tmp_path, "b", [_result("stub-a", "fail", float("inf"))], rows=[_statistics("stub-a")])
+    first = _report(tmp_path, "a", results, rows=[convergence_row("stub-a")])
+    again = _report(tmp_path, "b", [_result("stub-a", "fail", float("inf"))], rows=[convergence_row("stub-a")])
     out = tmp_path / "merged"
     assert cli.main(["merge", str(first), str(again), "-o", str(out)]) == 0
     assert (out / "conformance.md").read_text() == (tmp_path / "a" / "conformance.md").read_text()
@@ -117,9 +90,11 @@ def test_identical_results_merge_and_nonfinite_ratios_survive(tmp_path):
 
 def test_convergence_rows_of_separate_runs_merge_into_the_single_runs_section(tmp_path):
     of_a, of_b = [_result("stub-a")], [_result("stub-b", case="and")]
-    first = _report(tmp_path, "a", of_a, rows=[_statistics("stub-a")])
-    second = _report(tmp_path, "b", of_b, rows=[_statistics("stub-b", learned=650)])
-    single = _report(tmp_path, "single", of_a + of_b, rows=[_statistics("stub-a"), _statistics("stub-b", 650)])
+    first = _report(tmp_path, "a", of_a, rows=[convergence_row("stub-a")])
+    second = _report(tmp_path, "b", of_b, rows=[convergence_row("stub-b", learned=650)])
+    single = _report(
+        tmp_path, "single", of_a + of_b, rows=[convergence_row("stub-a"), convergence_row("stub-b", learned=650)]
+    )
     out = tmp_path / "merged"
     assert cli.main(["merge", str(first), str(second), "-o", str(out)]) == 0
 
@@ -135,8 +110,8 @@ def test_convergence_rows_of_separate_runs_merge_into_the_single_runs_section(tm
 
 
 def test_one_implementations_convergence_in_two_reports_names_both_files(tmp_path, capsys):
-    first = _report(tmp_path, "a", [_result("stub-a")], rows=[_statistics("stub-a")])
-    second = _report(tmp_path, "b", [_result("stub-a", case="and")], rows=[_statistics("stub-a", learned=650)])
+    first = _report(tmp_path, "a", [_result("stub-a")], rows=[convergence_row("stub-a")])
+    second = _report(tmp_path, "b", [_result("stub-a", case="and")], rows=[convergence_row("stub-a", learned=650)])
     err = _merge_fails(capsys, first, second)
     assert f"{second}: the convergence statistics of stub-a / xor-standard-normal-sgd-0.5 differ" in err
     assert f"differ from those in {first}" in err
