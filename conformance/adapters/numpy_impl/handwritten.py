@@ -119,6 +119,15 @@ def _adam_update(
     return params, tuple(mi for _, mi, _ in steps), tuple(vi for _, _, vi in steps)
 
 
+def _update(
+    opt: SGD | Adam, t: int, params: Params, grads: Params, m: Params, v: Params
+) -> tuple[Params, Params, Params]:
+    """Step t ≥ 1 of the optimizer: θ − ηg for SGD (its moments passed through untouched), else :func:`_adam_update`."""
+    if isinstance(opt, SGD):
+        return tuple(p - float(opt.lr) * g for p, g in zip(params, grads, strict=True)), m, v
+    return _adam_update(opt, t, params, grads, m, v)
+
+
 def _mlp_train(
     params: Params,
     X: np.ndarray,
@@ -132,10 +141,7 @@ def _mlp_train(
     for t in range(1, steps + 1):
         loss, grads = loss_and_grads(params, X, y)
         losses.append(loss)
-        if isinstance(optimizer, SGD):
-            params = tuple(p - float(optimizer.lr) * g for p, g in zip(params, grads, strict=True))
-        else:
-            params, m, v = _adam_update(optimizer, t, params, grads, m, v)
+        params, m, v = _update(optimizer, t, params, grads, m, v)
         history.append(params)
     return MLPTrajectory(tuple(np.stack(p) for p in zip(*history, strict=True)), np.stack(losses))
 
@@ -185,10 +191,7 @@ def _mlp_train_batched(
     for t in range(1, steps + 1):
         loss, grads = losses_and_grads(params, X, y)
         losses.append(loss)
-        if isinstance(optimizer, SGD):
-            params = tuple(p - float(optimizer.lr) * g for p, g in zip(params, grads, strict=True))
-        else:
-            params, m, v = _adam_update(optimizer, t, params, grads, m, v)
+        params, m, v = _update(optimizer, t, params, grads, m, v)
     return BatchedRun(_to_net_first(params), np.stack(losses))
 
 
@@ -327,18 +330,18 @@ class NumpyImplementation(Style):
         prepared = {k: _cast(tuple(v) if k == "params" else v, self._dtype(target)) for k, v in inputs.items()}
         return NativeOp(run=lambda: fn(**prepared), to_numpy=lambda result: result)
 
-    def _prepare_forward(self, *, target: Target, **inputs: Any) -> NativeOp:
+    def prepare_forward(self, *, target: Target, **inputs: Any) -> NativeOp:
         return self._op(self._mlp_forward, target, **inputs)
 
-    def _prepare_loss_and_grads(self, *, target: Target, **inputs: Any) -> NativeOp:
+    def prepare_loss_and_grads(self, *, target: Target, **inputs: Any) -> NativeOp:
         return self._op(self._mlp_loss_and_grads, target, **inputs)
 
-    def _prepare_train(self, *, target: Target, **inputs: Any) -> NativeOp:
+    def prepare_train(self, *, target: Target, **inputs: Any) -> NativeOp:
         return self._op(functools.partial(_mlp_train, loss_and_grads=self._mlp_loss_and_grads), target, **inputs)
 
-    def _prepare_train_batched(self, *, target: Target, **inputs: Any) -> NativeOp:
+    def prepare_train_batched(self, *, target: Target, **inputs: Any) -> NativeOp:
         train = functools.partial(_mlp_train_batched, losses_and_grads=self._batched_losses_and_grads)
         return self._op(train, target, **inputs)
 
-    def _draw_initial(self, initialiser: str, sizes: tuple[int, ...], n: int, seed: int, target: Target) -> Params:
+    def draw_initial(self, initialiser: str, sizes: tuple[int, ...], n: int, seed: int, target: Target) -> Params:
         return _mlp_init(initialiser, sizes, n, seed, self._dtype(target))
