@@ -860,9 +860,9 @@ class ReseedsGlobalGenerator(SingleNet, Numpy):
 class PreparedAdamStateCarried(Numpy):
     name = "mutant-prepared-adam-state"
 
-    def _prepare_train(self, *, target, **inputs):
+    def prepare_train(self, *, target, **inputs):
         if not isinstance(inputs["optimizer"], Adam):
-            return super()._prepare_train(target=target, **inputs)
+            return super().prepare_train(target=target, **inputs)
         (X, y), params = _cast(target, inputs["X"], inputs["y"]), _cast(target, *inputs["params"])
         opt, steps = inputs["optimizer"], inputs["steps"]
         # BUG: the optimizer (its step count and moments) is built once, when the op is prepared, so every run()

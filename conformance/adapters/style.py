@@ -2,14 +2,14 @@
 
 A style is one way people write the nets in one framework (torch.nn with torch.optim, jax.jit,
 Keras …): one module, one :class:`Style` subclass.  It writes each MLP operation once, as a
-``_prepare_*`` hook that puts the inputs on the framework's device and returns a
+``prepare_*`` hook that puts the inputs on the framework's device and returns a
 :class:`~gatespec.conformance.spec.interface.NativeOp`; the benchmarks time those ops and the
 conformance suite runs them once and converts (:class:`~gatespec.conformance.spec.interface.NativeBackedMLP`),
 so the timed code is the checked code.  :meth:`Style.native` checks the op, its inputs, the
 target and the optimizer before any hook sees them; :meth:`Style.mlp_init` checks the
 initialiser (the checks are :class:`~gatespec.conformance.spec.interface.Implementation`'s, public to
-every implementation).  A style that trains many nets at once overrides ``_prepare_train_batched``, and
-one with initialisers of its own ``_draw_initial``.
+every implementation).  A style that trains many nets at once overrides ``prepare_train_batched``, and
+one with initialisers of its own ``draw_initial``.
 
 The helpers below are framework-neutral too: the logistic unit as the one-layer net it is
 (:func:`logistic_as_mlp`), and torch.optim.Adam's update in operators only
@@ -41,10 +41,10 @@ class Style(NativeBackedMLP):
     """Base of the built-in styles: identity in class attributes, MLP operations in four hooks.
 
     Hooks (keyword-only; each returns a NativeOp whose ``to_numpy`` gives the numpy operation's
-    result): ``_prepare_forward(params, X, target)``, ``_prepare_loss_and_grads(params, X, y,
-    target)``, ``_prepare_train(params, X, y, optimizer, steps, target)`` and, for batched
-    training, ``_prepare_train_batched`` (same arguments, params with the net axis leading).
-    ``_draw_initial(initialiser, sizes, n, seed, target)`` draws :meth:`mlp_init`'s nets.
+    result): ``prepare_forward(params, X, target)``, ``prepare_loss_and_grads(params, X, y,
+    target)``, ``prepare_train(params, X, y, optimizer, steps, target)`` and, for batched
+    training, ``prepare_train_batched`` (same arguments, params with the net axis leading).
+    ``draw_initial(initialiser, sizes, n, seed, target)`` draws :meth:`mlp_init`'s nets.
     """
 
     # What a run of this style is called in reports: "eager", "jit", "scan", "graph" …
@@ -59,33 +59,33 @@ class Style(NativeBackedMLP):
             self.check_optimizer(inputs["optimizer"])
         if op == "mlp_train_batched" and Capability.MLP_TRAIN_BATCHED not in self.capabilities:
             raise NotSupported(Capability.MLP_TRAIN_BATCHED.value)
-        prepare: Callable[..., NativeOp] = getattr(self, "_prepare_" + op.removeprefix("mlp_"))
+        prepare: Callable[..., NativeOp] = getattr(self, "prepare_" + op.removeprefix("mlp_"))
         return prepare(target=target, **inputs)
 
     def mlp_init(self, initialiser: str, sizes: tuple[int, ...], n: int, seed: int, target: Target) -> Params:
         self.check_initialiser(initialiser)
         self.check_target(target)
-        return self._draw_initial(initialiser, tuple(int(s) for s in sizes), int(n), int(seed), target)
+        return self.draw_initial(initialiser, tuple(int(s) for s in sizes), int(n), int(seed), target)
 
     # --- hooks ----------------------------------------------------------------------------
 
-    def _prepare_forward(self, *, params: Params, X: np.ndarray, target: Target) -> NativeOp:
+    def prepare_forward(self, *, params: Params, X: np.ndarray, target: Target) -> NativeOp:
         raise NotSupported(Capability.MLP_FORWARD.value)
 
-    def _prepare_loss_and_grads(self, *, params: Params, X: np.ndarray, y: np.ndarray, target: Target) -> NativeOp:
+    def prepare_loss_and_grads(self, *, params: Params, X: np.ndarray, y: np.ndarray, target: Target) -> NativeOp:
         raise NotSupported(Capability.MLP_LOSS_GRADS.value)
 
-    def _prepare_train(
+    def prepare_train(
         self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
     ) -> NativeOp:
         raise NotSupported(Capability.MLP_TRAIN_SGD.value)
 
-    def _prepare_train_batched(
+    def prepare_train_batched(
         self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
     ) -> NativeOp:
         raise NotSupported(Capability.MLP_TRAIN_BATCHED.value)
 
-    def _draw_initial(self, initialiser: str, sizes: tuple[int, ...], n: int, seed: int, target: Target) -> Params:
+    def draw_initial(self, initialiser: str, sizes: tuple[int, ...], n: int, seed: int, target: Target) -> Params:
         raise NotSupported(Capability.MLP_INIT.value)
 
 

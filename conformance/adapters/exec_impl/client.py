@@ -19,15 +19,13 @@ import os
 import re
 import selectors
 import shlex
-import subprocess
-import tempfile
 import threading
 import time
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 import numpy as np
 
-from gatespec.conformance.adapters import child
+from gatespec.conformance.adapters.child import Child
 from gatespec.conformance.adapters.exec_impl import protocol
 from gatespec.conformance.adapters.exec_impl.protocol import ProtocolError
 from gatespec.conformance.plugin.defaults import EXEC_TIMEOUT
@@ -67,10 +65,9 @@ class Program:
     """One running program (started on first use, restarted after a failure) and its request/response pipe."""
 
     def __init__(self, argv: list[str], *, label: str, env: dict[str, str] | None = None):
-        self.argv, self.label, self.env = list(argv), label, env
+        self.argv, self.label = list(argv), label
         self.timeout = DEFAULT_TIMEOUT  # seconds per request; the run's --gatespec-exec-timeout (selection.py)
-        self._proc: subprocess.Popen | None = None
-        self._stderr: Any = None
+        self._child = Child(self.argv, env, bufsize=0)
         self._buffer = b""
         self._next_id = 0
         self._lock = threading.Lock()
@@ -80,13 +77,17 @@ class Program:
         atexit.register(self.close)
 
     @property
+    def env(self) -> dict[str, str] | None:
+        return self._child.env
+
+    @property
     def pid(self) -> int | None:
-        return None if self._proc is None else self._proc.pid
+        return self._child.pid
 
     def start(self) -> dict:
         """Start the program and return its handshake's result (or ``{"error": ...}``)."""
         with self._lock:
-            self._kill()
+            self._child.kill()
             self._start()
             return self.hello
 
@@ -96,38 +97,23 @@ class Program:
         A program that is not running (a failure ended it) is started first, with a new handshake.
         """
         with self._lock:
-            if self._proc is not None and self._proc.poll() is not None:
-                self._fail(f"exited with status {self._proc.returncode} between requests")
-            if self._proc is None:
+            status = self._child.ended()
+            if status is not None:
+                self._fail(f"exited with status {status} between requests")
+            if self._child.proc is None:
                 self._start()
             return self._exchange(op, target, args)
 
     def close(self) -> None:
         """End the program: EOF on its stdin, then a kill if it has not exited within 5 s."""
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            try:
-                proc.stdin.close()
-                proc.wait(timeout=5)
-            except (OSError, subprocess.TimeoutExpired):
-                proc.kill()
-                proc.wait()
-            child.close_pipes(proc)
-        if self._stderr is not None:
-            self._stderr.close()
-            self._stderr = None
+        self._child.close(timeout=5)
 
     # --- internals ------------------------------------------------------------------------
 
     def _start(self) -> None:
-        if self._stderr is not None:
-            self._stderr.close()  # the last program's, kept until now for its error message
-        self._stderr = tempfile.TemporaryFile()
         self._buffer, self._next_id = b"", 0
         try:
-            self._proc = subprocess.Popen(
-                self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, env=self.env, bufsize=0
-            )
+            self._child.start()
         except OSError as exc:
             raise ExecError(f"{self.label}: cannot start {shlex.join(self.argv)}: {exc}") from None
         self.hello = self._exchange("hello", None, None)
@@ -138,14 +124,14 @@ class Program:
                 self._fail(f"restarted with another handshake: {exc}")
 
     def _exchange(self, op: str, target: Target | None, args: dict | None) -> dict:
-        proc = self._proc
+        proc = self._child.proc
         request_id, self._next_id = self._next_id, self._next_id + 1
         message: dict[str, Any] = {"id": request_id, "op": op}
         if op == "hello":
             message["protocol"] = protocol.VERSION
         else:
             message |= {"dtype": target.dtype, "device": target.device, "args": args or {}}
-        try:
+        with self._child.killed_if_interrupted(ExecError):
             try:
                 proc.stdin.write(protocol.dumps(message))
             except OSError as exc:  # BrokenPipeError: the program is gone
@@ -155,14 +141,9 @@ class Program:
                 return protocol.loads(line, request_id, "float64" if target is None else target.dtype)
             except ProtocolError as exc:
                 self._fail(f"answered {op!r} with a line that breaks the protocol: {exc}")
-        except ExecError:
-            raise
-        except BaseException:  # interrupted (pytest-timeout, Ctrl-C): its answer would desync the pipe
-            self._kill()
-            raise
 
     def _readline(self, op: str, deadline: float) -> bytes:
-        proc = self._proc
+        proc = self._child.proc
         with selectors.DefaultSelector() as sel:
             sel.register(proc.stdout, selectors.EVENT_READ)
             while b"\n" not in self._buffer:
@@ -177,17 +158,11 @@ class Program:
         line, _, self._buffer = self._buffer.partition(b"\n")
         return line
 
-    def _kill(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            child.kill(proc)
-
-    def _fail(self, what: str) -> None:
-        self._kill()
-        tail = child.stderr_tail(self._stderr).rstrip() or "(empty)"
+    def _fail(self, what: str) -> NoReturn:
+        self._child.kill()
         raise ExecError(
             f"{self.label}: the program {shlex.join(self.argv)} {what}; the next request starts it again. "
-            f"Its stderr ends:\n{tail}"
+            f"Its stderr ends:\n{self._child.stderr_tail()}"
         )
 
 

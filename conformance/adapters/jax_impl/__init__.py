@@ -1,6 +1,6 @@
 """JAX, three ways: eager ``jax.grad`` (the notebook's "Using JAX" cell), ``jax.jit`` steps, one ``lax.scan``.
 
-One module per style, each a subclass of :class:`~.common._JaxStyle`, which holds what they
+One module per style, each a subclass of :class:`~.common.JaxStyle`, which holds what they
 share (scoped precision and device, conversion, the model as pure functions):
 
 - :mod:`.grad`: ``jax-grad``, eager operations and Python training loops;

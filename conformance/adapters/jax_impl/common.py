@@ -2,7 +2,7 @@
 
 The model is written once, as pure functions of jax arrays and pytrees (``params`` the
 canonical tuple ``(W₁, b₁, …)``); each style decides only how those functions are called
-(:class:`_JaxStyle` lists the hooks).
+(:class:`JaxStyle` lists the hooks).
 
 Precision is scoped per call: float64 runs under ``jax.enable_x64(True)`` and float32 under
 ``jax.enable_x64(False)``, so the process-wide ``jax_enable_x64`` is never changed.  jit's cache
@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gatespec.conformance.adapters.style import Style, adam_direction
-from gatespec.conformance.spec.interface import Capability, MLPTrajectory, NativeOp, Target, Trajectory
+from gatespec.conformance.spec.interface import BatchedRun, Capability, MLPTrajectory, NativeOp, Target, Trajectory
 from gatespec.reference.mlp import SGD, Adam, Params
 
 Tree = Any  # a pytree of jax arrays
@@ -47,24 +47,24 @@ def _device(name: str) -> jax.Device:
 
 
 @contextlib.contextmanager
-def _scope(target: Target) -> Iterator[jax.Device]:
+def scope(target: Target) -> Iterator[jax.Device]:
     """x64 on exactly for float64 and the target's device as default, both restored on exit."""
     device = _device(target.device)
     with jax.enable_x64(target.dtype == "float64"), jax.default_device(device):
         yield device
 
 
-def _put(a: np.ndarray, target: Target, device: jax.Device) -> jax.Array:
+def put(a: np.ndarray, target: Target, device: jax.Device) -> jax.Array:
     # Cast in numpy (a private copy, so the device buffer never aliases the caller's array);
-    # must run inside _scope, or device_put would truncate float64 to float32.
+    # must run inside scope, or device_put would truncate float64 to float32.
     return jax.device_put(np.array(a, dtype=target.np_dtype, copy=True), device)
 
 
-def _put_uncommitted(arrays: Params, target: Target) -> tuple[jax.Array, ...]:
+def put_uncommitted(arrays: Params, target: Target) -> tuple[jax.Array, ...]:
     """Private copies in the target dtype on the scope's default device, uncommitted as a user's ``jnp.asarray``
-    leaves them; inside :func:`_scope`.
+    leaves them; inside :func:`scope`.
 
-    For the optax styles (flax-nnx, equinox): on arrays committed by :func:`_put`'s ``device_put(a, device)``,
+    For the optax styles (flax-nnx, equinox): on arrays committed by :func:`put`'s ``device_put(a, device)``,
     optax's ``init`` (its ``zeros_like``) goes through a host callback per leaf, every run's fresh optimizer
     (25 Adam steps on XOR: 1.10× a user's program in equinox, 1.04× in flax-nnx).
     """
@@ -72,15 +72,15 @@ def _put_uncommitted(arrays: Params, target: Target) -> tuple[jax.Array, ...]:
 
 
 def _put_params(params: Params, target: Target, device: jax.Device) -> tuple[jax.Array, ...]:
-    return tuple(_put(p, target, device) for p in params)
+    return tuple(put(p, target, device) for p in params)
 
 
-def _to_numpy(tree: Tree, target: Target) -> Tree:
+def to_numpy(tree: Tree, target: Target) -> Tree:
     """Writable numpy copies in the target dtype, same tree structure (0-d arrays stay 0-d)."""
     return jax.tree.map(lambda a: np.array(a, dtype=target.np_dtype), tree)
 
 
-def _stacked(rows: list[jax.Array] | jax.Array, target: Target) -> np.ndarray:
+def stacked(rows: list[jax.Array] | jax.Array, target: Target) -> np.ndarray:
     """A trajectory on the host: a Python loop's list of per-step arrays, or a scan's stacked array.
 
     Stacking on the host, not with jnp.stack: XLA compiles a k-operand concatenate afresh for
@@ -89,13 +89,13 @@ def _stacked(rows: list[jax.Array] | jax.Array, target: Target) -> np.ndarray:
     return np.stack(jax.device_get(rows)).astype(target.np_dtype, copy=False)
 
 
-def _mlp_trajectory(out: tuple[tuple[Any, ...], Any], target: Target) -> MLPTrajectory:
+def mlp_trajectory(out: tuple[tuple[Any, ...], Any], target: Target) -> MLPTrajectory:
     """A Python loop's (per parameter, its list of values; the losses) as the numpy trajectory."""
     params, losses = out
-    return MLPTrajectory(params=tuple(_stacked(p, target) for p in params), losses=_stacked(losses, target))
+    return MLPTrajectory(params=tuple(stacked(p, target) for p in params), losses=stacked(losses, target))
 
 
-def _native_op(target: Target, compute: Callable[[], Any], to_numpy: Callable[[Any], Any]) -> NativeOp:
+def native_op(target: Target, compute: Callable[[], Any], to_numpy: Callable[[Any], Any]) -> NativeOp:
     """``compute`` run until its result is really computed, with x64 as the target needs it.
 
     No device scope: the inputs were committed to the target's device when prepared, and jit runs
@@ -120,15 +120,15 @@ def _heaviside(z: jax.Array) -> jax.Array:
     return jnp.heaviside(z, 0.0)  # g(0) = 0, as the notebook's np.heaviside(z, 0)
 
 
-def _tlu(Xb: jax.Array, w: jax.Array) -> jax.Array:
+def tlu(Xb: jax.Array, w: jax.Array) -> jax.Array:
     return _heaviside(Xb @ w)
 
 
-def _perceptron_step(Xb: jax.Array, y: jax.Array, w: jax.Array, eta: float) -> jax.Array:
+def perceptron_step(Xb: jax.Array, y: jax.Array, w: jax.Array, eta: float) -> jax.Array:
     return w + eta * ((y - _heaviside(Xb @ w)) @ Xb)
 
 
-def _online_step(w: jax.Array, Xb: jax.Array, y: jax.Array, i: int | jax.Array, eta: float) -> jax.Array:
+def online_step(w: jax.Array, Xb: jax.Array, y: jax.Array, i: int | jax.Array, eta: float) -> jax.Array:
     return w + eta * (y[i] - _heaviside(jnp.dot(Xb[i], w))) * Xb[i]
 
 
@@ -137,15 +137,15 @@ def _logistic_loss(w: jax.Array, Xb: jax.Array, y: jax.Array) -> jax.Array:
     return jnp.sum(jax.nn.softplus(z) - y * z)
 
 
-_logistic_loss_and_grad = jax.value_and_grad(_logistic_loss)
+logistic_loss_and_grad = jax.value_and_grad(_logistic_loss)
 
 
-def _logistic_step(w: jax.Array, Xb: jax.Array, y: jax.Array, eta: float) -> tuple[jax.Array, jax.Array]:
-    loss, grad = _logistic_loss_and_grad(w, Xb, y)
+def logistic_step(w: jax.Array, Xb: jax.Array, y: jax.Array, eta: float) -> tuple[jax.Array, jax.Array]:
+    loss, grad = logistic_loss_and_grad(w, Xb, y)
     return w - eta * grad, loss
 
 
-def _notebook_loss(w: jax.Array, x: jax.Array) -> jax.Array:
+def notebook_loss(w: jax.Array, x: jax.Array) -> jax.Array:
     # Verbatim from the notebook's cell (there `import jax.numpy as np`): the naive form is
     # kept on purpose so the suite can show it overflowing at saturation.
     return -jnp.log(1.0 / (1 + jnp.exp(-jnp.dot(x, w))))
@@ -158,7 +158,7 @@ def _logits(params: Tree, X: jax.Array) -> jax.Array:
     return (h @ params[-2] + params[-1])[:, 0]
 
 
-def _forward(params: Tree, X: jax.Array) -> tuple[jax.Array, jax.Array]:
+def forward(params: Tree, X: jax.Array) -> tuple[jax.Array, jax.Array]:
     z = _logits(params, X)
     return z, jax.nn.sigmoid(z)
 
@@ -168,7 +168,7 @@ def _mlp_loss(params: Tree, X: jax.Array, y: jax.Array) -> jax.Array:
     return jnp.sum(jax.nn.softplus(z) - y * z)
 
 
-_mlp_loss_and_grads = jax.value_and_grad(_mlp_loss)
+mlp_loss_and_grads = jax.value_and_grad(_mlp_loss)
 
 
 # ----------------------------------------------------------------------------- optimizers, pure
@@ -210,14 +210,14 @@ def _hyper(opt: SGD | Adam) -> Hyper:
     return _AdamHyper(*(float(v) for v in (opt.beta1, 1 - opt.beta1, opt.beta2, 1 - opt.beta2, opt.eps)))
 
 
-def _opt_init(hyper: Hyper, params: Tree) -> OptState:
+def opt_init(hyper: Hyper, params: Tree) -> OptState:
     if isinstance(hyper, _SGDHyper):
         return ()
     zeros = jax.tree.map(jnp.zeros_like, params)
     return zeros, zeros
 
 
-def _adam_coefficients(opt: Adam, steps: int) -> list[tuple[float, float]]:
+def adam_coefficients(opt: Adam, steps: int) -> list[tuple[float, float]]:
     """(η/(1−β₁ᵗ), √(1−β₂ᵗ)) for t = 1 … steps, in Python floats as torch.optim.Adam computes them.
 
     Computed on the host rather than from a traced t: in float32, 1 − β₂ᵗ would be taken from
@@ -231,7 +231,7 @@ def _opt_update(
 ) -> tuple[Tree, OptState]:
     """θ′ = θ − ηg for SGD; for Adam θ′ = θ − Δ with :func:`~gatespec.conformance.adapters.style.adam_direction`'s Δ.
 
-    ``coef`` is step t's pair from :func:`_adam_coefficients` (None for SGD); ``params`` the
+    ``coef`` is step t's pair from :func:`adam_coefficients` (None for SGD); ``params`` the
     canonical tuple.
     """
     if isinstance(hyper, _SGDHyper):
@@ -245,12 +245,64 @@ def _opt_update(
     return tuple(p - d for p, d in zip(params, deltas, strict=True)), (m, v)
 
 
-def _mlp_step(
+def mlp_step(
     params: Tree, state: OptState, coef: tuple[Any, Any] | None, X: jax.Array, y: jax.Array, hyper: Hyper
 ) -> tuple[Tree, OptState, jax.Array]:
-    loss, grads = _mlp_loss_and_grads(params, X, y)
+    loss, grads = mlp_loss_and_grads(params, X, y)
     params, state = _opt_update(hyper, params, grads, state, coef)
     return params, state, loss
+
+
+def batched_step(
+    params: Tree, state: OptState, coef: tuple[Any, Any] | None, X: jax.Array, y: jax.Array, hyper: Hyper
+) -> tuple[Tree, OptState, jax.Array]:
+    """:func:`mlp_step` of every net: params and optimizer state mapped over axis 0, the data and Adam's coefficients
+    shared."""
+    return jax.vmap(lambda p, s: mlp_step(p, s, coef, X, y, hyper))(params, state)
+
+
+# ----------------------------------------------------------------------------- a style: the functions under a transform
+
+
+class Functions(NamedTuple):
+    """The model's pure functions as one style calls them, each under that style's transform."""
+
+    tlu: Callable[..., Any]
+    perceptron_step: Callable[..., Any]
+    online_step: Callable[..., Any]
+    logistic_loss_and_grad: Callable[..., Any]
+    logistic_step: Callable[..., Any]
+    notebook_grad: Callable[..., Any]  # ∇_w of the notebook's loss; the loss itself every style calls eagerly
+    forward: Callable[..., Any]
+    mlp_loss_and_grads: Callable[..., Any]
+    mlp_step: Callable[..., Any]
+    batched_step: Callable[..., Any]
+
+
+def under(transform: Callable[..., Callable[..., Any]]) -> Functions:
+    """Every pure function above wrapped once by ``transform(fn, static_argnames=…)`` (``jax.jit``, or :func:`eager`).
+
+    Once: jit's cache lives on the wrapper, so one wrapper per function is what lets a second call
+    reuse the compiled code.  The optimizer's hyperparameters are static (:class:`_SGDHyper`), so a
+    new η or β compiles anew, as it does for a user who writes ``lr = 0.5`` into a jitted step.
+    """
+    return Functions(
+        tlu=transform(tlu),
+        perceptron_step=transform(perceptron_step),
+        online_step=transform(online_step),
+        logistic_loss_and_grad=transform(logistic_loss_and_grad),
+        logistic_step=transform(logistic_step),
+        notebook_grad=transform(jax.grad(notebook_loss)),
+        forward=transform(forward),
+        mlp_loss_and_grads=transform(mlp_loss_and_grads),
+        mlp_step=transform(mlp_step, static_argnames="hyper"),
+        batched_step=transform(batched_step, static_argnames="hyper"),
+    )
+
+
+def eager(fn: Callable[..., Any], **static: Any) -> Callable[..., Any]:
+    """The identity transform: ``fn`` called as it is, so JAX dispatches it op by op (nothing is static)."""
+    return fn
 
 
 # ----------------------------------------------------------------------------- initialisers
@@ -279,27 +331,28 @@ _init_many = jax.jit(jax.vmap(_init_net, in_axes=(0, None, None, None)), static_
 # ----------------------------------------------------------------------------- the styles' base
 
 
-class _JaxStyle(Style):
-    """Scoping and conversion around overridable methods on device arrays: a style is the methods it overrides.
+class JaxStyle(Style):
+    """Base of the JAX styles: the pure functions under the style's ``transform``, with scoping and conversion around.
 
-    Every numpy-facing operation and native op puts its inputs on the device inside
-    :func:`_scope`, calls one method with jax arrays, and converts what it returns; the styles
-    differ only in those methods, all of them plain methods (no tables of functions):
+    Every numpy-facing operation and native op puts its inputs on the device inside :func:`scope`,
+    calls one of :attr:`functions` (the model's pure functions, each wrapped once by
+    ``transform``, :func:`under`) with jax arrays, and converts what it returns.  A style sets:
 
-    - one evaluation each, which a style calls eagerly or jitted: ``_eval_tlu(Xb, w)``,
-      ``_eval_perceptron_step(Xb, y, w, eta)``, ``_eval_logistic_loss_and_grad(w, Xb, y)``,
-      ``_eval_single_example(x, w)``, ``_eval_forward(params, X)``,
-      ``_eval_mlp_loss_and_grads(params, X, y)``;
-    - one training step each, for the Python loops here: ``_step_online(w, Xb, y, i, eta)``,
-      ``_step_logistic(w, Xb, y, eta)``, ``_step_mlp(params, state, coef, X, y, hyper)``;
-    - whole runs, by default those Python loops, which a style that scans overrides together
-      with the form of its results: ``_drive_perceptron_online``, ``_drive_logistic_train``,
-      ``_drive_mlp_train`` with ``_schedule`` (Adam's coefficients as the drive takes them) and
-      ``_trajectory_to_numpy`` (the drive's result on the host).
+    - ``transform``: ``staticmethod(eager)`` (the default: jax-grad) or ``staticmethod(jax.jit)``
+      (jax-jit); a transform is called as ``transform(fn)`` and ``transform(fn, static_argnames="hyper")``;
+    - and overrides, if it runs training otherwise than as a Python loop over the transformed step,
+      the drives (jax-scan: one ``lax.scan`` each):
 
-    Many nets at once is jax-jit's ``_prepare_train_batched`` around the same kind of method,
-    ``_drive_mlp_train_batched``, which jax-scan overrides; jax-grad has none.  ``mlp_init``
-    draws nets from ``jax.random`` keys, one split off per net, the same in every style.
+      - ``drive_perceptron_online(Xb, y, w0, eta, order)`` → the len(order) + 1 weights, row 0 = w0;
+      - ``drive_logistic_train(Xb, y, w0, eta, steps)`` → (the steps + 1 weights, the steps losses);
+      - ``drive_mlp_train(params, X, y, hyper, steps, schedule)`` → whatever
+        ``trajectory_to_numpy(out, start, target)`` turns into the :class:`MLPTrajectory`;
+      - ``schedule(optimizer, steps, target, device)`` → Adam's per-step coefficients as the drive takes them;
+      - ``drive_mlp_train_batched(params, X, y, hyper, steps, schedule)`` → (final params, the
+        steps losses of shape (B,)), params with the net axis leading.
+
+    Lists and stacked arrays are both accepted where the drives return rows.  ``mlp_init`` draws
+    nets from ``jax.random`` keys, one split off per net, the same in every style.
     """
 
     framework: ClassVar[str] = "jax"
@@ -307,6 +360,13 @@ class _JaxStyle(Style):
     capabilities: ClassVar[frozenset[Capability]] = frozenset(Capability)
     unsupported_reasons: ClassVar[dict[Capability, str]] = {}
     initialisers: ClassVar[tuple[str, ...]] = ("standard-normal", "keras-glorot")
+    transform: ClassVar[Callable[..., Callable[..., Any]]] = staticmethod(eager)
+    functions: ClassVar[Functions] = under(eager)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "transform" in vars(cls):  # a subclass that keeps its parent's transform shares its wrappers and caches
+            cls.functions = under(cls.transform)
 
     def framework_version(self) -> str:
         return jax.__version__
@@ -321,154 +381,147 @@ class _JaxStyle(Style):
             "execution": self.execution,
         }
 
-    # --- the styles' methods: single evaluations --------------------------------------------
+    # --- the drives: Python loops over the transformed steps, unless a style overrides them ------
 
-    def _eval_tlu(self, Xb: jax.Array, w: jax.Array) -> jax.Array:
-        raise NotImplementedError
-
-    def _eval_perceptron_step(self, Xb: jax.Array, y: jax.Array, w: jax.Array, eta: float) -> jax.Array:
-        raise NotImplementedError
-
-    def _eval_logistic_loss_and_grad(self, w: jax.Array, Xb: jax.Array, y: jax.Array) -> tuple[jax.Array, jax.Array]:
-        raise NotImplementedError
-
-    def _eval_single_example(self, x: jax.Array, w: jax.Array) -> tuple[jax.Array, jax.Array]:
-        raise NotImplementedError
-
-    def _eval_forward(self, params: Tree, X: jax.Array) -> tuple[jax.Array, jax.Array]:
-        raise NotImplementedError
-
-    def _eval_mlp_loss_and_grads(self, params: Tree, X: jax.Array, y: jax.Array) -> tuple[jax.Array, Tree]:
-        raise NotImplementedError
-
-    # --- the styles' methods: steps, and the runs that drive them -----------------------------
-
-    def _step_online(self, w: jax.Array, Xb: jax.Array, y: jax.Array, i: int, eta: float) -> jax.Array:
-        raise NotImplementedError
-
-    def _step_logistic(self, w: jax.Array, Xb: jax.Array, y: jax.Array, eta: float) -> tuple[jax.Array, jax.Array]:
-        raise NotImplementedError
-
-    def _step_mlp(
-        self, params: Tree, state: OptState, coef: tuple[Any, Any] | None, X: jax.Array, y: jax.Array, hyper: Hyper
-    ) -> tuple[Tree, OptState, jax.Array]:
-        raise NotImplementedError
-
-    def _drive_perceptron_online(
+    def drive_perceptron_online(
         self, Xb: jax.Array, y: jax.Array, w0: jax.Array, eta: float, order: np.ndarray
     ) -> list[jax.Array] | jax.Array:
-        """The len(order) + 1 weights, row 0 = w0: a Python loop over :meth:`_step_online`."""
+        """The len(order) + 1 weights, row 0 = w0: a Python loop over the transformed :func:`online_step`."""
         ws = [w0]
         for i in order.tolist():
-            ws.append(self._step_online(ws[-1], Xb, y, i, eta))
+            ws.append(self.functions.online_step(ws[-1], Xb, y, i, eta))
         return ws
 
-    def _drive_logistic_train(
+    def drive_logistic_train(
         self, Xb: jax.Array, y: jax.Array, w0: jax.Array, eta: float, steps: int
     ) -> tuple[list[jax.Array] | jax.Array, list[jax.Array] | jax.Array]:
-        """(the steps + 1 weights, the steps losses): a Python loop over :meth:`_step_logistic`."""
+        """(the steps + 1 weights, the steps losses): a Python loop over the transformed :func:`logistic_step`."""
         ws, losses = [w0], []
         for _ in range(steps):
-            w, loss = self._step_logistic(ws[-1], Xb, y, eta)
+            w, loss = self.functions.logistic_step(ws[-1], Xb, y, eta)
             ws.append(w)
             losses.append(loss)
         return ws, losses
 
-    def _schedule(self, opt: SGD | Adam, steps: int, target: Target, device: jax.Device) -> Any:
-        """Adam's per-step coefficients as :meth:`_drive_mlp_train` takes them: here a list of float pairs."""
-        return None if isinstance(opt, SGD) else _adam_coefficients(opt, steps)
+    def schedule(self, opt: SGD | Adam, steps: int, target: Target, device: jax.Device) -> Any:
+        """Adam's per-step coefficients as :meth:`drive_mlp_train` takes them: here a list of float pairs."""
+        return None if isinstance(opt, SGD) else adam_coefficients(opt, steps)
 
-    def _drive_mlp_train(
-        self, params: Tree, X: jax.Array, y: jax.Array, hyper: Hyper, steps: int, schedule: Any
-    ) -> Any:
+    def drive_mlp_train(self, params: Tree, X: jax.Array, y: jax.Array, hyper: Hyper, steps: int, schedule: Any) -> Any:
         """(per parameter, its list of steps + 1 values; the losses), left unstacked for the host:
-        a Python loop over :meth:`_step_mlp`."""
+        a Python loop over the transformed :func:`mlp_step`."""
         history, losses = [params], []
-        state = _opt_init(hyper, params)
+        state = opt_init(hyper, params)
         for t in range(steps):
             coef = None if schedule is None else schedule[t]
-            params, state, loss = self._step_mlp(params, state, coef, X, y, hyper)
+            params, state, loss = self.functions.mlp_step(params, state, coef, X, y, hyper)
             history.append(params)
             losses.append(loss)
         return tuple(list(leaf) for leaf in zip(*history, strict=True)), losses
 
-    def _trajectory_to_numpy(self, out: Any, start: Params, target: Target) -> MLPTrajectory:
-        """What :meth:`_drive_mlp_train` returned, as the numpy trajectory; ``start`` the initial parameters."""
-        return _mlp_trajectory(out, target)
+    def drive_mlp_train_batched(
+        self, params: Tree, X: jax.Array, y: jax.Array, hyper: Hyper, steps: int, schedule: Any
+    ) -> tuple[Tree, list[jax.Array] | jax.Array]:
+        """(final params, the steps losses of shape (B,)): a Python loop over the transformed :func:`batched_step`."""
+        state = opt_init(hyper, params)
+        losses = []
+        for t in range(steps):
+            coef = None if schedule is None else schedule[t]
+            params, state, loss = self.functions.batched_step(params, state, coef, X, y, hyper)
+            losses.append(loss)
+        return params, losses
+
+    def trajectory_to_numpy(self, out: Any, start: Params, target: Target) -> MLPTrajectory:
+        """What :meth:`drive_mlp_train` returned, as the numpy trajectory; ``start`` the initial parameters."""
+        return mlp_trajectory(out, target)
 
     # --- the interface -----------------------------------------------------------------------
 
     def tlu_predict(self, Xb: np.ndarray, w: np.ndarray, target: Target) -> np.ndarray:
-        with _scope(target) as dev:
-            return _to_numpy(self._eval_tlu(_put(Xb, target, dev), _put(w, target, dev)), target)
+        with scope(target) as dev:
+            return to_numpy(self.functions.tlu(put(Xb, target, dev), put(w, target, dev)), target)
 
     def perceptron_step(self, Xb: np.ndarray, y: np.ndarray, w: np.ndarray, eta: float, target: Target) -> np.ndarray:
-        with _scope(target) as dev:
-            Xb_, y_, w_ = (_put(a, target, dev) for a in (Xb, y, w))
-            return _to_numpy(self._eval_perceptron_step(Xb_, y_, w_, eta), target)
+        with scope(target) as dev:
+            Xb_, y_, w_ = (put(a, target, dev) for a in (Xb, y, w))
+            return to_numpy(self.functions.perceptron_step(Xb_, y_, w_, eta), target)
 
     def perceptron_online(
         self, Xb: np.ndarray, y: np.ndarray, w0: np.ndarray, eta: float, order: np.ndarray, target: Target
     ) -> np.ndarray:
-        with _scope(target) as dev:
-            Xb_, y_, w0_ = (_put(a, target, dev) for a in (Xb, y, w0))
-            return _stacked(self._drive_perceptron_online(Xb_, y_, w0_, eta, np.asarray(order)), target)
+        with scope(target) as dev:
+            Xb_, y_, w0_ = (put(a, target, dev) for a in (Xb, y, w0))
+            return stacked(self.drive_perceptron_online(Xb_, y_, w0_, eta, np.asarray(order)), target)
 
     def logistic_loss_and_grad(
         self, Xb: np.ndarray, y: np.ndarray, w: np.ndarray, target: Target
     ) -> tuple[np.ndarray, np.ndarray]:
-        with _scope(target) as dev:
-            Xb_, y_, w_ = (_put(a, target, dev) for a in (Xb, y, w))
-            return _to_numpy(tuple(self._eval_logistic_loss_and_grad(w_, Xb_, y_)), target)
+        with scope(target) as dev:
+            Xb_, y_, w_ = (put(a, target, dev) for a in (Xb, y, w))
+            return to_numpy(tuple(self.functions.logistic_loss_and_grad(w_, Xb_, y_)), target)
 
     def single_example_loss_and_grad(
         self, x: np.ndarray, w: np.ndarray, target: Target
     ) -> tuple[np.ndarray, np.ndarray]:
-        with _scope(target) as dev:
-            return _to_numpy(self._eval_single_example(_put(x, target, dev), _put(w, target, dev)), target)
+        # The notebook's cell as written: the loss evaluated eagerly, its gradient under the transform.
+        with scope(target) as dev:
+            x_, w_ = put(x, target, dev), put(w, target, dev)
+            return to_numpy((notebook_loss(w_, x_), self.functions.notebook_grad(w_, x_)), target)
 
     def logistic_train(
         self, Xb: np.ndarray, y: np.ndarray, w0: np.ndarray, eta: float, steps: int, target: Target
     ) -> Trajectory:
-        with _scope(target) as dev:
-            Xb_, y_, w0_ = (_put(a, target, dev) for a in (Xb, y, w0))
-            weights, losses = self._drive_logistic_train(Xb_, y_, w0_, eta, steps)
-            return Trajectory(weights=_stacked(weights, target), losses=_stacked(losses, target))
+        with scope(target) as dev:
+            Xb_, y_, w0_ = (put(a, target, dev) for a in (Xb, y, w0))
+            weights, losses = self.drive_logistic_train(Xb_, y_, w0_, eta, steps)
+            return Trajectory(weights=stacked(weights, target), losses=stacked(losses, target))
 
-    def _prepare_forward(self, *, params: Params, X: np.ndarray, target: Target) -> NativeOp:
-        with _scope(target) as dev:
-            params_, X_ = _put_params(params, target, dev), _put(X, target, dev)
-        compute = functools.partial(self._eval_forward, params_, X_)
-        return _native_op(target, compute, functools.partial(_to_numpy, target=target))
+    def prepare_forward(self, *, params: Params, X: np.ndarray, target: Target) -> NativeOp:
+        with scope(target) as dev:
+            params_, X_ = _put_params(params, target, dev), put(X, target, dev)
+        compute = functools.partial(self.functions.forward, params_, X_)
+        return native_op(target, compute, functools.partial(to_numpy, target=target))
 
-    def _prepare_loss_and_grads(self, *, params: Params, X: np.ndarray, y: np.ndarray, target: Target) -> NativeOp:
-        with _scope(target) as dev:
-            params_, X_, y_ = _put_params(params, target, dev), _put(X, target, dev), _put(y, target, dev)
-        compute = functools.partial(self._eval_mlp_loss_and_grads, params_, X_, y_)
-        return _native_op(target, compute, functools.partial(_to_numpy, target=target))
+    def prepare_loss_and_grads(self, *, params: Params, X: np.ndarray, y: np.ndarray, target: Target) -> NativeOp:
+        with scope(target) as dev:
+            params_, X_, y_ = _put_params(params, target, dev), put(X, target, dev), put(y, target, dev)
+        compute = functools.partial(self.functions.mlp_loss_and_grads, params_, X_, y_)
+        return native_op(target, compute, functools.partial(to_numpy, target=target))
 
-    def _prepare_train(
+    def prepare_train(
         self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
     ) -> NativeOp:
         params_, X_, y_, hyper, schedule = self._put_training(params, X, y, optimizer, steps, target)
-        compute = functools.partial(self._drive_mlp_train, params_, X_, y_, hyper, steps, schedule)
-        return _native_op(target, compute, functools.partial(self._trajectory_to_numpy, start=params, target=target))
+        compute = functools.partial(self.drive_mlp_train, params_, X_, y_, hyper, steps, schedule)
+        return native_op(target, compute, functools.partial(self.trajectory_to_numpy, start=params, target=target))
+
+    def prepare_train_batched(
+        self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
+    ) -> NativeOp:
+        params_, X_, y_, hyper, schedule = self._put_training(params, X, y, optimizer, steps, target)
+
+        def convert(out: tuple[Tree, Any]) -> BatchedRun:
+            final, losses = out
+            return BatchedRun(params=to_numpy(tuple(final), target), losses=stacked(losses, target))
+
+        compute = functools.partial(self.drive_mlp_train_batched, params_, X_, y_, hyper, steps, schedule)
+        return native_op(target, compute, convert)
 
     def _put_training(
         self, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
     ) -> tuple[Tree, jax.Array, jax.Array, Hyper, Any]:
-        """A training run's inputs on the device: params, X, y, hyperparameters, :meth:`_schedule`'s coefficients."""
-        with _scope(target) as dev:
-            params_, X_, y_ = _put_params(params, target, dev), _put(X, target, dev), _put(y, target, dev)
-            return params_, X_, y_, _hyper(optimizer), self._schedule(optimizer, steps, target, dev)
+        """A training run's inputs on the device: params, X, y, hyperparameters, :meth:`schedule`'s coefficients."""
+        with scope(target) as dev:
+            params_, X_, y_ = _put_params(params, target, dev), put(X, target, dev), put(y, target, dev)
+            return params_, X_, y_, _hyper(optimizer), self.schedule(optimizer, steps, target, dev)
 
-    def _draw_initial(self, initialiser: str, sizes: tuple[int, ...], n: int, seed: int, target: Target) -> Params:
+    def draw_initial(self, initialiser: str, sizes: tuple[int, ...], n: int, seed: int, target: Target) -> Params:
         """n nets from ``jax.random.key(seed)`` split into one key per net, :func:`_init_net` vmapped over the keys."""
-        with _scope(target):
+        with scope(target):
             keys = jax.random.split(jax.random.key(seed), n)
-            return _to_numpy(_init_many(keys, initialiser, sizes, target.np_dtype), target)
+            return to_numpy(_init_many(keys, initialiser, sizes, target.np_dtype), target)
 
 
 def _x64_inside(dtype: str) -> str:
-    with _scope(Target(dtype)):
+    with scope(Target(dtype)):
         return "on" if jax.config.jax_enable_x64 else "off"

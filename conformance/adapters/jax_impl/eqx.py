@@ -28,12 +28,12 @@ import numpy as np
 import optax
 
 from gatespec.conformance.adapters.jax_impl.common import (
-    _JaxStyle,
-    _native_op,
-    _put_uncommitted,
-    _scope,
-    _stacked,
-    _to_numpy,
+    JaxStyle,
+    native_op,
+    put_uncommitted,
+    scope,
+    stacked,
+    to_numpy,
 )
 from gatespec.conformance.spec.interface import BatchedRun, Capability, MLPTrajectory, NativeOp, Target
 from gatespec.reference.mlp import SGD, Adam, Params
@@ -97,8 +97,8 @@ def _swap_weights(arrays: Params) -> Params:
 
 
 def _load(params: Params, target: Target) -> _MLP:
-    """The model holding ``params`` (a stacked model where they have a leading net axis); inside :func:`_scope`."""
-    arrays = _put_uncommitted(_swap_weights(params), target)
+    """The model holding ``params`` (a stacked model where they have a leading net axis); inside :func:`scope`."""
+    arrays = put_uncommitted(_swap_weights(params), target)
     return eqx.tree_at(_arrays, _abstract(_sizes(params), target.dtype), list(arrays))
 
 
@@ -109,7 +109,7 @@ def _canonical(arrays: Params) -> Params:
 
 def _params_of(model: _MLP, target: Target) -> Params:
     """A model's (or a stacked model's, or gradients') arrays as canonical numpy parameters."""
-    return _canonical(_to_numpy(tuple(_arrays(model)), target))
+    return _canonical(to_numpy(tuple(_arrays(model)), target))
 
 
 @functools.cache
@@ -158,7 +158,7 @@ def _draw(keys: jax.Array, sizes: tuple[int, ...], dtype: np.dtype) -> _MLP:
 # ----------------------------------------------------------------------------- the style
 
 
-class Equinox(_JaxStyle):
+class Equinox(JaxStyle):
     """An eqx.Module of eqx.nn.Linear layers, optax sgd / adam, eqx.filter_jit steps in a Python loop."""
 
     name: ClassVar[str] = "equinox"
@@ -195,26 +195,26 @@ class Equinox(_JaxStyle):
     def clear_caches(self) -> None:
         jax.clear_caches()  # filter_jit compiles through jax.jit, whose caches this empties
 
-    def _prepare_forward(self, *, params: Params, X: np.ndarray, target: Target) -> NativeOp:
-        with _scope(target):
-            model, (X_,) = _load(params, target), _put_uncommitted((X,), target)
-        return _native_op(target, functools.partial(_forward, model, X_), functools.partial(_to_numpy, target=target))
+    def prepare_forward(self, *, params: Params, X: np.ndarray, target: Target) -> NativeOp:
+        with scope(target):
+            model, (X_,) = _load(params, target), put_uncommitted((X,), target)
+        return native_op(target, functools.partial(_forward, model, X_), functools.partial(to_numpy, target=target))
 
-    def _prepare_loss_and_grads(self, *, params: Params, X: np.ndarray, y: np.ndarray, target: Target) -> NativeOp:
-        with _scope(target):
-            model, (X_, y_) = _load(params, target), _put_uncommitted((X, y), target)
+    def prepare_loss_and_grads(self, *, params: Params, X: np.ndarray, y: np.ndarray, target: Target) -> NativeOp:
+        with scope(target):
+            model, (X_, y_) = _load(params, target), put_uncommitted((X, y), target)
 
-        def to_numpy(out: tuple[jax.Array, _MLP]) -> tuple[np.ndarray, Params]:
+        def convert(out: tuple[jax.Array, _MLP]) -> tuple[np.ndarray, Params]:
             loss, grads = out
-            return _to_numpy(loss, target), _params_of(grads, target)
+            return to_numpy(loss, target), _params_of(grads, target)
 
-        return _native_op(target, functools.partial(_loss_and_grads, model, X_, y_), to_numpy)
+        return native_op(target, functools.partial(_loss_and_grads, model, X_, y_), convert)
 
-    def _prepare_train(
+    def prepare_train(
         self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
     ) -> NativeOp:
-        with _scope(target):
-            model, (X_, y_) = _load(params, target), _put_uncommitted((X, y), target)
+        with scope(target):
+            model, (X_, y_) = _load(params, target), put_uncommitted((X, y), target)
         optim = _optax(optimizer)
 
         def train() -> tuple[list[_MLP], list[jax.Array]]:
@@ -227,19 +227,19 @@ class Equinox(_JaxStyle):
                 losses.append(loss)
             return models, losses
 
-        def to_numpy(out: tuple[list[_MLP], list[jax.Array]]) -> MLPTrajectory:
+        def convert(out: tuple[list[_MLP], list[jax.Array]]) -> MLPTrajectory:
             models, losses = out
             rows = zip(*(_arrays(m) for m in models), strict=True)  # per parameter, its steps + 1 values
-            history = _canonical(tuple(_stacked(list(row), target) for row in rows))
-            return MLPTrajectory(params=history, losses=_stacked(losses, target))
+            history = _canonical(tuple(stacked(list(row), target) for row in rows))
+            return MLPTrajectory(params=history, losses=stacked(losses, target))
 
-        return _native_op(target, train, to_numpy)
+        return native_op(target, train, convert)
 
-    def _prepare_train_batched(
+    def prepare_train_batched(
         self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
     ) -> NativeOp:
-        with _scope(target):
-            ensemble, (X_, y_) = _load(params, target), _put_uncommitted((X, y), target)
+        with scope(target):
+            ensemble, (X_, y_) = _load(params, target), put_uncommitted((X, y), target)
         optim = _optax(optimizer)
 
         def train() -> tuple[_MLP, list[jax.Array]]:
@@ -251,14 +251,14 @@ class Equinox(_JaxStyle):
                 losses.append(loss)
             return model, losses
 
-        def to_numpy(out: tuple[_MLP, list[jax.Array]]) -> BatchedRun:
+        def convert(out: tuple[_MLP, list[jax.Array]]) -> BatchedRun:
             final, losses = out
-            return BatchedRun(params=_params_of(final, target), losses=_stacked(losses, target))
+            return BatchedRun(params=_params_of(final, target), losses=stacked(losses, target))
 
-        return _native_op(target, train, to_numpy)
+        return native_op(target, train, convert)
 
-    def _draw_initial(self, initialiser: str, sizes: tuple[int, ...], n: int, seed: int, target: Target) -> Params:
+    def draw_initial(self, initialiser: str, sizes: tuple[int, ...], n: int, seed: int, target: Target) -> Params:
         """n models from ``jax.random.key(seed)`` split into one key per net, each eqx.nn.Linear drawing its own."""
-        with _scope(target):
+        with scope(target):
             models = _draw(jax.random.split(jax.random.key(seed), n), sizes, target.np_dtype)
             return _params_of(models, target)

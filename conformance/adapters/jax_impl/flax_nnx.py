@@ -27,13 +27,13 @@ import optax
 from flax import nnx
 
 from gatespec.conformance.adapters.jax_impl.common import (
-    _JaxStyle,
-    _mlp_trajectory,
-    _native_op,
-    _put_uncommitted,
-    _scope,
-    _stacked,
-    _to_numpy,
+    JaxStyle,
+    mlp_trajectory,
+    native_op,
+    put_uncommitted,
+    scope,
+    stacked,
+    to_numpy,
 )
 from gatespec.conformance.adapters.style import Style
 from gatespec.conformance.spec.interface import BatchedRun, Capability, NativeOp, Target
@@ -142,7 +142,7 @@ def _loaded(params: Params, target: Target, n: int | None = None) -> tuple[nnx.G
     """(graphdef, state) of an MLP holding ``params``, or of ``n`` stacked MLPs (net axis leading).
 
     The checkpoint-restore idiom: an abstract model (nnx.eval_shape draws nothing) whose state
-    is replaced by the given arrays; call inside :func:`~.common._scope`.
+    is replaced by the given arrays; call inside :func:`~.common.scope`.
     """
     dtype = target.np_dtype
     if n is None:
@@ -151,7 +151,7 @@ def _loaded(params: Params, target: Target, n: int | None = None) -> tuple[nnx.G
         sizes = mlp.layer_sizes(tuple(p[0] for p in params))
         abstract = nnx.eval_shape(lambda: _ensemble(sizes, dtype, n, 0))
     graphdef, state = nnx.split(abstract)
-    nnx.replace_by_pure_dict(state, _pure_dict(_put_uncommitted(params, target)))
+    nnx.replace_by_pure_dict(state, _pure_dict(put_uncommitted(params, target)))
     return graphdef, state
 
 
@@ -204,33 +204,33 @@ class FlaxNNX(Style):
 
     def numerics(self) -> dict[str, str]:
         # The JAX styles' switches (x64 scoping, matmul precision, platform), then the libraries on top.
-        return _JaxStyle.numerics(self) | {"flax": flax.__version__, "optax": optax.__version__}  # type: ignore[arg-type]
+        return JaxStyle.numerics(self) | {"flax": flax.__version__, "optax": optax.__version__}  # type: ignore[arg-type]
 
     def clear_caches(self) -> None:
         jax.clear_caches()  # nnx.jit compiles through jax.jit, whose caches this empties process-wide
 
     # --- hooks ----------------------------------------------------------------------------
 
-    def _prepare_forward(self, *, params: Params, X: np.ndarray, target: Target) -> NativeOp:
-        with _scope(target):
-            model, (X_,) = nnx.merge(*_loaded(params, target)), _put_uncommitted((X,), target)
-        return _native_op(target, lambda: _predict(model, X_), functools.partial(_to_numpy, target=target))
+    def prepare_forward(self, *, params: Params, X: np.ndarray, target: Target) -> NativeOp:
+        with scope(target):
+            model, (X_,) = nnx.merge(*_loaded(params, target)), put_uncommitted((X,), target)
+        return native_op(target, lambda: _predict(model, X_), functools.partial(to_numpy, target=target))
 
-    def _prepare_loss_and_grads(self, *, params: Params, X: np.ndarray, y: np.ndarray, target: Target) -> NativeOp:
-        with _scope(target):
-            model, (X_, y_) = nnx.merge(*_loaded(params, target)), _put_uncommitted((X, y), target)
+    def prepare_loss_and_grads(self, *, params: Params, X: np.ndarray, y: np.ndarray, target: Target) -> NativeOp:
+        with scope(target):
+            model, (X_, y_) = nnx.merge(*_loaded(params, target)), put_uncommitted((X, y), target)
 
-        def to_numpy(out: tuple[jax.Array, nnx.State]) -> tuple[np.ndarray, Params]:
+        def convert(out: tuple[jax.Array, nnx.State]) -> tuple[np.ndarray, Params]:
             loss, grads = out
-            return _to_numpy(loss, target), _to_numpy(_canonical(nnx.to_pure_dict(grads)), target)
+            return to_numpy(loss, target), to_numpy(_canonical(nnx.to_pure_dict(grads)), target)
 
-        return _native_op(target, lambda: _loss_and_grads(model, X_, y_), to_numpy)
+        return native_op(target, lambda: _loss_and_grads(model, X_, y_), convert)
 
-    def _prepare_train(
+    def prepare_train(
         self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
     ) -> NativeOp:
-        with _scope(target):
-            (graphdef, state), (X_, y_) = _loaded(params, target), _put_uncommitted((X, y), target)
+        with scope(target):
+            (graphdef, state), (X_, y_) = _loaded(params, target), put_uncommitted((X, y), target)
 
         def compute() -> tuple[tuple[list[jax.Array], ...], list[jax.Array]]:
             model, opt = _fresh(graphdef, state, optimizer)
@@ -240,27 +240,27 @@ class FlaxNNX(Style):
                 history.append(_weights(model))
             return tuple(list(leaf) for leaf in zip(*history, strict=True)), losses
 
-        return _native_op(target, compute, functools.partial(_mlp_trajectory, target=target))
+        return native_op(target, compute, functools.partial(mlp_trajectory, target=target))
 
-    def _prepare_train_batched(
+    def prepare_train_batched(
         self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
     ) -> NativeOp:
-        with _scope(target):
+        with scope(target):
             n = params[0].shape[0]
-            (graphdef, state), (X_, y_) = _loaded(params, target, n=n), _put_uncommitted((X, y), target)
+            (graphdef, state), (X_, y_) = _loaded(params, target, n=n), put_uncommitted((X, y), target)
 
         def compute() -> tuple[tuple[jax.Array, ...], list[jax.Array]]:
             models, opts = _fresh(graphdef, state, optimizer, many=True)
             losses = [_train_step_many(models, opts, X_, y_) for _ in range(steps)]
             return _weights(models), losses
 
-        def to_numpy(out: tuple[tuple[jax.Array, ...], list[jax.Array]]) -> BatchedRun:
+        def convert(out: tuple[tuple[jax.Array, ...], list[jax.Array]]) -> BatchedRun:
             final, losses = out
-            return BatchedRun(params=_to_numpy(final, target), losses=_stacked(losses, target))
+            return BatchedRun(params=to_numpy(final, target), losses=stacked(losses, target))
 
-        return _native_op(target, compute, to_numpy)
+        return native_op(target, compute, convert)
 
-    def _draw_initial(self, initialiser: str, sizes: tuple[int, ...], n: int, seed: int, target: Target) -> Params:
+    def draw_initial(self, initialiser: str, sizes: tuple[int, ...], n: int, seed: int, target: Target) -> Params:
         """n nets as nnx.Linear draws them by default, in the target dtype (:func:`_ensemble`)."""
-        with _scope(target):
-            return _to_numpy(_weights(_ensemble(sizes, target.np_dtype, n, seed)), target)
+        with scope(target):
+            return to_numpy(_weights(_ensemble(sizes, target.np_dtype, n, seed)), target)

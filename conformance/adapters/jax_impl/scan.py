@@ -19,14 +19,15 @@ from gatespec.conformance.adapters.jax_impl.common import (
     Hyper,
     OptState,
     Tree,
-    _adam_coefficients,
-    _logistic_step,
-    _mlp_step,
-    _online_step,
-    _opt_init,
-    _put,
+    adam_coefficients,
+    batched_step,
+    logistic_step,
+    mlp_step,
+    online_step,
+    opt_init,
+    put,
 )
-from gatespec.conformance.adapters.jax_impl.jit import JaxJit, _batched_step
+from gatespec.conformance.adapters.jax_impl.jit import JaxJit
 from gatespec.conformance.spec.interface import Known, MLPTrajectory, Target
 from gatespec.reference.mlp import SGD, Adam, Params
 
@@ -39,7 +40,7 @@ def _prepend(first: Tree, rest: Tree) -> Tree:
 @jax.jit
 def _online_scan(Xb: jax.Array, y: jax.Array, w0: jax.Array, eta: float, order: jax.Array) -> jax.Array:
     def body(w: jax.Array, i: jax.Array) -> tuple[jax.Array, jax.Array]:
-        w = _online_step(w, Xb, y, i, eta)
+        w = online_step(w, Xb, y, i, eta)
         return w, w
 
     _, ws = jax.lax.scan(body, w0, order)
@@ -49,7 +50,7 @@ def _online_scan(Xb: jax.Array, y: jax.Array, w0: jax.Array, eta: float, order: 
 @functools.partial(jax.jit, static_argnames="steps")
 def _logistic_scan(Xb: jax.Array, y: jax.Array, w0: jax.Array, eta: float, steps: int) -> tuple[jax.Array, jax.Array]:
     def body(w: jax.Array, _: None) -> tuple[jax.Array, tuple[jax.Array, jax.Array]]:
-        w, loss = _logistic_step(w, Xb, y, eta)
+        w, loss = logistic_step(w, Xb, y, eta)
         return w, (w, loss)
 
     _, (ws, losses) = jax.lax.scan(body, w0, None, length=steps)
@@ -67,10 +68,10 @@ def _mlp_scan(params: Tree, X: jax.Array, y: jax.Array, hyper: Hyper, steps: int
     """
 
     def body(carry: tuple[Tree, OptState], coef: Tree) -> tuple[tuple[Tree, OptState], jax.Array]:
-        params, state, loss = _mlp_step(*carry, coef, X, y, hyper)
+        params, state, loss = mlp_step(*carry, coef, X, y, hyper)
         return (params, state), jnp.concatenate([p.ravel() for p in params] + [loss[None]])
 
-    _, rows = jax.lax.scan(body, (params, _opt_init(hyper, params)), schedule, length=steps)
+    _, rows = jax.lax.scan(body, (params, opt_init(hyper, params)), schedule, length=steps)
     return rows
 
 
@@ -93,10 +94,10 @@ def _batched_scan(
     """(final params, losses (steps, B)): the vmapped step scanned, only the per-step losses as output."""
 
     def body(carry: tuple[Tree, OptState], coef: Tree) -> tuple[tuple[Tree, OptState], jax.Array]:
-        params, state, losses = _batched_step(*carry, coef, X, y, hyper)
+        params, state, losses = batched_step(*carry, coef, X, y, hyper)
         return (params, state), losses
 
-    (final, _), losses = jax.lax.scan(body, (params, _opt_init(hyper, params)), schedule, length=steps)
+    (final, _), losses = jax.lax.scan(body, (params, opt_init(hyper, params)), schedule, length=steps)
     return final, losses
 
 
@@ -113,32 +114,32 @@ class JaxScan(JaxJit):
         ),
     }
 
-    def _drive_perceptron_online(
+    def drive_perceptron_online(
         self, Xb: jax.Array, y: jax.Array, w0: jax.Array, eta: float, order: np.ndarray
     ) -> jax.Array:
         return _online_scan(Xb, y, w0, eta, jnp.asarray(order, dtype=jnp.int32))
 
-    def _drive_logistic_train(
+    def drive_logistic_train(
         self, Xb: jax.Array, y: jax.Array, w0: jax.Array, eta: float, steps: int
     ) -> tuple[jax.Array, jax.Array]:
         return _logistic_scan(Xb, y, w0, eta, steps)
 
-    def _schedule(self, opt: SGD | Adam, steps: int, target: Target, device: jax.Device) -> Any:
+    def schedule(self, opt: SGD | Adam, steps: int, target: Target, device: jax.Device) -> Any:
         """The coefficients as two (steps,) device arrays, scanned over with the steps."""
         if isinstance(opt, SGD):
             return None
-        coefs = np.array(_adam_coefficients(opt, steps))
-        return _put(coefs[:, 0], target, device), _put(coefs[:, 1], target, device)
+        coefs = np.array(adam_coefficients(opt, steps))
+        return put(coefs[:, 0], target, device), put(coefs[:, 1], target, device)
 
-    def _drive_mlp_train(
+    def drive_mlp_train(
         self, params: Tree, X: jax.Array, y: jax.Array, hyper: Hyper, steps: int, schedule: Any
     ) -> jax.Array:
         return _mlp_scan(params, X, y, hyper, steps, schedule)
 
-    def _trajectory_to_numpy(self, out: jax.Array, start: Params, target: Target) -> MLPTrajectory:
+    def trajectory_to_numpy(self, out: jax.Array, start: Params, target: Target) -> MLPTrajectory:
         return _unpack_rows(out, start, target)
 
-    def _drive_mlp_train_batched(
+    def drive_mlp_train_batched(
         self, params: Tree, X: jax.Array, y: jax.Array, hyper: Hyper, steps: int, schedule: Any
     ) -> tuple[Tree, jax.Array]:
         return _batched_scan(params, X, y, hyper, steps, schedule)

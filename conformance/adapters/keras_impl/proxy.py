@@ -25,11 +25,10 @@ import os
 import pickle
 import subprocess
 import sys
-import tempfile
 import threading
-from typing import Any
+from typing import Any, NoReturn
 
-from gatespec.conformance.adapters import child
+from gatespec.conformance.adapters.child import Child
 
 WORKER_MODULE = "gatespec.conformance.adapters.keras_impl.worker"
 
@@ -52,41 +51,29 @@ class Worker:
     def __init__(self, name: str, backend: str, argv: list[str] | None = None, env: dict[str, str] | None = None):
         self.name, self.backend = name, backend
         self.argv = argv or [sys.executable, "-m", WORKER_MODULE, backend]
-        self.env = env if env is not None else child_env(backend)
-        self._proc: subprocess.Popen | None = None
-        self._stderr: Any = None
+        self._child = Child(self.argv, env if env is not None else child_env(backend))
         self._lock = threading.Lock()
         atexit.register(self.close)
 
     @property
+    def env(self) -> dict[str, str]:
+        return self._child.env
+
+    @property
     def pid(self) -> int | None:
-        return None if self._proc is None else self._proc.pid
+        return self._child.pid
 
     def call(self, op: str, *args: Any, **kwargs: Any) -> Any:
         """Run ``op`` in the child and return its result, or raise its exception."""
         with self._lock:
-            if self._proc is not None and self._proc.poll() is not None:
-                self._fail(f"exited with status {self._proc.returncode} between calls")
-            if self._proc is None:
-                self._start()
-            proc = self._proc
-            try:
-                try:
-                    pickle.dump((op, args, kwargs), proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-                    proc.stdin.flush()
-                except OSError as exc:  # BrokenPipeError: the child is gone
-                    self._fail(f"died before {op!r} ({type(exc).__name__}: {exc}; status {proc.poll()})")
-                try:
-                    reply = pickle.load(proc.stdout)
-                except EOFError:
-                    self._fail(f"died during {op!r} (status {proc.poll()})")
-                except Exception as exc:  # arbitrary bytes fail to unpickle in many ways
-                    self._fail(f"answered {op!r} with something that is not a pickle ({type(exc).__name__}: {exc})")
-            except WorkerError:
-                raise
-            except BaseException:  # interrupted (timeout, Ctrl-C): the child's answer would desync the pipe
-                self._kill()
-                raise
+            status = self._child.ended()
+            if status is not None:
+                self._fail(f"exited with status {status} between calls")
+            if self._child.proc is None:
+                self._child.start()
+            proc = self._child.proc
+            with self._child.killed_if_interrupted(WorkerError):
+                reply = self._exchange(proc, (op, args, kwargs))
             if not (isinstance(reply, tuple) and len(reply) == 2 and reply[0] in ("ok", "err")):
                 self._fail(f"answered {op!r} with {type(reply).__name__} {reply!r:.200}, not ('ok'|'err', value)")
             kind, value = reply
@@ -96,44 +83,29 @@ class Worker:
 
     def close(self) -> None:
         """End the child: EOF on its stdin, then a kill if it has not exited within 10 s."""
-        proc, self._proc = self._proc, None
-        if proc is None:
-            self._close_stderr()
-            return
-        try:
-            proc.stdin.close()
-            proc.wait(timeout=10)
-        except (OSError, subprocess.TimeoutExpired):
-            proc.kill()
-            proc.wait()
-        finally:
-            child.close_pipes(proc)
-            self._close_stderr()
-
-    def _close_stderr(self) -> None:
-        if self._stderr is not None:
-            self._stderr.close()
-            self._stderr = None
+        self._child.close(timeout=10)
 
     # --- internals ------------------------------------------------------------------------
 
-    def _start(self) -> None:
-        self._close_stderr()  # the last child's, kept until now for its error message
-        self._stderr = tempfile.TemporaryFile()
-        self._proc = subprocess.Popen(
-            self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, env=self.env
-        )
+    def _exchange(self, proc: subprocess.Popen, request: tuple[str, tuple, dict]) -> Any:
+        """Send one pickled request and read the pickled reply; WorkerError when the pipe breaks."""
+        op = request[0]
+        try:
+            pickle.dump(request, proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            proc.stdin.flush()
+        except OSError as exc:  # BrokenPipeError: the child is gone
+            self._fail(f"died before {op!r} ({type(exc).__name__}: {exc}; status {proc.poll()})")
+        try:
+            return pickle.load(proc.stdout)
+        except EOFError:
+            self._fail(f"died during {op!r} (status {proc.poll()})")
+        except Exception as exc:  # arbitrary bytes fail to unpickle in many ways
+            self._fail(f"answered {op!r} with something that is not a pickle ({type(exc).__name__}: {exc})")
 
-    def _kill(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            child.kill(proc)
-
-    def _fail(self, what: str) -> None:
-        """Kill the child and raise the RuntimeError that says what happened; the next call restarts it."""
-        self._kill()
-        tail = child.stderr_tail(self._stderr).rstrip() or "(empty)"
+    def _fail(self, what: str) -> NoReturn:
+        """Kill the child and raise the WorkerError that says what happened; the next call restarts it."""
+        self._child.kill()
         raise WorkerError(
             f"{self.name}: the Keras worker subprocess ({' '.join(self.argv[1:])}, KERAS_BACKEND={self.backend}) "
-            f"{what}; the next call starts a new one. Its stderr ends:\n{tail}"
+            f"{what}; the next call starts a new one. Its stderr ends:\n{self._child.stderr_tail()}"
         )

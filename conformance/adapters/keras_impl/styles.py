@@ -40,11 +40,11 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
+import inspect
 import os
 import sys
+from collections.abc import Callable
 from typing import Any, ClassVar
-
-import numpy as np
 
 from gatespec.conformance.adapters.keras_impl.declared import (
     CAPABILITIES,
@@ -54,17 +54,8 @@ from gatespec.conformance.adapters.keras_impl.declared import (
     UNSUPPORTED_REASONS,
 )
 from gatespec.conformance.adapters.keras_impl.proxy import Worker, child_env
-from gatespec.conformance.spec.interface import (
-    Capability,
-    Implementation,
-    Known,
-    MLPTrajectory,
-    NativeOp,
-    NotSupported,
-    Target,
-    Trajectory,
-)
-from gatespec.reference.mlp import SGD, Adam, Params
+from gatespec.conformance.adapters.keras_impl.worker import DELEGATED, local_style
+from gatespec.conformance.spec.interface import Capability, Implementation, Known, NativeOp, NotSupported, Target
 
 
 def process_backend() -> str | None:
@@ -79,17 +70,52 @@ def process_backend() -> str | None:
     return os.environ.get("KERAS_BACKEND")
 
 
-class _KerasOnBackend(Implementation):
-    """A Keras style on ``backend``: in-process when Keras runs on it here, else through a :class:`Worker`."""
+def _delegation(cls: type, op: str) -> Callable[..., Any]:
+    """The method ``op`` of ``cls``: Implementation's signature and docstring, the work done by ``self._run(op, …)``."""
+    declared = getattr(Implementation, op)
+
+    def operation(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return self._run(op, *args, **kwargs)
+
+    operation.__name__, operation.__qualname__ = op, f"{cls.__qualname__}.{op}"
+    operation.__doc__, operation.__signature__ = declared.__doc__, inspect.signature(declared)  # type: ignore[attr-defined]
+    operation.__module__ = cls.__module__
+    return operation
+
+
+def _delegating(cls: type) -> type:
+    """``cls`` with a :func:`_delegation` method for each of :data:`.worker.DELEGATED`."""
+    for op in DELEGATED:
+        setattr(cls, op, _delegation(cls, op))
+    return cls
+
+
+@_delegating
+class KerasOnBackend(Implementation):
+    """Base of keras-jax and keras-torch: Keras on ``backend``, in-process where this process's Keras runs on it,
+    else through a :class:`~.proxy.Worker` of that backend.
+
+    A subclass names its backend, ``class KerasJax(KerasOnBackend, backend="jax")``, which makes its
+    ``name`` ``keras-BACKEND``, its ``framework`` the backend's module and its in-process style
+    :func:`.worker.local_style`'s; it sets what a report says of a run (``execution``, ``compiled``) and
+    its ``known_deviations``.  It writes no operation and has no hooks: each operation of
+    :data:`.worker.DELEGATED` is a method made here from that one table, which calls the in-process
+    style's method or sends the call to the worker; :meth:`native` runs only in-process.  The style
+    itself (the backend's training loop) is a :class:`~.local.KerasLocal`, whose hooks it documents.
+    """
 
     backend: ClassVar[str] = ""
-    local: ClassVar[tuple[str, str]] = ("", "")  # (module in this package, class) of the in-process style
     dtypes: ClassVar[tuple[str, ...]] = ("float32", "float64")
     devices: ClassVar[tuple[str, ...]] = ("cpu",)
     capabilities: ClassVar[frozenset[Capability]] = CAPABILITIES
     initialisers: ClassVar[tuple[str, ...]] = INITIALISERS
     unsupported_reasons: ClassVar[dict[Capability, str]] = UNSUPPORTED_REASONS
     known_deviations: ClassVar[dict[str, str | Known]] = {}
+
+    def __init_subclass__(cls, backend: str = "", **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if backend:
+            cls.backend, cls.framework, cls.name = backend, backend, f"keras-{backend}"
 
     def __init__(self) -> None:
         # ImportError (the registry's "unavailable", with this reason) when Keras or the backend is missing.
@@ -100,8 +126,7 @@ class _KerasOnBackend(Implementation):
         self._worker: Worker | None = None
         here = process_backend()
         if here == self.backend:
-            module, cls = self.local
-            self._impl = getattr(importlib.import_module(f"{__package__}.{module}"), cls)()
+            self._impl = local_style(self.backend)
             self.mode = "in-process"
             self.execution = self._impl.execution
             self.compiled = self._impl.compiled
@@ -131,47 +156,6 @@ class _KerasOnBackend(Implementation):
             found["x64"] = f"JAX_ENABLE_X64={child['JAX_ENABLE_X64']} in the worker"
         return found
 
-    def _run(self, op: str, *args: Any) -> Any:
-        if self._impl is not None:
-            return getattr(self._impl, op)(*args)
-        return self._worker.call(op, *args)
-
-    # --- every operation, delegated ---------------------------------------------------------
-
-    def tlu_predict(self, Xb: np.ndarray, w: np.ndarray, target: Target) -> np.ndarray:
-        return self._run("tlu_predict", Xb, w, target)
-
-    def logistic_loss_and_grad(
-        self, Xb: np.ndarray, y: np.ndarray, w: np.ndarray, target: Target
-    ) -> tuple[np.ndarray, np.ndarray]:
-        return self._run("logistic_loss_and_grad", Xb, y, w, target)
-
-    def logistic_train(
-        self, Xb: np.ndarray, y: np.ndarray, w0: np.ndarray, eta: float, steps: int, target: Target
-    ) -> Trajectory:
-        return self._run("logistic_train", Xb, y, w0, eta, steps, target)
-
-    def mlp_forward(self, params: Params, X: np.ndarray, target: Target) -> tuple[np.ndarray, np.ndarray]:
-        return self._run("mlp_forward", params, X, target)
-
-    def mlp_loss_and_grads(
-        self, params: Params, X: np.ndarray, y: np.ndarray, target: Target
-    ) -> tuple[np.ndarray, Params]:
-        return self._run("mlp_loss_and_grads", params, X, y, target)
-
-    def mlp_train(
-        self, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
-    ) -> MLPTrajectory:
-        return self._run("mlp_train", params, X, y, optimizer, steps, target)
-
-    def mlp_init(self, initialiser: str, sizes: tuple[int, ...], n: int, seed: int, target: Target) -> Params:
-        return self._run("mlp_init", initialiser, sizes, n, seed, target)
-
-    def mlp_train_batched(
-        self, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
-    ) -> Any:
-        return self._run("mlp_train_batched", params, X, y, optimizer, steps, target)
-
     def native(self, op: str, target: Target, **inputs: Any) -> NativeOp:
         if self._impl is None:
             raise NotSupported(self.unsupported_reasons[Capability.NATIVE])
@@ -186,25 +170,22 @@ class _KerasOnBackend(Implementation):
         if self._worker is not None:
             self._worker.close()
 
+    def _run(self, op: str, *args: Any, **kwargs: Any) -> Any:
+        if self._impl is not None:
+            return getattr(self._impl, op)(*args, **kwargs)
+        return self._worker.call(op, *args, **kwargs)
 
-class KerasJax(_KerasOnBackend):
+
+class KerasJax(KerasOnBackend, backend="jax"):
     """Keras 3 on JAX: tf-keras's model, the Keras JAX guide's jitted stateless training step."""
 
-    name: ClassVar[str] = "keras-jax"
-    framework: ClassVar[str] = "jax"
-    backend: ClassVar[str] = "jax"
-    local: ClassVar[tuple[str, str]] = ("jax_backend", "KerasJaxLocal")
     execution: ClassVar[str] = "jax.jit"
     compiled: ClassVar[bool] = True
     known_deviations: ClassVar[dict[str, str | Known]] = KERAS_JAX
 
 
-class KerasTorch(_KerasOnBackend):
+class KerasTorch(KerasOnBackend, backend="torch"):
     """Keras 3 on PyTorch: tf-keras's model, the Keras PyTorch guide's eager backward/apply loop."""
 
-    name: ClassVar[str] = "keras-torch"
-    framework: ClassVar[str] = "torch"
-    backend: ClassVar[str] = "torch"
-    local: ClassVar[tuple[str, str]] = ("torch_backend", "KerasTorchLocal")
     execution: ClassVar[str] = "eager"
     known_deviations: ClassVar[dict[str, str | Known]] = KERAS_TORCH

@@ -11,13 +11,14 @@ their starting values at the start of each run, so every run does the same work.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any, ClassVar
 
-import keras
 import numpy as np
 import torch
 
-from gatespec.conformance.adapters.keras_impl.local import KerasLocal, to_numpy, trajectory
+from gatespec.conformance.adapters.keras_impl.local import KerasLocal, loss_and_grads, trajectory
 from gatespec.conformance.adapters.keras_impl.model import keras_loss, keras_optimizer, keras_sequential
 from gatespec.conformance.spec.interface import NativeOp, Target
 from gatespec.reference.mlp import SGD, Adam, Params
@@ -46,28 +47,25 @@ class KerasTorchLocal(KerasLocal):
             "torch_default_dtype": str(torch.get_default_dtype()),
         }
 
-    def _block(self, result: Any) -> Any:
+    # --- hooks ----------------------------------------------------------------------------
+
+    def block(self, result: Any) -> Any:
         if torch.cuda.is_available() and torch.cuda.is_initialized():
             torch.cuda.synchronize()
         return result
 
-    # --- hooks ----------------------------------------------------------------------------
-
-    def _prepare_forward(self, *, params: Params, X: np.ndarray, target: Target) -> NativeOp:
-        with self._scope(target):
-            net, X_ = keras_sequential(params, target), self._tensor(X, target)
-
-        def compute() -> tuple[torch.Tensor, torch.Tensor]:
+    def forward_only(self, compute: Callable[[], Any]) -> Callable[[], Any]:
+        # Keras on PyTorch records the autograd graph of every call; the forward pass needs none.
+        def run() -> Any:
             with torch.no_grad():
-                z = net(X_)[:, 0]
-                return z, keras.ops.sigmoid(z)
+                return compute()
 
-        return self._native_op(target, compute, lambda out: tuple(to_numpy(a, target) for a in out))
+        return run
 
-    def _prepare_loss_and_grads(self, *, params: Params, X: np.ndarray, y: np.ndarray, target: Target) -> NativeOp:
-        with self._scope(target):
+    def prepare_loss_and_grads(self, *, params: Params, X: np.ndarray, y: np.ndarray, target: Target) -> NativeOp:
+        with self.scope(target):
             net, loss_fn = keras_sequential(params, target), keras_loss(target)
-            X_, y_ = self._tensor(X, target), self._tensor(y[:, None], target)
+            X_, y_ = self.tensor(X, target), self.tensor(y[:, None], target)
         weights = net.trainable_weights
 
         def compute() -> tuple[torch.Tensor, list[torch.Tensor]]:
@@ -76,20 +74,17 @@ class KerasTorchLocal(KerasLocal):
             loss.backward()
             return loss.detach(), [v.value.grad.detach().clone() for v in weights]
 
-        def convert(out: tuple[torch.Tensor, list]) -> tuple[np.ndarray, Params]:
-            return to_numpy(out[0], target), tuple(to_numpy(g, target) for g in out[1])
+        return self.native_op(target, compute, functools.partial(loss_and_grads, target=target))
 
-        return self._native_op(target, compute, convert)
-
-    def _prepare_train(
+    def prepare_train(
         self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
     ) -> NativeOp:
-        with self._scope(target):
+        with self.scope(target):
             net, loss_fn = keras_sequential(params, target), keras_loss(target)
             opt = keras_optimizer(optimizer)
             weights = net.trainable_weights
             opt.build(weights)
-            X_, y_ = self._tensor(X, target), self._tensor(y[:, None], target)
+            X_, y_ = self.tensor(X, target), self.tensor(y[:, None], target)
             # Everything a run mutates, as it is before the first step: weights, iterations, lr, moments.
             state = [*weights, *opt.variables]
             start = _values(state)
@@ -110,4 +105,4 @@ class KerasTorchLocal(KerasLocal):
                 history.append(_values(weights))
             return history, losses
 
-        return self._native_op(target, compute, lambda out: trajectory(*out, target))
+        return self.native_op(target, compute, lambda out: trajectory(*out, target))

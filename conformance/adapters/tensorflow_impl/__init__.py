@@ -8,7 +8,8 @@
 - ``tf-keras`` (:mod:`.keras`): ``keras.Sequential`` of ``Dense`` layers, a Keras loss and Keras optimizers.
 
 What they share is :mod:`.common`: placement and conversion, the maths as TF ops, Adam's step
-as tensors, and the initialisers.  Many nets at once: tf-function and tf-xla train B nets,
+as tensors, the initialisers, and :class:`~.common.TensorFlowStyle`, the base whose documented hooks
+each style overrides in its own idiom.  Many nets at once: tf-function and tf-xla train B nets,
 stacked on a leading axis, in one compiled loop.  ``mlp_init`` draws from generators of its
 own, never the global one: Keras Dense's default (Glorot uniform kernel, zero bias) with a
 ``keras.random.SeedGenerator``, or ``tf.random.normal`` from a ``tf.random.Generator``.

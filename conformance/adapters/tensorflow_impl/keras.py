@@ -16,23 +16,14 @@ import numpy as np
 import tensorflow as tf
 
 from gatespec.conformance.adapters.keras_impl import declared
-from gatespec.conformance.adapters.keras_impl.model import keras_heaviside as _keras_heaviside
-from gatespec.conformance.adapters.keras_impl.model import keras_loss as _keras_loss
-from gatespec.conformance.adapters.keras_impl.model import keras_optimizer as _keras_optimizer
-from gatespec.conformance.adapters.keras_impl.model import keras_sequential as _keras_sequential
-from gatespec.conformance.adapters.style import LogisticAsOneLayerNet, logistic_as_mlp
-from gatespec.conformance.adapters.tensorflow_impl.common import (
-    _GRADIENT_OPS,
-    MLP,
-    _device,
-    _loss_grads_to_numpy,
-    _native_op,
-    _numpy,
-    _pair_to_numpy,
-    _tensor,
-    _TensorFlow,
-    _traced_once,
+from gatespec.conformance.adapters.keras_impl.model import (
+    keras_heaviside,
+    keras_loss,
+    keras_optimizer,
+    keras_sequential,
 )
+from gatespec.conformance.adapters.style import LogisticAsOneLayerNet, logistic_as_mlp
+from gatespec.conformance.adapters.tensorflow_impl import common
 from gatespec.conformance.spec.interface import Capability, Known, MLPTrajectory, NativeOp, Target
 from gatespec.reference.mlp import SGD, Adam, Params
 
@@ -48,7 +39,7 @@ def _keras_train_step(net: keras.Sequential, loss_fn: keras.losses.Loss, opt: ke
         opt.apply_gradients(zip(tape.gradient(loss, variables), variables))
         return loss, [tf.convert_to_tensor(v) for v in variables]
 
-    return _traced_once(train_step)
+    return common.traced_once(train_step)
 
 
 def _keras_train(step: Any, start: list, X: tf.Tensor, y: tf.Tensor, steps: int) -> tuple[list, list]:
@@ -69,13 +60,15 @@ def _keras_train(step: Any, start: list, X: tf.Tensor, y: tf.Tensor, steps: int)
 def _history_to_numpy(target: Target) -> Any:
     def convert(result: tuple[list, list]) -> MLPTrajectory:
         history, losses = result
-        params = tuple(np.stack([_numpy(w, target) for w in leaf]) for leaf in zip(*history))
-        return MLPTrajectory(params=params, losses=np.array([_numpy(v, target) for v in losses], target.np_dtype))
+        params = tuple(np.stack([common.as_numpy(w, target) for w in leaf]) for leaf in zip(*history))
+        return MLPTrajectory(
+            params=params, losses=np.array([common.as_numpy(v, target) for v in losses], target.np_dtype)
+        )
 
     return convert
 
 
-class TFKeras(LogisticAsOneLayerNet, _TensorFlow):
+class TFKeras(LogisticAsOneLayerNet, common.TensorFlowStyle):
     """Keras 3 on the TensorFlow backend: Sequential Dense layers, BinaryCrossentropy, Keras optimizers.
 
     Training is the Keras guide's custom loop: a Python loop over a ``tf.function`` training
@@ -97,7 +90,7 @@ class TFKeras(LogisticAsOneLayerNet, _TensorFlow):
 
     name: ClassVar[str] = "tf-keras"
     compiled: ClassVar[bool] = True  # the training step is a tf.function traced per prepared model
-    capabilities: ClassVar[frozenset[Capability]] = (_GRADIENT_OPS - {Capability.SINGLE_EXAMPLE_LOSS_GRAD}) | {
+    capabilities: ClassVar[frozenset[Capability]] = (common.GRADIENT_OPS - {Capability.SINGLE_EXAMPLE_LOSS_GRAD}) | {
         Capability.TLU_PREDICT,
         Capability.MLP_INIT,
     }
@@ -110,6 +103,8 @@ class TFKeras(LogisticAsOneLayerNet, _TensorFlow):
         Capability.SINGLE_EXAMPLE_LOSS_GRAD: "the notebook writes this cell in raw TensorFlow, not Keras (see tf-tape)",
     }
     known_deviations: ClassVar[dict[str, str | Known]] = declared.TF_KERAS
+    # Keras's own Adam, not the ops styles' (common.updates): its deviations are declared in known_deviations.
+    known_deviation_sets: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
         if keras.backend.backend() != "tensorflow":
@@ -122,43 +117,43 @@ class TFKeras(LogisticAsOneLayerNet, _TensorFlow):
 
     def tlu_predict(self, Xb: np.ndarray, w: np.ndarray, target: Target) -> np.ndarray:
         params, X = logistic_as_mlp(Xb, w)
-        with tf.device(_device(target)):
-            net = _keras_sequential(params, target, output=_keras_heaviside)
-            return _numpy(net(_tensor(X, target))[:, 0], target)
+        with tf.device(common.tf_device(target)):
+            net = keras_sequential(params, target, output=keras_heaviside)
+            return common.as_numpy(net(common.tensor(X, target))[:, 0], target)
 
     # --- hooks ----------------------------------------------------------------------------
 
-    def _prepare_forward(self, *, params: Params, X: np.ndarray, target: Target) -> NativeOp:
-        with tf.device(_device(target)):
-            net, X_t = _keras_sequential(params, target), _tensor(X, target)
+    def prepare_forward(self, *, params: Params, X: np.ndarray, target: Target) -> NativeOp:
+        with tf.device(common.tf_device(target)):
+            net, X_t = keras_sequential(params, target), common.tensor(X, target)
 
         def compute() -> tuple[tf.Tensor, tf.Tensor]:
             z = net(X_t)[:, 0]
             return z, keras.ops.sigmoid(z)
 
-        return _native_op(target, compute, _pair_to_numpy(target))
+        return common.native_op(target, compute, common.pair_to_numpy(target))
 
-    def _prepare_loss_and_grads(self, *, params: Params, X: np.ndarray, y: np.ndarray, target: Target) -> NativeOp:
-        with tf.device(_device(target)):
-            net, loss_fn = _keras_sequential(params, target), _keras_loss(target)
-            X_t, y_t = _tensor(X, target), _tensor(y[:, None], target)
+    def prepare_loss_and_grads(self, *, params: Params, X: np.ndarray, y: np.ndarray, target: Target) -> NativeOp:
+        with tf.device(common.tf_device(target)):
+            net, loss_fn = keras_sequential(params, target), keras_loss(target)
+            X_t, y_t = common.tensor(X, target), common.tensor(y[:, None], target)
 
         def compute() -> tuple[tf.Tensor, list]:
             with tf.GradientTape() as tape:
                 loss = loss_fn(y_t, net(X_t, training=True))
             return loss, tape.gradient(loss, net.trainable_variables)
 
-        return _native_op(target, compute, _loss_grads_to_numpy(MLP, target))
+        return common.native_op(target, compute, common.loss_grads_to_numpy(common.MLP, target))
 
-    def _prepare_train(
+    def prepare_train(
         self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
     ) -> NativeOp:
-        with tf.device(_device(target)):
-            net, loss_fn = _keras_sequential(params, target), _keras_loss(target)
-            opt = _keras_optimizer(optimizer)
+        with tf.device(common.tf_device(target)):
+            net, loss_fn = keras_sequential(params, target), keras_loss(target)
+            opt = keras_optimizer(optimizer)
             opt.build(net.trainable_variables)
             step = _keras_train_step(net, loss_fn, opt)  # traced by the first run, reused by later ones
-            X_t, y_t = _tensor(X, target), _tensor(y[:, None], target)
+            X_t, y_t = common.tensor(X, target), common.tensor(y[:, None], target)
             # Everything a run mutates, as it is before the first step: weights, moments, iteration count.
             state = [*net.trainable_variables, *opt.variables]
             start = [tf.convert_to_tensor(v) for v in state]
@@ -170,4 +165,4 @@ class TFKeras(LogisticAsOneLayerNet, _TensorFlow):
                 v.assign(s)
             return _keras_train(step, weights, X_t, y_t, steps)
 
-        return _native_op(target, compute, _history_to_numpy(target))
+        return common.native_op(target, compute, _history_to_numpy(target))

@@ -12,25 +12,8 @@ from typing import Any, ClassVar
 import numpy as np
 import tensorflow as tf
 
-from gatespec.conformance.adapters.tensorflow_impl.common import (
-    _GRADIENT_OPS,
-    MLP,
-    Model,
-    _device,
-    _hyper,
-    _loss_and_grads,
-    _loss_grads_to_numpy,
-    _native_op,
-    _no_moments,
-    _numpy,
-    _OpsStyle,
-    _pair_to_numpy,
-    _single_example,
-    _tensor,
-    _tf_dtype,
-    _trajectory_to_numpy,
-    _updates,
-)
+from gatespec.conformance.adapters.tensorflow_impl import common
+from gatespec.conformance.adapters.tensorflow_impl.common import Model
 from gatespec.conformance.spec.interface import Capability, Known, NativeOp, Target
 from gatespec.reference.mlp import SGD, Adam, Params
 
@@ -44,12 +27,12 @@ def _eager_train(
     model: Model, variables: tuple, X: tf.Tensor, y: tf.Tensor, hyper: tf.Tensor, adam: bool, steps: int
 ) -> tuple[tuple, tf.Tensor]:
     """The notebook's eager loop: tape, gradient, ``assign_sub``; snapshots of every step stacked at the end."""
-    moments = _no_moments(variables, adam)
+    moments = common.no_moments(variables, adam)
     history = [[v.read_value()] for v in variables]
     losses = []
     for t in range(1, steps + 1):
-        loss, grads = _loss_and_grads(model, variables, X, y)
-        deltas, moments = _updates(grads, moments, t, hyper)
+        loss, grads = common.loss_and_grads(model, variables, X, y)
+        deltas, moments = common.updates(grads, moments, t, hyper)
         for v, delta, snapshots in zip(variables, deltas, history):
             v.assign_sub(delta)
             # read_value is a snapshot: the next assign copies the buffer rather than overwrite it.
@@ -58,7 +41,7 @@ def _eager_train(
     return tuple(tf.stack(h) for h in history), tf.stack(losses)
 
 
-class TFTape(_OpsStyle):
+class TFTape(common.TensorFlowStyle):
     """Eager TensorFlow: tf.Variable parameters, tf.GradientTape, ``w.assign_sub(lr * grad)``.
 
     Adam is written by hand (the reference's torch-style update) because the point of this
@@ -69,7 +52,7 @@ class TFTape(_OpsStyle):
     slow_eager: ClassVar[str] = (
         "eager TensorFlow with a tape per step: 1000 steps take ~11 s, so it runs a 50-step prefix"
     )
-    capabilities: ClassVar[frozenset[Capability]] = _GRADIENT_OPS | {
+    capabilities: ClassVar[frozenset[Capability]] = common.GRADIENT_OPS | {
         Capability.TLU_PREDICT,
         Capability.PERCEPTRON_STEP,
         Capability.PERCEPTRON_ONLINE,
@@ -79,92 +62,75 @@ class TFTape(_OpsStyle):
         Capability.MLP_TRAIN_BATCHED: "eager ops with a tape per step: 1000 steps take ~11 s a run, so the "
         "1000-net statistics would take a minute; tf-function and tf-xla train many nets at once",
     }
-    # The notebook's single-example loss, kept as written: −log σ(w·x) evaluates σ first, so at w·x ≪ 0 σ
-    # underflows to 0 and the loss is inf (the reference's softplus(−w·x) is finite): no size to bound.
-    known_deviations: ClassVar[dict[str, str | Known]] = {
-        "test_single_example_loss_matches_reference[saturating-wrong": (
-            "naive -tf.math.log(tf.math.sigmoid(...)) as the notebook's TensorFlow cell: inf at saturation"
-        ),
-    }
+    known_deviations: ClassVar[dict[str, str | Known]] = common.naive_single_example(
+        "naive -tf.math.log(tf.math.sigmoid(...)) as the notebook's TensorFlow cell: inf at saturation"
+    )
 
     # --- the perceptron and the single example: eager ops, nothing to prepare ---------------
 
     def tlu_predict(self, Xb: np.ndarray, w: np.ndarray, target: Target) -> np.ndarray:
-        with tf.device(_device(target)):
-            return _numpy(_heaviside(tf.linalg.matvec(_tensor(Xb, target), _tensor(w, target))), target)
+        with tf.device(common.tf_device(target)):
+            z = tf.linalg.matvec(common.tensor(Xb, target), common.tensor(w, target))
+            return common.as_numpy(_heaviside(z), target)
 
     def perceptron_step(self, Xb: np.ndarray, y: np.ndarray, w: np.ndarray, eta: float, target: Target) -> np.ndarray:
-        with tf.device(_device(target)):
-            Xb_t, y_t, w_t = (_tensor(a, target) for a in (Xb, y, w))
+        with tf.device(common.tf_device(target)):
+            Xb_t, y_t, w_t = (common.tensor(a, target) for a in (Xb, y, w))
             err = y_t - _heaviside(tf.linalg.matvec(Xb_t, w_t))
-            return _numpy(w_t + eta * tf.linalg.matvec(Xb_t, err, transpose_a=True), target)
+            return common.as_numpy(w_t + eta * tf.linalg.matvec(Xb_t, err, transpose_a=True), target)
 
     def perceptron_online(
         self, Xb: np.ndarray, y: np.ndarray, w0: np.ndarray, eta: float, order: np.ndarray, target: Target
     ) -> np.ndarray:
-        with tf.device(_device(target)):
-            Xb_t, y_t = _tensor(Xb, target), _tensor(y, target)
-            w = tf.Variable(_tensor(w0, target))
+        with tf.device(common.tf_device(target)):
+            Xb_t, y_t = common.tensor(Xb, target), common.tensor(y, target)
+            w = tf.Variable(common.tensor(w0, target))
             rows = [w.read_value()]
             for i in order.tolist():
                 err = y_t[i] - _heaviside(tf.tensordot(Xb_t[i], w, 1))
                 w.assign_add(eta * err * Xb_t[i])
                 rows.append(w.read_value())
-            return _numpy(tf.stack(rows), target)
+            return common.as_numpy(tf.stack(rows), target)
 
     def single_example_loss_and_grad(
         self, x: np.ndarray, w: np.ndarray, target: Target
     ) -> tuple[np.ndarray, np.ndarray]:
-        with tf.device(_device(target)):
+        with tf.device(common.tf_device(target)):
             # As the notebook: a constant x and a Variable w, which the tape watches by itself.
-            x_t = tf.constant(x, dtype=_tf_dtype(target), name="x")
-            w_v = tf.Variable(w, dtype=_tf_dtype(target), name="w")
-            return _pair_to_numpy(target)(_single_example(x_t, w_v))
+            x_t = tf.constant(x, dtype=common.tf_dtype(target), name="x")
+            w_v = tf.Variable(w, dtype=common.tf_dtype(target), name="w")
+            return common.pair_to_numpy(target)(common.single_example(x_t, w_v))
 
-    # --- hooks: the MLP's by default, logistic regression's with model=LOGISTIC -------------
+    # --- the model hooks: eager ops, tf.Variable parameters -------------------------------------
 
-    def _prepare_forward(self, *, params: Params, X: np.ndarray, target: Target, model: Model = MLP) -> NativeOp:
-        with tf.device(_device(target)):
-            params_t, X_t = tuple(_tensor(p, target) for p in params), _tensor(X, target)
+    def prepare_model_forward(self, model: Model, *, params: Params, X: np.ndarray, target: Target) -> NativeOp:
+        _, params_t, X_t = common.constants(target, params, X)
+        return common.native_op(target, lambda: common.forward(model, params_t, X_t), common.pair_to_numpy(target))
 
-        def compute() -> tuple[tf.Tensor, tf.Tensor]:
-            z = model.logits(params_t, X_t)
-            return z, tf.sigmoid(z)
-
-        return _native_op(target, compute, _pair_to_numpy(target))
-
-    def _prepare_loss_and_grads(
-        self, *, params: Params, X: np.ndarray, y: np.ndarray, target: Target, model: Model = MLP
+    def prepare_model_loss_and_grads(
+        self, model: Model, *, params: Params, X: np.ndarray, y: np.ndarray, target: Target
     ) -> NativeOp:
-        with tf.device(_device(target)):
-            variables = tuple(tf.Variable(_tensor(p, target)) for p in params)
-            X_t, y_t = _tensor(X, target), _tensor(y, target)
+        with tf.device(common.tf_device(target)):
+            variables = tuple(tf.Variable(common.tensor(p, target)) for p in params)
+            X_t, y_t = common.tensor(X, target), common.tensor(y, target)
 
         def compute() -> tuple[tf.Tensor, list]:
-            return _loss_and_grads(model, variables, X_t, y_t)
+            return common.loss_and_grads(model, variables, X_t, y_t)
 
-        return _native_op(target, compute, _loss_grads_to_numpy(model, target))
+        return common.native_op(target, compute, common.loss_grads_to_numpy(model, target))
 
-    def _prepare_train(
-        self,
-        *,
-        params: Params,
-        X: np.ndarray,
-        y: np.ndarray,
-        optimizer: SGD | Adam,
-        steps: int,
-        target: Target,
-        model: Model = MLP,
+    def prepare_model_train(
+        self, model: Model, *, params: Params, X: np.ndarray, y: np.ndarray, opt: SGD | Adam, steps: int, target: Target
     ) -> NativeOp:
-        with tf.device(_device(target)):
-            start = tuple(_tensor(p, target) for p in params)
+        with tf.device(common.tf_device(target)):
+            start = tuple(common.tensor(p, target) for p in params)
             variables = tuple(tf.Variable(p) for p in start)
-            X_t, y_t, hyper = _tensor(X, target), _tensor(y, target), _hyper(optimizer, target)
-        adam = isinstance(optimizer, Adam)
+            X_t, y_t, hyper = common.tensor(X, target), common.tensor(y, target), common.hyperparameters(opt, target)
+        adam = isinstance(opt, Adam)
 
         def compute() -> tuple[tuple, Any]:
             for v, p in zip(variables, start):  # every run starts from the same point
                 v.assign(p)
             return _eager_train(model, variables, X_t, y_t, hyper, adam, steps)
 
-        return _native_op(target, compute, _trajectory_to_numpy(model, target))
+        return common.native_op(target, compute, common.trajectory_to_numpy(model, target))

@@ -13,38 +13,32 @@ parameter, so each gets its own gradient).  ``mlp_init`` draws as the notebook d
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import pairwise
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from gatespec.conformance.adapters.torch_impl.common import (
-    _batched_run,
-    _dtype,
-    _numpy,
-    _Recorder,
-    _summed_bce_per_net,
-    _sync,
-    _tensor,
-    _TorchBase,
-    _trajectory,
+    Recorder,
+    TorchStyle,
+    as_numpy,
+    as_numpy_all,
+    batched_run,
+    forward_op,
+    summed_bce_per_net,
+    sync,
+    tensor,
+    torch_dtype,
+    trajectory,
 )
-from gatespec.conformance.spec.interface import (
-    BatchedRun,
-    Capability,
-    Known,
-    MLPTrajectory,
-    NativeOp,
-    Target,
-    Trajectory,
-)
+from gatespec.conformance.spec.interface import Capability, Known, NativeOp, Target, Trajectory
 from gatespec.reference import gates, mlp
 from gatespec.reference.mlp import SGD, Adam, Params
 
-_C = Capability
+_R = TypeVar("_R")
 
 
 # ----------------------------------------------------------------------------- the notebook's raw net
@@ -73,7 +67,7 @@ def _raw_sgd(
     x: torch.Tensor, y: torch.Tensor, ws: Sequence[torch.Tensor], eta: float, steps: int
 ) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
     """The notebook's loop: loss, backward, ``w -= eta * w.grad`` under no_grad, zero the grads."""
-    recorder = _Recorder(ws)
+    recorder = Recorder(ws)
     for _ in range(steps):
         loss = _raw_loss(x, y, ws)
         loss.backward()
@@ -128,7 +122,7 @@ def _raw_sgd_batched(
     """The notebook's loop for B nets: the summed loss's backward gives every net its own gradient."""
     losses = x.new_empty((steps, ws[0].shape[0]))
     for t in range(steps):
-        loss = _summed_bce_per_net(_raw_logits_batched(x, ws), y)
+        loss = summed_bce_per_net(_raw_logits_batched(x, ws), y)
         loss.sum().backward()
         with torch.no_grad():
             for w in ws:
@@ -138,32 +132,40 @@ def _raw_sgd_batched(
     return tuple(w.detach() for w in ws), losses
 
 
+def _raw_inputs(
+    params: Params, X: np.ndarray, y: np.ndarray | None, target: Target, requires_grad: bool
+) -> tuple[torch.Tensor, torch.Tensor | None, list[torch.Tensor]]:
+    """x with its bias column, y as a column, and the raw leaves w1, w2, b2, … on the target."""
+    x = tensor(gates.with_bias(X), target)
+    y_ = None if y is None else tensor(y[:, None], target)
+    ws = [tensor(w, target, requires_grad=requires_grad) for w in mlp.to_notebook_raw(params)]
+    return x, y_, ws
+
+
+def _from_fresh_leaves(
+    ws0: Sequence[torch.Tensor], device: torch.device, fit: Callable[[list[torch.Tensor]], _R]
+) -> Callable[[], _R]:
+    """A run: ``fit`` on fresh leaves cloned from ``ws0`` (so each call starts over), ``device`` synchronised."""
+
+    def run() -> _R:
+        out = fit([w0.clone().requires_grad_() for w0 in ws0])
+        sync(device)
+        return out
+
+    return run
+
+
 # ----------------------------------------------------------------------------- the style
 
+_SGD_BY_HAND = "the raw style updates by hand with SGD; Adam is torch.optim's (torch-optim, torch-module)"
 
-class TorchAutograd(_TorchBase):
+
+class TorchAutograd(TorchStyle):
     """Raw tensors, autograd, hand-written updates."""
 
     name = "torch-autograd"
-    capabilities = frozenset(
-        {
-            _C.TLU_PREDICT,
-            _C.PERCEPTRON_STEP,
-            _C.PERCEPTRON_ONLINE,
-            _C.LOGISTIC_LOSS_GRAD,
-            _C.SINGLE_EXAMPLE_LOSS_GRAD,
-            _C.LOGISTIC_TRAIN,
-            _C.MLP_FORWARD,
-            _C.MLP_LOSS_GRADS,
-            _C.MLP_TRAIN_SGD,
-            _C.MLP_INIT,
-            _C.MLP_TRAIN_BATCHED,
-            _C.NATIVE,
-        }
-    )
-    unsupported_reasons: ClassVar[dict[Capability, str]] = {
-        _C.MLP_TRAIN_ADAM: "the raw style updates by hand with SGD; Adam is torch.optim's (torch-optim, torch-module)",
-    }
+    unsupported_reasons: ClassVar[dict[Capability, str]] = {Capability.MLP_TRAIN_ADAM: _SGD_BY_HAND}
+    capabilities = frozenset(Capability).difference(unsupported_reasons)
     initialisers = ("standard-normal",)  # the notebook's w1 = torch.randn(3, 2), w2 = torch.randn(2, 1), …
     # The notebook's single-example loss, kept as written: −log σ(w·x) evaluates σ first, so at w·x ≪ 0 σ
     # underflows to 0 and the loss is inf (the reference's softplus(−w·x) is finite): no size to bound.
@@ -176,130 +178,95 @@ class TorchAutograd(_TorchBase):
     # --- threshold unit and perceptron -----------------------------------------------------
 
     def tlu_predict(self, Xb: np.ndarray, w: np.ndarray, target: Target) -> np.ndarray:
-        x, w_ = _tensor(Xb, target), _tensor(w, target)
-        return _numpy(_heaviside(x.mv(w_)), target)
+        x, w_ = tensor(Xb, target), tensor(w, target)
+        return as_numpy(_heaviside(x.mv(w_)), target)
 
     def perceptron_step(self, Xb: np.ndarray, y: np.ndarray, w: np.ndarray, eta: float, target: Target) -> np.ndarray:
-        x, y_, w_ = _tensor(Xb, target), _tensor(y, target), _tensor(w, target)
+        x, y_, w_ = tensor(Xb, target), tensor(y, target), tensor(w, target)
         y_pred = _heaviside(x.mv(w_))
-        return _numpy(w_ + eta * (y_ - y_pred).matmul(x), target)
+        return as_numpy(w_ + eta * (y_ - y_pred).matmul(x), target)
 
     def perceptron_online(
         self, Xb: np.ndarray, y: np.ndarray, w0: np.ndarray, eta: float, order: np.ndarray, target: Target
     ) -> np.ndarray:
-        x, y_, w = _tensor(Xb, target), _tensor(y, target), _tensor(w0, target)
+        x, y_, w = tensor(Xb, target), tensor(y, target), tensor(w0, target)
         weights = [w]
         for i in np.asarray(order).tolist():
             w = w + eta * (y_[i] - _heaviside(x[i].dot(w))) * x[i]
             weights.append(w)
-        return _numpy(torch.stack(weights), target)
+        return as_numpy(torch.stack(weights), target)
 
     # --- logistic regression: the notebook's single-layer cell, w a (d, 1) leaf on Xb -----
 
     def logistic_loss_and_grad(
         self, Xb: np.ndarray, y: np.ndarray, w: np.ndarray, target: Target
     ) -> tuple[np.ndarray, np.ndarray]:
-        x, y_ = _tensor(Xb, target), _tensor(y[:, None], target)
-        w_ = _tensor(w[:, None], target, requires_grad=True)
+        x, y_ = tensor(Xb, target), tensor(y[:, None], target)
+        w_ = tensor(w[:, None], target, requires_grad=True)
         loss = _raw_loss(x, y_, [w_])
         loss.backward()
-        return _numpy(loss, target), _numpy(w_.grad[:, 0], target)
+        return as_numpy(loss, target), as_numpy(w_.grad[:, 0], target)
 
     def single_example_loss_and_grad(
         self, x: np.ndarray, w: np.ndarray, target: Target
     ) -> tuple[np.ndarray, np.ndarray]:
-        x_, w_ = _tensor(x, target), _tensor(w, target, requires_grad=True)
+        x_, w_ = tensor(x, target), tensor(w, target, requires_grad=True)
         # Exactly the notebook's cell, naive log of a sigmoid included (inf at saturation, on purpose).
         loss = -torch.dot(x_, w_).sigmoid().log()
         loss.backward()
-        return _numpy(loss, target), _numpy(w_.grad, target)
+        return as_numpy(loss, target), as_numpy(w_.grad, target)
 
     def logistic_train(
         self, Xb: np.ndarray, y: np.ndarray, w0: np.ndarray, eta: float, steps: int, target: Target
     ) -> Trajectory:
-        x, y_ = _tensor(Xb, target), _tensor(y[:, None], target)
-        w = _tensor(w0[:, None], target, requires_grad=True)
+        x, y_ = tensor(Xb, target), tensor(y[:, None], target)
+        w = tensor(w0[:, None], target, requires_grad=True)
         (weights,), losses = _raw_sgd(x, y_, [w], eta, steps)
-        return Trajectory(_numpy(weights[:, :, 0], target), _numpy(losses, target))
+        return Trajectory(as_numpy(weights[:, :, 0], target), as_numpy(losses, target))
 
     # --- MLP in the notebook's raw layout ----------------------------------------------------
 
-    def _raw_inputs(
-        self, params: Params, X: np.ndarray, y: np.ndarray | None, target: Target, requires_grad: bool
-    ) -> tuple[torch.Tensor, torch.Tensor | None, list[torch.Tensor]]:
-        x = _tensor(gates.with_bias(X), target)
-        y_ = None if y is None else _tensor(y[:, None], target)
-        ws = [_tensor(w, target, requires_grad=requires_grad) for w in mlp.to_notebook_raw(params)]
-        return x, y_, ws
+    def prepare_forward(self, *, params: Params, X: np.ndarray, target: Target) -> NativeOp:
+        x, _, ws = _raw_inputs(params, X, None, target, requires_grad=False)
+        return forward_op(lambda: _raw_logits(x, ws)[:, 0], x.device, target)
 
-    def _prepare_forward(self, *, params: Params, X: np.ndarray, target: Target) -> NativeOp:
-        x, _, ws = self._raw_inputs(params, X, None, target, requires_grad=False)
-
-        def run() -> tuple[torch.Tensor, torch.Tensor]:
-            z = _raw_logits(x, ws)[:, 0]
-            out = z, z.sigmoid()
-            _sync(x.device)
-            return out
-
-        return NativeOp(run, lambda out: tuple(_numpy(t, target) for t in out))
-
-    def _prepare_loss_and_grads(self, *, params: Params, X: np.ndarray, y: np.ndarray, target: Target) -> NativeOp:
-        x, y_, ws = self._raw_inputs(params, X, y, target, requires_grad=True)
+    def prepare_loss_and_grads(self, *, params: Params, X: np.ndarray, y: np.ndarray, target: Target) -> NativeOp:
+        x, y_, ws = _raw_inputs(params, X, y, target, requires_grad=True)
 
         def run() -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
             for w in ws:
                 w.grad = None  # so every call computes, not accumulates
             loss = _raw_loss(x, y_, ws)
             loss.backward()
-            _sync(x.device)
+            sync(x.device)
             return loss.detach(), tuple(w.grad for w in ws)
 
         def to_numpy(out: tuple[torch.Tensor, tuple[torch.Tensor, ...]]) -> tuple[np.ndarray, Params]:
             loss, grads = out
-            return _numpy(loss, target), tuple(_numpy(g, target) for g in _raw_to_canonical(grads))
+            return as_numpy(loss, target), as_numpy_all(_raw_to_canonical(grads), target)
 
         return NativeOp(run, to_numpy)
 
-    def _prepare_train(
+    def prepare_train(
         self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
     ) -> NativeOp:
-        x, y_, ws0 = self._raw_inputs(params, X, y, target, requires_grad=False)
-
-        def run() -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
-            ws = [w0.clone().requires_grad_() for w0 in ws0]  # fresh leaves: each call starts over
-            out = _raw_sgd(x, y_, ws, optimizer.lr, steps)
-            _sync(x.device)
-            return out
-
-        def to_numpy(out: tuple[tuple[torch.Tensor, ...], torch.Tensor]) -> MLPTrajectory:
-            raw, losses = out
-            return _trajectory(_raw_to_canonical(raw), losses, target)
-
-        return NativeOp(run, to_numpy)
+        x, y_, ws0 = _raw_inputs(params, X, y, target, requires_grad=False)
+        run = _from_fresh_leaves(ws0, x.device, lambda ws: _raw_sgd(x, y_, ws, optimizer.lr, steps))
+        return NativeOp(run, lambda out: trajectory(_raw_to_canonical(out[0]), out[1], target))
 
     # --- many nets: the raw leaves stacked on a leading net axis --------------------------------
 
-    def _draw_initial(self, initialiser: str, sizes: tuple[int, ...], n: int, seed: int, target: Target) -> Params:
+    def draw_initial(self, initialiser: str, sizes: tuple[int, ...], n: int, seed: int, target: Target) -> Params:
         """The notebook's ``torch.randn`` per raw parameter, for n nets at once, from ``torch.Generator`` seeded
         with ``seed`` (a generator of its own: the global one is never touched)."""
         generator = torch.Generator().manual_seed(seed)
-        raw = [torch.randn((n, *shape), generator=generator, dtype=_dtype(target)) for shape in _raw_shapes(sizes)]
-        return tuple(_numpy(p, target) for p in _raw_to_canonical(raw))
+        raw = [torch.randn((n, *shape), generator=generator, dtype=torch_dtype(target)) for shape in _raw_shapes(sizes)]
+        return as_numpy_all(_raw_to_canonical(raw), target)
 
-    def _prepare_train_batched(
+    def prepare_train_batched(
         self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
     ) -> NativeOp:
-        x, y_ = _tensor(gates.with_bias(X), target), _tensor(y, target)
-        ws0 = [_tensor(w, target) for w in _raw_batched(params)]
-
-        def run() -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
-            ws = [w0.clone().requires_grad_() for w0 in ws0]  # fresh leaves: each call starts over
-            out = _raw_sgd_batched(x, y_, ws, optimizer.lr, steps)
-            _sync(x.device)
-            return out
-
-        def to_numpy(out: tuple[tuple[torch.Tensor, ...], torch.Tensor]) -> BatchedRun:
-            raw, losses = out
-            return _batched_run(_raw_to_canonical(raw), losses, target)
-
-        return NativeOp(run, to_numpy)
+        x, y_ = tensor(gates.with_bias(X), target), tensor(y, target)
+        ws0 = [tensor(w, target) for w in _raw_batched(params)]
+        run = _from_fresh_leaves(ws0, x.device, lambda ws: _raw_sgd_batched(x, y_, ws, optimizer.lr, steps))
+        return NativeOp(run, lambda out: batched_run(_raw_to_canonical(out[0]), out[1], target))

@@ -1,24 +1,24 @@
-"""What the four torch styles share: tensors in and out, the CUDA sync, the step recorder, the models' parameters.
+"""What every torch style shares: tensors in and out, the CUDA sync, the step recorder, and :class:`TorchStyle`.
 
 Every style computes in the target's dtype on the target's device and hands numpy copies back
-(:func:`_tensor`, :func:`_numpy`); a timed run ends with :func:`_sync`, since CUDA kernels are
-asynchronous.  Training records its parameters after every step on the device
-(:class:`_Recorder`) and converts once at the end.  The module styles read a model's parameters
-in the reference's canonical layout, W = weightᵀ (:func:`_canonical`), and train many nets at
-once as one :class:`BatchedMLP`.
+(:func:`tensor`, :func:`as_numpy`); a timed run ends with :func:`sync`, since CUDA kernels are
+asynchronous.  Training records its parameters after every step on the device (:class:`Recorder`)
+and converts once at the end.  :class:`TorchStyle` is the base every torch style subclasses: the
+framework's identity and numerics, and the hooks a style writes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
+from typing import ClassVar
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from gatespec.conformance.adapters.style import Style
-from gatespec.conformance.spec.interface import BatchedRun, MLPTrajectory, Target
+from gatespec.conformance.spec.interface import BatchedRun, MLPTrajectory, NativeOp, Target
 from gatespec.reference.mlp import Params
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -27,35 +27,71 @@ _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 # ----------------------------------------------------------------------------- tensors in and out
 
 
-def _dtype(target: Target) -> torch.dtype:
+def torch_dtype(target: Target) -> torch.dtype:
     return _DTYPES[target.dtype]
 
 
-def _device(target: Target) -> torch.device:
+def torch_device(target: Target) -> torch.device:
     return torch.device(target.device)
 
 
-def _tensor(a: np.ndarray, target: Target, requires_grad: bool = False) -> torch.Tensor:
+def tensor(a: np.ndarray, target: Target, requires_grad: bool = False) -> torch.Tensor:
     """A copy of ``a`` in the target dtype on the target device (torch.tensor always copies,
     so in-place updates never reach the caller's array)."""
-    return torch.tensor(a, dtype=_dtype(target), device=_device(target), requires_grad=requires_grad)
+    return torch.tensor(a, dtype=torch_dtype(target), device=torch_device(target), requires_grad=requires_grad)
 
 
-def _numpy(t: torch.Tensor, target: Target) -> np.ndarray:
+def as_numpy(t: torch.Tensor, target: Target) -> np.ndarray:
     """A numpy copy (never a view of a tensor that may still be updated in place)."""
     return np.array(t.detach().cpu().numpy(), dtype=target.np_dtype)
 
 
-def _sync(device: torch.device) -> None:
+def as_numpy_all(tensors: Sequence[torch.Tensor], target: Target) -> tuple[np.ndarray, ...]:
+    return tuple(as_numpy(t, target) for t in tensors)
+
+
+def sync(device: torch.device) -> None:
     # CUDA kernels are asynchronous; a timed run must wait for them.
     if device.type == "cuda":
         torch.cuda.synchronize(device)
 
 
+# ----------------------------------------------------------------------------- native ops' results
+
+
+def forward_op(logits: Callable[[], torch.Tensor], device: torch.device, target: Target) -> NativeOp:
+    """mlp_forward's op: ``run()`` evaluates the logits z (N,) by ``logits()`` and returns (z, σ(z)) once
+    ``device`` is done; converted, the numpy operation's (z, p)."""
+
+    def run() -> tuple[torch.Tensor, torch.Tensor]:
+        z = logits()
+        out = z, z.sigmoid()
+        sync(device)
+        return out
+
+    return NativeOp(run, functools.partial(as_numpy_all, target=target))
+
+
+def numpy_loss_and_grads(out: tuple[torch.Tensor, Sequence[torch.Tensor]], target: Target) -> tuple[np.ndarray, Params]:
+    """A native (loss, gradients) as the numpy operation returns them."""
+    loss, grads = out
+    return as_numpy(loss, target), as_numpy_all(grads, target)
+
+
+def trajectory(params: Sequence[torch.Tensor], losses: torch.Tensor, target: Target) -> MLPTrajectory:
+    """A native run (every parameter stacked over the steps, the losses) as mlp_train returns it."""
+    return MLPTrajectory(as_numpy_all(params, target), as_numpy(losses, target))
+
+
+def batched_run(params: Sequence[torch.Tensor], losses: torch.Tensor, target: Target) -> BatchedRun:
+    """A native run of many nets (final parameters, losses (steps, nets)) as mlp_train_batched returns it."""
+    return BatchedRun(as_numpy_all(params, target), as_numpy(losses, target))
+
+
 # ----------------------------------------------------------------------------- training runs
 
 
-class _Recorder:
+class Recorder:
     """Snapshots of some tensors after every step, stacked on their device at the end."""
 
     def __init__(self, tensors: Sequence[torch.Tensor]) -> None:
@@ -78,70 +114,54 @@ class _Recorder:
         return tuple(torch.stack(h) for h in self._history), losses
 
 
-def _trajectory(params: Sequence[torch.Tensor], losses: torch.Tensor, target: Target) -> MLPTrajectory:
-    return MLPTrajectory(tuple(_numpy(p, target) for p in params), _numpy(losses, target))
-
-
-def _batched_run(params: Sequence[torch.Tensor], losses: torch.Tensor, target: Target) -> BatchedRun:
-    return BatchedRun(tuple(_numpy(p, target) for p in params), _numpy(losses, target))
-
-
-def _loss_and_grads(out: tuple[torch.Tensor, Sequence[torch.Tensor]], target: Target) -> tuple[np.ndarray, Params]:
-    """A native (loss, gradients) as the numpy operation returns them."""
-    loss, grads = out
-    return _numpy(loss, target), tuple(_numpy(g, target) for g in grads)
-
-
-def _summed_bce_per_net(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def summed_bce_per_net(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Each net's Σ_rows BCE-with-logits, (B,), from logits z (B, N) and labels y (N,)."""
     return F.binary_cross_entropy_with_logits(z, y.expand_as(z), reduction="none").sum(dim=1)
 
 
-# ----------------------------------------------------------------------------- models' parameters
+# ----------------------------------------------------------------------------- the base
 
 
-def _linears(model: nn.Module) -> list[nn.Linear]:
-    return [m for m in model.modules() if isinstance(m, nn.Linear)]
+class TorchStyle(Style):
+    """Base of the torch styles: torch's identity (framework, dtypes, devices, version, numerics) declared once.
 
+    A style is its idiom and little else.  It declares, as class attributes:
 
-def _canonical(model: nn.Module) -> tuple[torch.Tensor, ...]:
-    """The model's parameters as (W₁, b₁, …), W = weight.T (views, no copies)."""
-    return tuple(t for lin in _linears(model) for t in (lin.weight.mT, lin.bias))
+    - ``name``: the style's name, as ``--gatespec-impl`` takes it;
+    - ``unsupported_reasons``: {Capability: why not}, and ``capabilities`` as every capability but those,
+      ``frozenset(Capability).difference(unsupported_reasons)``;
+    - where it has them: ``initialisers``, ``known_deviations``, ``execution`` and ``compiled`` (the
+      :class:`~gatespec.conformance.spec.interface.Implementation` contract's), and ``extra_numerics``, what it
+      adds to :meth:`numerics` (its optimizer's kernels, its compiler's settings).
 
+    and writes each operation it supports once, as these hooks (:class:`~gatespec.conformance.adapters.style.Style`'s,
+    whose :meth:`~gatespec.conformance.adapters.style.Style.native` checks the arguments first; the ``prepare_*``
+    hooks take them by keyword, numpy data as the contract has it):
 
-def _canonical_grads(model: nn.Module) -> tuple[torch.Tensor, ...]:
-    return tuple(t for lin in _linears(model) for t in (lin.weight.grad.mT, lin.bias.grad))
+    - ``prepare_forward(params, X, target) -> NativeOp``: its ``run()`` gives the logits and probabilities,
+      converted (z, p) as ``mlp_forward``'s; :func:`forward_op` makes it from the logits;
+    - ``prepare_loss_and_grads(params, X, y, target) -> NativeOp``: (loss, gradients in the canonical
+      layout), converted by :func:`numpy_loss_and_grads`;
+    - ``prepare_train(params, X, y, optimizer, steps, target) -> NativeOp``: every step's parameters and
+      the losses, converted by :func:`trajectory`;
+    - ``prepare_train_batched(...)``, the same arguments with a leading net axis on ``params``: the final
+      parameters and the losses (steps, nets), converted by :func:`batched_run`;
+    - ``draw_initial(initialiser, sizes, n, seed, target) -> Params``: n nets drawn by the framework's
+      initialiser, a leading net axis on every parameter;
+    - and the perceptron's and logistic unit's numpy operations themselves (``tlu_predict``,
+      ``logistic_loss_and_grad`` …), where the style has them.
 
-
-class BatchedMLP(nn.Module):
-    """B independent nets as one module: per layer, the nets' nn.Linear weights stacked (B, out, in) and
-    biases (B, out), applied by one ``torch.baddbmm``; a sigmoid between layers, logits (B, N) out."""
-
-    def __init__(self, weights: Sequence[torch.Tensor], biases: Sequence[torch.Tensor]) -> None:
-        super().__init__()
-        self.weights = nn.ParameterList(nn.Parameter(w) for w in weights)
-        self.biases = nn.ParameterList(nn.Parameter(b) for b in biases)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = x.expand(self.weights[0].shape[0], *x.shape)  # (B, N, in): a view, the inputs are shared
-        for k, (w, b) in enumerate(zip(self.weights, self.biases)):
-            h = torch.baddbmm(b.unsqueeze(1), h.sigmoid() if k else h, w.mT)
-        return h[..., 0]
-
-    def canonical(self) -> tuple[torch.Tensor, ...]:
-        """(W₁, b₁, …) with W = weightᵀ, net axis leading (views)."""
-        return tuple(t for w, b in zip(self.weights, self.biases) for t in (w.mT, b))
-
-
-# ----------------------------------------------------------------------------- base
-
-
-class _TorchBase(Style):
-    """What every torch style declares alike: the framework, its dtypes and devices, and the numerics it runs with."""
+    Every ``run()`` computes from tensors prepared on the target's device (:func:`tensor`), ends with
+    :func:`sync`, and does the same work on every call.  Styles of a model of nn.Linear layers subclass
+    :class:`~gatespec.conformance.adapters.torch_impl.models.ModelStyle` instead, whose hooks are the model
+    and the update.
+    """
 
     framework = "torch"
     dtypes = ("float32", "float64")
     devices = ("cpu", "cuda")
+    # What the style adds to numerics(): switches of its own that change the numbers.
+    extra_numerics: ClassVar[dict[str, str]] = {}
 
     def framework_version(self) -> str:
         return str(torch.__version__)
@@ -154,4 +174,5 @@ class _TorchBase(Style):
             "cudnn_allow_tf32": str(torch.backends.cudnn.allow_tf32),
             "mkldnn": str(torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled),
             "deterministic_algorithms": str(torch.are_deterministic_algorithms_enabled()),
+            **self.extra_numerics,
         }

@@ -38,22 +38,20 @@ import torch
 from torch import nn
 
 from gatespec.conformance.adapters.torch_impl.common import (
-    _canonical,
-    _canonical_grads,
-    _loss_and_grads,
-    _numpy,
-    _Recorder,
-    _sync,
-    _tensor,
-    _trajectory,
+    Recorder,
+    forward_op,
+    numpy_loss_and_grads,
+    sync,
+    tensor,
+    trajectory,
 )
-from gatespec.conformance.adapters.torch_impl.optim import TorchOptim
+from gatespec.conformance.adapters.torch_impl.models import ModelStyle, canonical, canonical_grads
+from gatespec.conformance.adapters.torch_impl.nn import sequential
+from gatespec.conformance.adapters.torch_impl.optim import OPTIM_NUMERICS, torch_optimizer
 from gatespec.conformance.spec.deviation_sets import bound
 from gatespec.conformance.spec.interface import Capability, Known, NativeOp, Target
 from gatespec.reference import mlp
 from gatespec.reference.mlp import SGD, Adam, Params
-
-_C = Capability
 
 _ADAM_F32_BETA_POWERS = (
     "compiled torch.optim.Adam takes its bias corrections 1 − β**t from the state's float32 step tensor (eager Adam "
@@ -170,25 +168,40 @@ def _restart(params: list[torch.Tensor], opt: torch.optim.Optimizer, start: list
                     value.zero_()
 
 
-class TorchCompile(TorchOptim):
-    """torch-optim under torch.compile: the model's forward and the training step compiled by inductor."""
+_LOGISTIC_REPEATS = (
+    "the logistic unit is torch-optim's one-layer net: compiled, it would repeat the MLP cases at one more compile "
+    "(seconds) per input count"
+)
+
+
+class TorchCompile(ModelStyle):
+    """torch-optim under torch.compile: the model's forward and the training step compiled by inductor.
+
+    torch-optim's model (:func:`~.nn.sequential`) and optimizers (:func:`~.optim.torch_optimizer`); its own
+    ``prepare_*`` hooks compile them.
+    """
 
     name = "torch-compile"
     execution: ClassVar[str] = "torch.compile"
     compiled: ClassVar[bool] = True
-    capabilities = frozenset({_C.MLP_FORWARD, _C.MLP_LOSS_GRADS, _C.MLP_TRAIN_SGD, _C.MLP_TRAIN_ADAM, _C.NATIVE})
     unsupported_reasons: ClassVar[dict[Capability, str]] = {
-        **TorchOptim.unsupported_reasons,
-        _C.LOGISTIC_LOSS_GRAD: "the logistic unit is torch-optim's one-layer net: compiled, it would repeat "
-        "the MLP cases at one more compile (seconds) per input count",
-        _C.LOGISTIC_TRAIN: "the logistic unit is torch-optim's one-layer net: compiled, it would repeat "
-        "the MLP cases at one more compile (seconds) per input count",
-        _C.MLP_INIT: "initialisation compiles nothing: torch-nn's nn.Linear draws (torch-nn, torch-optim, torch-func)",
-        _C.MLP_TRAIN_BATCHED: "many nets compiled would compile once per net count (seconds each) for torch-optim's "
-        "BatchedMLP numbers; the vectorised functional ensemble is torch-func's",
+        **ModelStyle.unsupported_reasons,
+        Capability.LOGISTIC_LOSS_GRAD: _LOGISTIC_REPEATS,
+        Capability.LOGISTIC_TRAIN: _LOGISTIC_REPEATS,
+        Capability.MLP_INIT: "initialisation compiles nothing: torch-nn's nn.Linear draws (torch-nn, torch-optim, "
+        "torch-func)",
+        Capability.MLP_TRAIN_BATCHED: "many nets compiled would compile once per net count (seconds each) for "
+        "torch-optim's BatchedMLP numbers; the vectorised functional ensemble is torch-func's",
     }
+    capabilities = frozenset(Capability).difference(unsupported_reasons)
     known_deviations: ClassVar[dict[str, str | Known]] = _ADAM_FLOAT64
     known_deviation_sets: ClassVar[tuple[str, ...]] = ("adam-float32-beta-powers",)
+    extra_numerics = {
+        **OPTIM_NUMERICS,
+        "torch_compile": "inductor, mode default, dynamic None (automatic), specialize_float True",
+    }
+
+    build = staticmethod(sequential)
 
     def __init__(self) -> None:
         # (sizes, target, optimizer) → the model and optimizer its compiled step is specialised to.
@@ -198,12 +211,6 @@ class TorchCompile(TorchOptim):
         # The empty inductor cache entered by clear_caches(), left (and deleted) by the next call or at exit.
         self._fresh_cache = contextlib.ExitStack()
         atexit.register(self._fresh_cache.close)
-
-    def numerics(self) -> dict[str, str]:
-        return {
-            **super().numerics(),
-            "torch_compile": "inductor, mode default, dynamic None (automatic), specialize_float True",
-        }
 
     def clear_caches(self) -> None:
         """Every compiled function's graphs and guards forgotten, and inductor's caches emptied.
@@ -251,53 +258,45 @@ class TorchCompile(TorchOptim):
     def _trainer(self, params: Params, optimizer: SGD | Adam, target: Target) -> _Trainer:
         key = (mlp.layer_sizes(params), target, optimizer)
         if key not in self._trainers:
-            model = self._model(params, target)
-            _, opt_step = self._update(model, optimizer)  # torch-optim's optimizer, by its bound step
-            self._trainers[key] = model, opt_step.__self__  # type: ignore[attr-defined]
+            model = self.model(params, target)
+            self._trainers[key] = model, torch_optimizer(model, optimizer)
         return self._trainers[key]
 
-    def _prepare_forward(self, *, params: Params, X: np.ndarray, target: Target) -> NativeOp:
-        model, x = _compile(self._model(params, target)), _tensor(X, target)
+    def prepare_forward(self, *, params: Params, X: np.ndarray, target: Target) -> NativeOp:
+        model, x = _compile(self.model(params, target)), tensor(X, target)
+        op = forward_op(torch.no_grad()(lambda: model(x)[:, 0]), x.device, target)
+        return NativeOp(self._settled(op.run), op.to_numpy)
 
-        def run() -> tuple[torch.Tensor, torch.Tensor]:
-            with torch.no_grad():
-                z = model(x)[:, 0]
-                p = z.sigmoid()
-            _sync(x.device)
-            return z, p
-
-        return NativeOp(self._settled(run), lambda out: tuple(_numpy(t, target) for t in out))
-
-    def _prepare_loss_and_grads(self, *, params: Params, X: np.ndarray, y: np.ndarray, target: Target) -> NativeOp:
-        model, x, y_ = self._model(params, target), _tensor(X, target), _tensor(y[:, None], target)
+    def prepare_loss_and_grads(self, *, params: Params, X: np.ndarray, y: np.ndarray, target: Target) -> NativeOp:
+        model, x, y_ = self.model(params, target), tensor(X, target), tensor(y[:, None], target)
         loss_and_backward = _compile(_loss_and_backward)
 
         def run() -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
             loss = loss_and_backward(model, x, y_)
-            _sync(x.device)
-            return loss, _canonical_grads(model)
+            sync(x.device)
+            return loss, canonical_grads(model)
 
-        return NativeOp(self._settled(run), functools.partial(_loss_and_grads, target=target))
+        return NativeOp(self._settled(run), functools.partial(numpy_loss_and_grads, target=target))
 
-    def _prepare_train(
+    def prepare_train(
         self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
     ) -> NativeOp:
-        x, y_ = _tensor(X, target), _tensor(y[:, None], target)
-        start = [_tensor(p, target) for p in mlp.to_torch(params)]  # weight (out, in), bias (out,)
+        x, y_ = tensor(X, target), tensor(y[:, None], target)
+        start = [tensor(p, target) for p in mlp.to_torch(params)]  # weight (out, in), bias (out,)
         model, opt = self._trainer(params, optimizer, target)
         step = _compile(_train_step)
-        # Listed once, not per run: model.parameters() and _canonical() walk the modules on every call, most of
+        # Listed once, not per run: model.parameters() and canonical() walk the modules on every call, most of
         # what a one-step run added to its compiled step (×1.17 → ×1.04); the views follow the in-place updates.
-        weights, canonical = list(model.parameters()), _canonical(model)
+        weights, views = list(model.parameters()), canonical(model)
 
         def run() -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
             _restart(weights, opt, start)
-            recorder = _Recorder(canonical)
+            recorder = Recorder(views)
             for _ in range(steps):
                 recorder.loss(step(model, opt, x, y_))
                 recorder.snapshot()
             out = recorder.stacked()
-            _sync(x.device)
+            sync(x.device)
             return out
 
-        return NativeOp(self._settled(run), lambda out: _trajectory(*out, target))
+        return NativeOp(self._settled(run), lambda out: trajectory(*out, target))

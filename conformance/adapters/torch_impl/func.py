@@ -2,7 +2,7 @@
 
     z = functional_call(model, θ, x),   (∇l(θ), l(θ)) = grad_and_value(l)(θ),   θ′ = update(θ, ∇l(θ))
 
-The model is the one torch-nn builds (:class:`~.nn.TorchNN`), its parameters ``{name: tensor}``
+The model is the one torch-nn builds (:func:`~.nn.sequential`), its parameters ``{name: tensor}``
 as ``model.named_parameters()`` gives them; ``torch.func.functional_call`` runs its forward on a
 dict, ``torch.func.grad_and_value`` differentiates the summed BCE-with-logits with respect to it,
 and the updates are written on the dict, functionally (new tensors every step, nothing in place,
@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import torch
@@ -33,18 +33,17 @@ from torch.func import functional_call, grad_and_value, vmap
 
 from gatespec.conformance.adapters.style import adam_direction
 from gatespec.conformance.adapters.torch_impl.common import (
-    _batched_run,
-    _loss_and_grads,
-    _numpy,
-    _sync,
-    _tensor,
-    _trajectory,
+    batched_run,
+    forward_op,
+    numpy_loss_and_grads,
+    sync,
+    tensor,
+    trajectory,
 )
-from gatespec.conformance.adapters.torch_impl.nn import TorchNN, _ModelStyle
-from gatespec.conformance.spec.interface import Capability, NativeOp, Target
+from gatespec.conformance.adapters.torch_impl.models import ModelStyle
+from gatespec.conformance.adapters.torch_impl.nn import sequential
+from gatespec.conformance.spec.interface import NativeOp, Target
 from gatespec.reference.mlp import SGD, Adam, Params
-
-_C = Capability
 
 # A model's parameters as torch.func takes them: {"0.weight": (out, in), "0.bias": (out,), "2.weight": …}.
 _Dict = dict[str, torch.Tensor]
@@ -123,56 +122,41 @@ def _stacked(losses: list[torch.Tensor], like: torch.Tensor, *shape: int) -> tor
 # ----------------------------------------------------------------------------- the style
 
 
-class TorchFunc(TorchNN):
-    """torch-nn's nn.Sequential under torch.func: functional_call, grad_and_value, vmap, hand-written updates."""
+class TorchFunc(ModelStyle):
+    """torch-nn's nn.Sequential under torch.func: functional_call, grad_and_value, vmap, hand-written updates.
+
+    Every MLP operation is its own (the ``prepare_*`` hooks); the model (torch-nn's), ``draw_initial`` and the
+    logistic unit are :class:`~.models.ModelStyle`'s.
+    """
 
     name = "torch-func"
-    capabilities = frozenset(
-        {
-            _C.LOGISTIC_LOSS_GRAD,
-            _C.LOGISTIC_TRAIN,
-            _C.MLP_FORWARD,
-            _C.MLP_LOSS_GRADS,
-            _C.MLP_TRAIN_SGD,
-            _C.MLP_TRAIN_ADAM,
-            _C.MLP_INIT,
-            _C.MLP_TRAIN_BATCHED,
-            _C.NATIVE,
-        }
-    )
-    unsupported_reasons: ClassVar[dict[Capability, str]] = dict(_ModelStyle.unsupported_reasons)
+
+    build = staticmethod(sequential)
 
     def _func_model(self, params: Params, target: Target) -> tuple[nn.Module, _Dict]:
         """torch-nn's model holding ``params``, and its parameters as a dict."""
-        model = self._model(params, target)
+        model = self.model(params, target)
         return model, _param_dict(model)
 
-    def _prepare_forward(self, *, params: Params, X: np.ndarray, target: Target) -> NativeOp:
-        (model, theta), x = self._func_model(params, target), _tensor(X, target)
+    def prepare_forward(self, *, params: Params, X: np.ndarray, target: Target) -> NativeOp:
+        (model, theta), x = self._func_model(params, target), tensor(X, target)
+        return forward_op(lambda: functional_call(model, theta, (x,))[:, 0], x.device, target)
 
-        def run() -> tuple[torch.Tensor, torch.Tensor]:
-            z = functional_call(model, theta, (x,))[:, 0]
-            out = z, z.sigmoid()
-            _sync(x.device)
-            return out
-
-        return NativeOp(run, lambda out: tuple(_numpy(t, target) for t in out))
-
-    def _prepare_loss_and_grads(self, *, params: Params, X: np.ndarray, y: np.ndarray, target: Target) -> NativeOp:
-        (model, theta), x, y_ = self._func_model(params, target), _tensor(X, target), _tensor(y, target)
+    def prepare_loss_and_grads(self, *, params: Params, X: np.ndarray, y: np.ndarray, target: Target) -> NativeOp:
+        (model, theta), x, y_ = self._func_model(params, target), tensor(X, target), tensor(y, target)
         loss_and_grads = grad_and_value(functools.partial(_summed_bce, model))
 
         def run() -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
             grads, loss = loss_and_grads(theta, x, y_)
-            _sync(x.device)
+            sync(x.device)
             return loss, _canonical(grads)
 
-        return NativeOp(run, functools.partial(_loss_and_grads, target=target))
+        return NativeOp(run, functools.partial(numpy_loss_and_grads, target=target))
 
-    def _prepare_train(
+    def prepare_train(
         self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
     ) -> NativeOp:
-        (model, theta), x, y_ = self._func_model(params, target), _tensor(X, target), _tensor(y, target)
+        (model, theta), x, y_ = self._func_model(params, target), tensor(X, target), tensor(y, target)
         loss_and_grads = grad_and_value(functools.partial(_summed_bce, model))
 
         def run() -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
@@ -180,29 +164,29 @@ class TorchFunc(TorchNN):
             history = [theta]
             _, losses = _descend(loss_and_grads, theta, x, y_, optimizer, steps, history)
             out = tuple(torch.stack(column) for column in zip(*map(_canonical, history))), _stacked(losses, x)
-            _sync(x.device)
+            sync(x.device)
             return out
 
-        return NativeOp(run, lambda out: _trajectory(*out, target))
+        return NativeOp(run, lambda out: trajectory(*out, target))
 
-    def _prepare_train_batched(
+    def prepare_train_batched(
         self, *, params: Params, X: np.ndarray, y: np.ndarray, optimizer: SGD | Adam, steps: int, target: Target
     ) -> NativeOp:
         n_nets = params[0].shape[0]
-        model = self._model(tuple(p[0] for p in params), target)  # the first net's: a template for functional_call
+        model = self.model(tuple(p[0] for p in params), target)  # the first net's: a template for functional_call
         # stack_module_state's dict: {name: (B, …)} in nn.Linear's layout (weight = Wᵀ).
         theta = {
-            name: _tensor(np.swapaxes(p, 1, 2) if name.endswith("weight") else p, target)
+            name: tensor(np.swapaxes(p, 1, 2) if name.endswith("weight") else p, target)
             for name, p in zip(_param_dict(model), params, strict=True)
         }
-        x, y_ = _tensor(X, target), _tensor(y, target)
+        x, y_ = tensor(X, target), tensor(y, target)
         # Each net's gradients and loss, the data shared: (grads (B, …), losses (B,)).
         loss_and_grads = vmap(grad_and_value(functools.partial(_summed_bce, model)), in_dims=(0, None, None))
 
         def run() -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
             final, losses = _descend(loss_and_grads, theta, x, y_, optimizer, steps)
             out = _canonical(final), _stacked(losses, x, n_nets)
-            _sync(x.device)
+            sync(x.device)
             return out
 
-        return NativeOp(run, lambda out: _batched_run(*out, target))
+        return NativeOp(run, lambda out: batched_run(*out, target))

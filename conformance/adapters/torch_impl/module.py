@@ -14,13 +14,10 @@ from typing import ClassVar
 
 import torch
 from torch import nn
-from torch.nn.utils import skip_init
 
-from gatespec.conformance.adapters.torch_impl.common import _device, _dtype
-from gatespec.conformance.adapters.torch_impl.optim import TorchOptim
-from gatespec.conformance.spec.interface import Capability, Target
-
-_C = Capability
+from gatespec.conformance.adapters.torch_impl.models import Make, ModelStyle
+from gatespec.conformance.adapters.torch_impl.optim import OPTIM_NUMERICS, optim_update
+from gatespec.conformance.spec.interface import Capability
 
 
 class SingleLayerNN(nn.Module):
@@ -52,25 +49,26 @@ class MultiLayerNN(nn.Module):
         return h
 
 
-class TorchModule(TorchOptim):
-    """Custom nn.Module classes trained by torch.optim, as the notebook's last cells."""
+_ONE_NET_EACH = (
+    "the notebook's classes hold one net each; many nets stacked in one module, trained by torch.optim, is "
+    "torch-optim's BatchedMLP (the same draws and updates: its statistic would repeat)"
+)
+
+
+class TorchModule(ModelStyle):
+    """torch-optim with one change: the model is the notebook's own classes, as its last cells write them."""
 
     name = "torch-module"
-    capabilities = TorchOptim.capabilities - {_C.MLP_TRAIN_BATCHED}
     unsupported_reasons: ClassVar[dict[Capability, str]] = {
-        **TorchOptim.unsupported_reasons,
-        _C.MLP_TRAIN_BATCHED: "the notebook's classes hold one net each; many nets stacked in one module, "
-        "trained by torch.optim, is torch-optim's BatchedMLP (the same draws and updates: its statistic would repeat)",
+        **ModelStyle.unsupported_reasons,
+        Capability.MLP_TRAIN_BATCHED: _ONE_NET_EACH,
     }
+    capabilities = frozenset(Capability).difference(unsupported_reasons)
+    extra_numerics = OPTIM_NUMERICS
 
-    def _build(self, sizes: tuple[int, ...], target: Target) -> nn.Module:
-        # skip_init: the reference supplies every parameter (see torch-nn's _build).
-        kw = {"dtype": _dtype(target), "device": _device(target)}
-        if len(sizes) == 2:
-            return skip_init(SingleLayerNN, sizes[0], sizes[1], **kw)
-        return skip_init(MultiLayerNN, sizes, **kw)
+    update = staticmethod(optim_update)
 
-    def _initialised(self, sizes: tuple[int, ...], target: Target) -> nn.Module:
+    def build(self, sizes: tuple[int, ...], make: Make) -> nn.Module:
         if len(sizes) == 2:
-            return SingleLayerNN(sizes[0], sizes[1], dtype=_dtype(target))
-        return MultiLayerNN(sizes, dtype=_dtype(target))
+            return make(SingleLayerNN, sizes[0], sizes[1])
+        return make(MultiLayerNN, sizes)
