@@ -195,6 +195,37 @@ def test_a_deviation_pattern_matches_what_it_names_and_nothing_more():
     assert not Deviation("test_x[a.c", "r", "f:3").matches("test_x[abc")
 
 
+def test_the_matcher_finds_the_first_matching_entry_in_file_order():
+    """The index by test function must give what trying every entry in order gives: an entry naming another
+    function never matches, and one that may match any function (a ``*`` before ``[``, or no ``[``) keeps its
+    place in the order."""
+    from gatespec.conformance.plugin.deviations import Deviation, Matcher
+
+    entries = [
+        Deviation("test_x[numpy-xor", "x-numpy-xor", "f:1"),
+        Deviation("test_*[numpy-and", "any-numpy-and", "f:2"),
+        Deviation("test_x[numpy", "x-numpy", "f:3"),
+        Deviation("test_x", "x-anything", "f:4"),  # no bracket: also test_xy
+        Deviation("test_y[numpy", "y-numpy", "f:5"),
+    ]
+    ids = [
+        "test_x[numpy-xor-2-2-1-float64]",
+        "test_x[numpy-and-2-2-1-float64]",
+        "test_y[numpy-and-2-2-1-float64]",
+        "test_x[numpy-or-2-2-1-float64]",
+        "test_xy[torch-or-2-2-1-float64]",
+        "test_y[numpy-or-2-2-1-float64]",
+        "test_y[torch-or-2-2-1-float64]",
+        "test_z[numpy-and-2-2-1-float64]",
+    ]
+    matcher = Matcher(entries)
+    found = [getattr(matcher.first(f"suite/test_conformance.py::{test_id}"), "reason", None) for test_id in ids]
+    in_order = [next((d.reason for d in entries if d.matches(test_id)), None) for test_id in ids]
+    assert found == in_order
+    assert found == ["x-numpy-xor", "any-numpy-and", "any-numpy-and", "x-numpy", "x-anything", "y-numpy", None,
+                     "any-numpy-and"]  # fmt: skip
+
+
 def test_an_unmatched_deviation_is_reported_unless_its_check_was_not_collected():
     from gatespec.conformance.plugin.deviations import Deviation, unmatched, unmatched_line
 

@@ -35,8 +35,8 @@ from gatespec.conformance.plugin import (
 from gatespec.conformance.plugin.defaults import SESSION_PLUGIN
 from gatespec.conformance.plugin.deviations import (
     Deviation,
+    Matcher,
     WithinKnownDeviation,
-    first_match,
     judge,
     unmatched,
     unmatched_line,
@@ -113,6 +113,7 @@ class Session:
         self.compile_cache = compile_cache
         self.entries = entries
         self.deviations = deviations
+        self._matcher = Matcher(deviations)
         self.device: str = config.getoption("--gatespec-device")
         self.worker = hasattr(config, "workerinput")
         self.controller = entries is None
@@ -165,7 +166,7 @@ class Session:
 
     def _match(self, nodeid: str) -> Deviation | None:
         self.functions.add(nodeid.split("::")[-1].partition("[")[0])
-        dev = first_match(self.deviations, nodeid)
+        dev = self._matcher.first(nodeid)
         if dev is not None:
             self.matched.add(dev)
         return dev
