@@ -8,7 +8,7 @@ import collections
 import pytest
 
 from gatespec.conformance.plugin.registry import BUILTINS
-from gatespec.conformance.plugin.scheduling import scope_of
+from gatespec.conformance.plugin.scheduling import IN_ORDER, next_scope, scope_of
 from gatespec.conformance.spec import cases as C
 from gatespec.conformance.spec import generated as G
 from gatespec.reference import mlp
@@ -100,3 +100,33 @@ def test_a_case_id_names_one_net_whichever_check_takes_it():
         for case in check.cases:
             sizes[case.id].add(getattr(case, "sizes", None))
     assert not {k: v for k, v in sizes.items() if len(v) > 1}
+
+
+def test_one_worker_takes_tensorflows_units_in_collection_order_and_another_only_the_last_of_them():
+    """TensorFlow's XLA cache entries hit only in a process that traced in the same order (compile_cache.py): the
+    keeper's units must be a prefix of the collection order, whatever the other worker takes meanwhile."""
+    assert IN_ORDER == {"tensorflow"}
+    queue = ["jax/a", "tensorflow/a", "torch/a", "tensorflow/b", "tensorflow/c", "jax/b", "tensorflow/d"]
+    ordered = [scope for scope in queue if scope.startswith("tensorflow/")]
+
+    def in_order(scope: str) -> bool:
+        return scope.startswith("tensorflow/")
+
+    # Who asks next, repeated: the keeper as fast as, slower than, or faster than the other worker.
+    for pattern in ("KO", "KOOO", "KKKO", "OK"):
+        left, taken = list(queue), {"keeper": [], "other": []}
+        for turn in range(len(queue)):
+            who = "keeper" if pattern[turn % len(pattern)] == "K" else "other"
+            scope = next_scope(left, who == "keeper", in_order)
+            left.remove(scope)
+            taken[who].append(scope)
+        kept = [scope for scope in taken["keeper"] if in_order(scope)]
+        stolen = [scope for scope in taken["other"] if in_order(scope)]
+        assert kept == ordered[: len(kept)] and stolen == ordered[len(kept) :][::-1], taken
+        # The keeper takes nothing else while an in-order unit is left; the other takes one only when nothing else is.
+        first_other = next((k for k, scope in enumerate(taken["keeper"]) if not in_order(scope)), None)
+        assert first_other is None or first_other >= len(kept)
+    assert next_scope(["jax/a", "tensorflow/a"], False, in_order) == "jax/a"
+    assert next_scope(["tensorflow/a", "tensorflow/b"], False, in_order) == "tensorflow/b"
+    assert next_scope(["jax/a", "tensorflow/a"], True, in_order) == "tensorflow/a"
+    assert next_scope(["jax/a", "torch/a"], True, in_order) == "jax/a"
