@@ -19,10 +19,12 @@ keyed by everything that decides the code, and load it instead of compiling agai
   device.  The signature holds the traced function's name, ``__inference_train_<uid>``, whose uid is
   a process-wide counter (``ops.uid()``), so an entry hits only in a process that traced the same
   functions in the same order: a rerun of the same selection in one process (tf-xla's matrix, one
-  process: 101 s cold, 47 s warm), but hardly ever under xdist, whose workers take the scopes in
-  whatever order they free up (a warm ``tox -e conformance`` wrote 187 new entries beside the
-  cold run's 207).  tf.function's tracing, the rest of TF's first-call cost, is Python work no
-  cache keeps.
+  process: 101 s cold, 47 s warm), or under ``-n N --dist loadscope``, which gives TensorFlow's
+  tests to one worker in collection order (scheduling.py).  Dealt to whichever worker was free, a
+  warm main job wrote 187 new entries beside the cold run's 207; kept in order, none (204 after the
+  cold run and after the warm one); tf-xla, tf-function, numpy and jax-jit under ``-n 2``, warm:
+  110 s dealt, 78 s kept in order.  tf.function's tracing, the rest of TF's first-call cost, is
+  Python work no cache keeps.
 - torch.compile's Inductor cache (``TORCHINDUCTOR_CACHE_DIR = DIR/torchinductor``): Inductor keeps
   one on disk anyway, by default in the system's temporary directory shared by every run of the
   user; here it lives with the run's other caches, so a fresh DIR is a cold start for all three.
@@ -31,8 +33,7 @@ The settings go into the environment before any framework is imported, so the xd
 every subprocess (the Keras workers) inherit them; JAX's are also set on an already imported jax
 (a sub-run in a process that imported it), which takes effect if that process has not compiled yet.
 Off by default: a plain ``pytest`` compiles afresh in every process.  The tox envs that run the
-matrix turn it on in ``.tox/compile-cache``, so a clean clone starts cold and a rerun is warm (but
-for TensorFlow's XLA under xdist, above).
+matrix turn it on in ``.tox/compile-cache``, so a clean clone starts cold and a rerun is warm.
 
 Benchmarks time first calls as compile times (``test_compile``): with the cache on they would time
 cache reads, so timed benchmarks with this option are a usage error (see :func:`check_benchmarks`).
