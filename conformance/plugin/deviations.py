@@ -95,12 +95,7 @@ class Matcher:
 
     def __init__(self, deviations: list[Deviation]) -> None:
         self.deviations = deviations
-        self._any = [(k, dev) for k, dev in enumerate(deviations) if dev.function is None]
-        self._named: dict[str, list[tuple[int, Deviation]]] = {}
-        for k, dev in enumerate(deviations):
-            if dev.function is not None:
-                self._named.setdefault(dev.function, []).append((k, dev))
-        self._candidates: dict[str, list[Deviation]] = {}
+        self._candidates: dict[str, list[Deviation]] = {}  # per test function, in the entries' order
 
     def first(self, nodeid: str) -> Deviation | None:
         """The first entry that matches the test id of ``nodeid`` (without its module), or None."""
@@ -108,7 +103,7 @@ class Matcher:
         function = test_id.partition("[")[0]
         candidates = self._candidates.get(function)
         if candidates is None:
-            candidates = [dev for _, dev in sorted(self._named.get(function, []) + self._any, key=lambda kd: kd[0])]
+            candidates = [dev for dev in self.deviations if dev.function in (None, function)]
             self._candidates[function] = candidates
         return next((dev for dev in candidates if dev.matches(test_id)), None)
 

@@ -139,6 +139,7 @@ class CompileCacheScheduling(LoadScopeScheduling):
             scope = next_scope(self.workqueue, keeper, self._ordered)
             if self._ordered(scope):
                 self._ordered_left -= 1
-                self._keeper = node if keeper else self._keeper
+                if keeper:
+                    self._keeper = node
             self.workqueue.move_to_end(scope, last=False)  # the base class takes the first unit
         super()._assign_work_unit(node)
